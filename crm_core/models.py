@@ -1,0 +1,224 @@
+"""SQLAlchemy 2.x typed models. ``migrations/`` must stay equal to these (a test checks)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from crm_core.stages import ContactType, FileCategory, NoteType, Status, Urgency
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MONEY = Numeric(12, 2)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _in(values: type[Any]) -> str:
+    return ", ".join(f"'{v.value}'" for v in values)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def __repr__(self) -> str:
+        ident = getattr(self, "id", None)
+        label = getattr(self, "name", None) or getattr(self, "display_name", None)
+        return f"<{type(self).__name__} id={ident}{f' {label!r}' if label else ''}>"
+
+
+class User(Base):
+    """An admin. Never deleted (they own contacts and notes); deactivated instead."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    digest_time: Mapped[dtime | None] = mapped_column(Time)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Contact(Base):
+    __tablename__ = "crm_contacts"
+    __table_args__ = (
+        CheckConstraint(f"contact_type IN ({_in(ContactType)})", name="contact_type"),
+        CheckConstraint(f"status IN ({_in(Status)})", name="status"),
+        CheckConstraint(f"urgency_level IN ({_in(Urgency)})", name="urgency_level"),
+        CheckConstraint("potential_value >= 0", name="potential_value_non_negative"),
+        CheckConstraint("total_revenue >= 0", name="total_revenue_non_negative"),
+        CheckConstraint("total_jobs_referred >= 0", name="total_jobs_referred_non_negative"),
+        # The list view: live contacts in follow-up order.
+        Index("ix_crm_contacts_live_followup", "deleted_at", "next_followup_date", "name"),
+        # Dashboard and digest: one admin's follow-ups.
+        Index("ix_crm_contacts_owner_followup", "owner_id", "next_followup_date"),
+        # Substring search; on PostgreSQL a trigram index serves LIKE '%x%'.
+        Index(
+            "ix_crm_contacts_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    company: Mapped[str | None] = mapped_column(String(200))
+    contact_type: Mapped[str] = mapped_column(String(32), index=True)
+    how_found_us: Mapped[str | None] = mapped_column(String(200))
+    property_address: Mapped[str | None] = mapped_column(String(500))
+    service_type: Mapped[str | None] = mapped_column(String(200))
+    urgency_level: Mapped[str] = mapped_column(
+        String(16), default=Urgency.NORMAL.value, server_default=Urgency.NORMAL.value
+    )
+    current_stage: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(16), default=Status.ACTIVE.value, server_default=Status.ACTIVE.value, index=True
+    )
+    next_followup_date: Mapped[date | None] = mapped_column(Date, index=True)
+    potential_value: Mapped[Decimal | None] = mapped_column(MONEY)
+    total_revenue: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
+    total_jobs_referred: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    referred_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crm_contacts.id", ondelete="SET NULL")
+    )
+    # Lower-cased name, email, company and phone digits, kept by the service for search.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    referred_by: Mapped[Contact | None] = relationship(remote_side=[id], lazy="select")
+
+    @property
+    def type(self) -> ContactType:
+        return ContactType(self.contact_type)
+
+
+class Note(Base):
+    __tablename__ = "crm_notes"
+    __table_args__ = (
+        CheckConstraint(f"note_type IN ({_in(NoteType)})", name="note_type"),
+        Index("ix_crm_notes_contact_created", "contact_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("crm_contacts.id", ondelete="CASCADE"))
+    note_type: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+
+
+class File(Base):
+    __tablename__ = "crm_files"
+    __table_args__ = (
+        CheckConstraint(f"category IN ({_in(FileCategory)})", name="category"),
+        CheckConstraint("file_size >= 0", name="file_size_non_negative"),
+        Index("ix_crm_files_contact_unique", "contact_id", "telegram_file_unique_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("crm_contacts.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_type: Mapped[str] = mapped_column(String(127))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    storage_key: Mapped[str] = mapped_column(String(512), unique=True)
+    category: Mapped[str] = mapped_column(String(16))
+    caption: Mapped[str | None] = mapped_column(Text)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    telegram_file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StageChange(Base):
+    __tablename__ = "crm_stage_changes"
+    __table_args__ = (Index("ix_crm_stage_changes_contact_changed", "contact_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("crm_contacts.id", ondelete="CASCADE"))
+    from_stage: Mapped[str | None] = mapped_column(String(64))
+    to_stage: Mapped[str] = mapped_column(String(64))
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmailConfig(Base):
+    """An admin's IMAP mailbox. The password is stored only as a Fernet token."""
+
+    __tablename__ = "crm_email_configs"
+    __table_args__ = (CheckConstraint("imap_port > 0 AND imap_port < 65536", name="port_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    imap_host: Mapped[str] = mapped_column(
+        String(255),
+        default="nebula.galaxywebsolutions.com",
+        server_default="nebula.galaxywebsolutions.com",
+    )
+    imap_port: Mapped[int] = mapped_column(Integer, default=993, server_default="993")
+    username: Mapped[str] = mapped_column(String(255))
+    password_encrypted: Mapped[str] = mapped_column(Text)
+    use_ssl: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"<EmailConfig id={self.id} user_id={self.user_id} host={self.imap_host!r}>"

@@ -1,0 +1,60 @@
+"""Per-admin IMAP settings; the password only ever stored sealed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.crypto import SecretBox
+from crm_core.errors import NotFound, ValidationError
+from crm_core.models import EmailConfig
+from crm_core.validation import clean_text
+
+DEFAULT_IMAP_HOST = "nebula.galaxywebsolutions.com"
+
+
+def save_email_config(
+    session: Session,
+    box: SecretBox,
+    user_id: int,
+    *,
+    username: str,
+    password: str,
+    host: str = DEFAULT_IMAP_HOST,
+    port: int = 993,
+    use_ssl: bool = True,
+) -> EmailConfig:
+    username_clean = clean_text("username", username, required=True)
+    host_clean = clean_text("imap_host", host, required=True)
+    if not password:
+        raise ValidationError("password", "The password can't be empty.")
+    if not 0 < port < 65536:
+        raise ValidationError("imap_port", "The port must be between 1 and 65535.")
+    config = session.scalar(select(EmailConfig).where(EmailConfig.user_id == user_id))
+    if config is None:
+        config = EmailConfig(user_id=user_id)
+        session.add(config)
+    config.username = username_clean or ""
+    config.imap_host = host_clean or DEFAULT_IMAP_HOST
+    config.imap_port = port
+    config.use_ssl = use_ssl
+    config.password_encrypted = box.seal(password)
+    session.flush()
+    return config
+
+
+def get_email_config(session: Session, user_id: int) -> EmailConfig:
+    config = session.scalar(select(EmailConfig).where(EmailConfig.user_id == user_id))
+    if config is None:
+        raise NotFound("No mailbox is set up for you yet.")
+    return config
+
+
+def read_email_password(session: Session, box: SecretBox, user_id: int) -> str:
+    """The clear password; a token sealed with an older key is re-sealed with the newest."""
+    config = get_email_config(session, user_id)
+    password, stale = box.open(config.password_encrypted)
+    if stale:
+        config.password_encrypted = box.rotate(config.password_encrypted)
+        session.flush()
+    return password

@@ -1,0 +1,76 @@
+"""Notes on a contact: call logs, emails, meetings, internal remarks, quotes sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_core.errors import NotFound, ValidationError
+from crm_core.models import Note, utcnow
+from crm_core.services.contacts import get_contact
+from crm_core.stages import NoteType
+
+#: Telegram's own message limit: a note is never longer than what an admin can send.
+NOTE_MAX_LENGTH = 4096
+
+
+def add_note(
+    session: Session,
+    contact_id: int,
+    author_id: int | None,
+    note_type: NoteType | str,
+    content: str,
+    *,
+    now: datetime | None = None,
+) -> Note:
+    now = now or utcnow()
+    contact = get_contact(session, contact_id)
+    try:
+        kind = NoteType(note_type)
+    except ValueError:
+        raise ValidationError(
+            "note_type", "Note type must be call, email, meeting, internal or quote sent."
+        ) from None
+    text = (content or "").strip()
+    if not text:
+        raise ValidationError("content", "A note can't be empty.")
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            "content", f"That note is {len(text)} characters; the limit is {NOTE_MAX_LENGTH}."
+        )
+    note = Note(
+        contact_id=contact_id, note_type=kind.value, content=text, created_by=author_id,
+        created_at=now,
+    )
+    session.add(note)
+    contact.updated_at = now
+    session.flush()
+    return note
+
+
+def list_notes(
+    session: Session, contact_id: int, *, limit: int = 10, offset: int = 0
+) -> tuple[list[Note], int]:
+    """A page of notes, newest first, and how many there are in all."""
+    get_contact(session, contact_id)
+    total = session.scalar(select(func.count()).where(Note.contact_id == contact_id)) or 0
+    notes = list(
+        session.scalars(
+            select(Note)
+            .where(Note.contact_id == contact_id)
+            .order_by(Note.created_at.desc(), Note.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    return notes, total
+
+
+def delete_note(session: Session, note_id: int) -> None:
+    note = session.get(Note, note_id)
+    if note is None:
+        raise NotFound("That note no longer exists.")
+    session.delete(note)
+    session.flush()

@@ -1,0 +1,130 @@
+"""The sales pipelines: data, not code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ContactType(StrEnum):
+    EVICTION_CLIENT = "eviction_client"
+    PREVENTION_PROSPECT = "prevention_prospect"
+    REFERRAL_PARTNER = "referral_partner"
+
+    @property
+    def label(self) -> str:
+        return CONTACT_TYPE_LABELS[self]
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    WON = "won"
+    LOST = "lost"
+    DORMANT = "dormant"
+
+
+class Urgency(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class NoteType(StrEnum):
+    CALL = "call"
+    EMAIL = "email"
+    MEETING = "meeting"
+    INTERNAL = "internal"
+    QUOTE_SENT = "quote_sent"
+
+
+class FileCategory(StrEnum):
+    QUOTE = "quote"
+    CONTRACT = "contract"
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+CONTACT_TYPE_LABELS: dict[ContactType, str] = {
+    ContactType.EVICTION_CLIENT: "Eviction client",
+    ContactType.PREVENTION_PROSPECT: "Prevention prospect",
+    ContactType.REFERRAL_PARTNER: "Referral partner",
+}
+
+NOTE_TYPE_LABELS: dict[NoteType, str] = {
+    NoteType.CALL: "Call",
+    NoteType.EMAIL: "Email",
+    NoteType.MEETING: "Meeting",
+    NoteType.INTERNAL: "Internal",
+    NoteType.QUOTE_SENT: "Quote sent",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    key: str
+    name: str
+    status: Status = Status.ACTIVE
+
+
+PIPELINES: dict[ContactType, tuple[Stage, ...]] = {
+    ContactType.EVICTION_CLIENT: (
+        Stage("new_inquiry", "New Inquiry"),
+        Stage("client_pack_sent", "Client Pack Sent"),
+        Stage("awaiting_instruction", "Awaiting Instruction"),
+        Stage("job_booked", "Job Booked"),
+        Stage("job_in_progress", "Job In Progress"),
+        Stage("invoiced", "Invoiced"),
+        Stage("paid", "Paid", Status.WON),
+    ),
+    ContactType.PREVENTION_PROSPECT: (
+        Stage("prospect", "Prospect"),
+        Stage("first_contact_made", "First Contact Made"),
+        Stage("in_discussion", "In Discussion"),
+        Stage("quote_sent", "Quote Sent"),
+        Stage("thinking_about_it", "Thinking About It"),
+        Stage("won", "Won", Status.WON),
+        Stage("lost", "Lost", Status.LOST),
+    ),
+    ContactType.REFERRAL_PARTNER: (
+        Stage("active_partner", "Active Partner"),
+        Stage("inactive", "Inactive", Status.DORMANT),
+    ),
+}
+
+#: Prevention stages at which a quote is out and waiting for an answer.
+QUOTE_PENDING_STAGES: tuple[str, ...] = ("quote_sent", "thinking_about_it")
+
+_BY_KEY: dict[tuple[ContactType, str], Stage] = {
+    (ctype, stage.key): stage for ctype, stages in PIPELINES.items() for stage in stages
+}
+
+
+def first_stage(contact_type: ContactType) -> Stage:
+    return PIPELINES[contact_type][0]
+
+
+def get_stage(contact_type: ContactType, key: str) -> Stage | None:
+    return _BY_KEY.get((contact_type, key))
+
+
+def find_stage(contact_type: ContactType, key_or_name: str) -> Stage | None:
+    """A stage of that pipeline by key or display name, case-insensitively."""
+    wanted = key_or_name.strip().casefold()
+    for stage in PIPELINES[contact_type]:
+        if wanted in (stage.key, stage.name.casefold()):
+            return stage
+    return None
+
+
+def stage_name(contact_type: ContactType | str, key: str) -> str:
+    stage = get_stage(ContactType(contact_type), key)
+    return stage.name if stage else key
+
+
+def find_contact_type(key_or_label: str) -> ContactType | None:
+    wanted = key_or_label.strip().casefold().replace("-", " ")
+    for ctype, label in CONTACT_TYPE_LABELS.items():
+        if wanted in (ctype.value, ctype.value.replace("_", " "), label.casefold()):
+            return ctype
+    return None

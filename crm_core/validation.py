@@ -1,0 +1,242 @@
+"""Cleaning of every field a person can type. One cleaner per field, used by every front end.
+
+Each cleaner takes raw text (or a value) and returns the stored form, or raises
+``ValidationError`` with a sentence a phone user understands.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from crm_core.errors import ValidationError
+from crm_core.stages import ContactType, Urgency, find_contact_type
+
+MAX_LENGTHS: dict[str, int] = {
+    "name": 200,
+    "company": 200,
+    "how_found_us": 200,
+    "property_address": 500,
+    "service_type": 200,
+}
+NOTE_MAX_LENGTH = 4000
+MAX_MONEY = Decimal("9999999999.99")
+LABELS: dict[str, str] = {
+    "name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "company": "Company",
+    "contact_type": "Type",
+    "how_found_us": "How they found us",
+    "property_address": "Property address",
+    "service_type": "Service",
+    "urgency_level": "Urgency",
+    "next_followup_date": "Next follow-up",
+    "potential_value": "Potential value",
+    "total_revenue": "Total revenue",
+    "total_jobs_referred": "Jobs referred",
+}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(field: str, raw: str | None, *, required: bool = False) -> str | None:
+    """Trim, drop control characters and enforce the field's length cap."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", raw or "")).strip()
+    label = LABELS.get(field, field.replace("_", " ").capitalize())
+    if not text:
+        if required:
+            raise ValidationError(field, f"{label} can't be empty.")
+        return None
+    limit = MAX_LENGTHS.get(field, 500)
+    if len(text) > limit:
+        raise ValidationError(
+            field, f"{label} is too long: {len(text)} characters, the limit is {limit}."
+        )
+    return text
+
+
+def clean_name(raw: str | None) -> str:
+    name = clean_text("name", " ".join((raw or "").split()), required=True)
+    assert name is not None
+    return name
+
+
+def clean_email(raw: str | None) -> str | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if len(text) > 254:
+        raise ValidationError("email", "That email address is too long.")
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as err:
+        reason = str(err).rstrip(".")
+        reason = reason[:1].lower() + reason[1:]
+        if "@" not in text:
+            reason = "missing @"
+        raise ValidationError("email", f"That email address doesn't look right: {reason}.") from None
+    return result.normalized.lower()
+
+
+def clean_phone(raw: str | None, region: str = "GB") -> str | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(
+            "phone", "That phone number doesn't look right: use digits, e.g. 07700 900123."
+        ) from None
+    # "Possible" (right length for the region) rather than "valid": the library's list of
+    # allocated ranges lags reality, and refusing a real client's number is worse.
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationError(
+            "phone", "That phone number doesn't look right: check the number of digits."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_money(field: str, raw: str | Decimal | int | float | None) -> Decimal | None:
+    """GBP, non-negative, two decimals. Accepts '£1,250', '1250.5', '1.2k'."""
+    label = LABELS.get(field, field)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    text = str(raw).strip().replace(",", "").replace("£", "").replace("GBP", "").strip()
+    multiplier = Decimal(1)
+    if text[-1:].lower() == "k":
+        multiplier, text = Decimal(1000), text[:-1]
+    try:
+        value = Decimal(text) * multiplier
+    except InvalidOperation:
+        raise ValidationError(field, f"{label} must be an amount in pounds, e.g. 1500.") from None
+    if not value.is_finite():
+        raise ValidationError(field, f"{label} must be an amount in pounds, e.g. 1500.")
+    if value < 0:
+        raise ValidationError(field, f"{label} can't be negative.")
+    if value > MAX_MONEY:
+        raise ValidationError(field, f"{label} is too large.")
+    return value.quantize(Decimal("0.01"))
+
+
+def clean_count(field: str, raw: str | int | None) -> int:
+    label = LABELS.get(field, field)
+    text = str(raw if raw is not None else "0").strip() or "0"
+    if not re.fullmatch(r"\d{1,9}", text):
+        raise ValidationError(field, f"{label} must be a whole number, 0 or more.")
+    return int(text)
+
+
+def clean_contact_type(raw: str | ContactType | None) -> ContactType:
+    ctype = find_contact_type(str(raw or ""))
+    if ctype is None:
+        raise ValidationError(
+            "contact_type",
+            "The type must be Eviction client, Prevention prospect or Referral partner.",
+        )
+    return ctype
+
+
+def clean_urgency(raw: str | None) -> str:
+    text = (raw or "").strip().lower()
+    if not text:
+        return Urgency.NORMAL.value
+    if text not in {u.value for u in Urgency}:
+        raise ValidationError("urgency_level", "Urgency must be low, normal, high or urgent.")
+    return text
+
+
+_DM = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DATE_ERROR = (
+    "I couldn't read that date. Try 2026-12-01, 1/12 (day/month), friday or in 2 weeks."
+)
+
+
+def parse_date(raw: str | date | None, today: date) -> date | None:
+    """A follow-up date from what people type. Past dates are allowed (back-filling)."""
+    if raw is None or isinstance(raw, date):
+        return raw
+    text = " ".join(raw.strip().lower().split())
+    if not text:
+        return None
+    shortcuts = {"today": 0, "tomorrow": 1, "tmrw": 1, "yesterday": -1}
+    if text in shortcuts:
+        return today + timedelta(days=shortcuts[text])
+    if m := _ISO.fullmatch(text):
+        return _safe_date(int(m[1]), int(m[2]), int(m[3]))
+    if m := _DM.fullmatch(text):
+        year = int(m[3]) if m[3] else today.year
+        if year < 100:
+            year += 2000
+        return _safe_date(year, int(m[2]), int(m[1]))
+    return _parse_words(text, today)
+
+
+def _safe_date(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValidationError("next_followup_date", _DATE_ERROR) from None
+
+
+def _parse_words(text: str, today: date) -> date:
+    import dateparser
+
+    base = datetime.combine(today, datetime.min.time()).replace(hour=12)
+    parsed = dateparser.parse(
+        text,
+        languages=["en"],
+        settings={
+            "DATE_ORDER": "DMY",
+            "PREFER_DATES_FROM": "future",
+            "RELATIVE_BASE": base,
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
+    if parsed is None:
+        raise ValidationError("next_followup_date", _DATE_ERROR)
+    return parsed.date()
+
+
+def clean_followup(raw: str | date | None, today: date) -> date | None:
+    value = parse_date(raw, today)
+    if value is not None and not (date(2000, 1, 1) <= value <= today + timedelta(days=3650)):
+        raise ValidationError("next_followup_date", "That date is too far away to be right.")
+    return value
+
+
+#: The cleaner of every editable contact field (``today`` is passed to date cleaners).
+CLEANERS: dict[str, Callable[..., Any]] = {
+    "name": clean_name,
+    "email": clean_email,
+    "phone": clean_phone,
+    "company": lambda raw: clean_text("company", raw),
+    "contact_type": clean_contact_type,
+    "how_found_us": lambda raw: clean_text("how_found_us", raw),
+    "property_address": lambda raw: clean_text("property_address", raw),
+    "service_type": lambda raw: clean_text("service_type", raw),
+    "urgency_level": clean_urgency,
+    "potential_value": lambda raw: clean_money("potential_value", raw),
+    "total_revenue": lambda raw: clean_money("total_revenue", raw) or Decimal(0),
+    "total_jobs_referred": lambda raw: clean_count("total_jobs_referred", raw),
+}
+
+
+def clean_field(field: str, raw: Any, *, today: date | None = None) -> Any:
+    """Clean one contact field by name."""
+    if field == "next_followup_date":
+        return clean_followup(raw, today or date.today())
+    try:
+        cleaner = CLEANERS[field]
+    except KeyError:
+        raise ValidationError(field, f"{field} can't be changed this way.") from None
+    return cleaner(raw)
