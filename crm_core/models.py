@@ -222,3 +222,24 @@ class EmailConfig(Base):
 
     def __repr__(self) -> str:  # never show the token
         return f"<EmailConfig id={self.id} user_id={self.user_id} host={self.imap_host!r}>"
+
+
+class BotState(Base):
+    """A front end's saved state (conversation positions, per-user data), one JSON row per key.
+    Lives in the database because Heroku wipes the disk on every restart."""
+
+    __tablename__ = "bot_state"
+
+    namespace: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled: updates arrive at least once; act on them once."""
+
+    __tablename__ = "bot_processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from crm_core.config import Settings
 from crm_core.db import make_engine
-from crm_core.models import Base
+from crm_core.models import Base, UTCDateTime
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -25,12 +25,20 @@ def _url() -> str:
     return url or Settings.from_env().database_url
 
 
+def _render_item(type_: str, obj: object, _autogen_context: object) -> str | bool:
+    """Write our UTC column type as plain DateTime: migrations must not import the models."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite can't ALTER most things; batch mode copies the table
         compare_type=True,
+        render_item=_render_item,
     )
 
 

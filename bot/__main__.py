@@ -1,0 +1,30 @@
+"""``crm-bot`` / ``python -m bot``: load settings, build the bot, run it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from crm_core.config import Settings
+from crm_core.errors import ConfigError
+
+
+def main() -> int:
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env()
+        settings.require_bot()
+    except ConfigError as err:
+        print(f"Configuration error: {err}", file=sys.stderr)
+        return 2
+    from bot.app import run
+
+    run(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""The composition root: ``build_application(settings)`` wires everything together.
+
+Handler groups, in the order updates meet them:
+  -2  the admin gate (stops everyone else)
+  -1  duplicate-update filter (stops redeliveries)
+   0+ conversations, one group each, so that leaving one never swallows the update
+  10  stateless features (commands, card buttons, lists, plain-text search)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from datetime import time
+
+from sqlalchemy import Engine
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot import texts
+from bot.conversations import add_contact
+from bot.errors import on_error
+from bot.features import cards, views
+from bot.gate import handlers as gate_handlers
+from bot.persistence import DatabasePersistence
+from bot.runtime import BOT_DATA_KEY, Crm
+from crm_core.config import Settings, redact_url
+from crm_core.db import make_engine, make_session_factory
+from crm_core.migrate import upgrade
+from crm_core.models import User
+from crm_core.services.contacts import purge_trash
+from crm_core.services.updates import prune_updates
+from crm_core.services.users import sync_admins
+
+log = logging.getLogger(__name__)
+
+FEATURES_GROUP = 10
+PURGE_TIME = time(3, 30)
+
+
+def build_application(
+    settings: Settings, *, engine: Engine | None = None, migrate_sqlite: bool = True
+) -> Application:  # type: ignore[type-arg]
+    """Build the bot. SQLite is migrated here; PostgreSQL by the Procfile's release phase."""
+    settings.require_bot()
+    if migrate_sqlite and settings.is_sqlite:
+        upgrade(settings.database_url)
+    engine = engine or make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_token or "")
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .persistence(DatabasePersistence(factory))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .build()
+    )
+    application.bot_data[BOT_DATA_KEY] = Crm(settings=settings, engine=engine, session_factory=factory)
+    for group, handler in gate_handlers():
+        application.add_handler(handler, group=group)
+    for group, conversation in enumerate([add_contact.conversation()]):
+        application.add_handler(conversation, group=group)
+    for handler in [*views.handlers(), *cards.handlers()]:
+        application.add_handler(handler, group=FEATURES_GROUP)
+    application.add_error_handler(on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    services: Crm = application.bot_data[BOT_DATA_KEY]
+    settings = services.settings
+
+    def sync() -> list[User]:
+        with services.session_factory.begin() as session:
+            sync_admins(session, settings.admins)
+            return list(session.query(User).filter(User.active))
+
+    users = await asyncio.to_thread(sync)
+    services.user_ids = {u.telegram_user_id: u.id for u in users}
+    services.timezones = {u.telegram_user_id: u.timezone for u in users if u.timezone}
+    await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+    if application.job_queue is not None:
+        application.job_queue.run_daily(
+            _daily_housekeeping, PURGE_TIME.replace(tzinfo=settings.tz), name="housekeeping"
+        )
+    mode = "webhook" if settings.webhook_url else "polling"
+    storage = f"s3://{settings.s3_bucket}" if settings.s3_bucket else f"local:{settings.file_storage_dir}"
+    log.info(
+        "V3 CRM bot started: mode=%s database=%s storage=%s admins=%d",
+        mode, redact_url(settings.database_url), storage, len(users),
+    )
+
+
+async def _daily_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Erase contacts trashed over 30 days ago, and forget old update ids."""
+    services: Crm = context.application.bot_data[BOT_DATA_KEY]
+
+    def work() -> tuple[int, int]:
+        with services.session_factory.begin() as session:
+            purged = purge_trash(session)
+            pruned = prune_updates(session)
+        return len(purged.contact_ids), pruned
+
+    purged, pruned = await asyncio.to_thread(work)
+    log.info("Housekeeping: purged %d trashed contacts, pruned %d update ids", purged, pruned)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token: WEBHOOK_SECRET, or one
+    derived from the token so that restarts agree without more configuration."""
+    if settings.webhook_secret:
+        return settings.webhook_secret
+    return hashlib.sha256(f"v3crm:{settings.telegram_token}".encode()).hexdigest()
+
+
+def run(settings: Settings) -> None:
+    application = build_application(settings)
+    if settings.webhook_url:
+        application.run_webhook(
+            listen="0.0.0.0",  # noqa: S104 - Heroku routes to the dyno's $PORT
+            port=settings.port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
+            secret_token=webhook_secret(settings),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

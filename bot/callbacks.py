@@ -1,0 +1,42 @@
+"""The one callback-data codec. Every inline button's data is a ``Cb`` encoded as
+``action:id:arg`` (always under Telegram's 64-byte limit)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_BYTES = 64
+_ACTION = re.compile(r"[a-z][a-z0-9_]{0,11}")
+
+
+class StaleButton(ValueError):
+    """A payload we can't read: an old bot version's button, or tampered data."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cb:
+    action: str
+    id: int = 0
+    arg: str = ""
+
+    def encode(self) -> str:
+        if not _ACTION.fullmatch(self.action):
+            raise ValueError(f"bad callback action {self.action!r}")
+        data = f"{self.action}:{self.id}:{self.arg}"
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+        return data
+
+    @classmethod
+    def decode(cls, data: str | None) -> Cb:
+        action, sep1, rest = (data or "").partition(":")
+        ident, sep2, arg = rest.partition(":")
+        if not (sep1 and sep2 and _ACTION.fullmatch(action) and ident.isdigit()):
+            raise StaleButton(data)
+        return cls(action, int(ident), arg)
+
+
+def pattern(*actions: str) -> re.Pattern[str]:
+    """A ``CallbackQueryHandler`` pattern matching buttons of these actions."""
+    return re.compile(rf"^(?:{'|'.join(map(re.escape, actions))}):\d+:")

@@ -1,0 +1,1 @@
+"""One conversation per module; each exports ``conversation()`` for the composition root."""

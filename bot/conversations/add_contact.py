@@ -1,0 +1,382 @@
+"""/add: a step-by-step form for a new contact.
+
+name -> type -> email -> phone -> company -> property address (eviction and prevention only)
+-> how they found us -> urgency -> next follow-up -> potential value -> summary (Save / Edit /
+Cancel). Optional steps take "Skip" or /skip. A wrong answer gets the reason and the same
+question; earlier answers are kept in ``user_data`` (persisted, so a restart loses nothing).
+A matching email or phone, or a very similar name at the same company, is flagged at once.
+Sharing a phone contact starts the form with the name and phone filled in.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import IntEnum
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.callbacks import Cb, pattern
+from bot.features.cards import show_card
+from bot.handling import button_step, reply, step
+from bot.runtime import me, run_db
+from bot.views.common import button, esc, keyboard
+from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
+from crm_core.errors import ValidationError
+from crm_core.services.contacts import Duplicate, create_contact, find_duplicates
+from crm_core.stages import ContactType
+from crm_core.validation import clean_field
+
+Ctx = ContextTypes.DEFAULT_TYPE
+ACTION = "add"
+DRAFT = "add"
+
+FIELDS: tuple[str, ...] = (
+    "name",
+    "contact_type",
+    "email",
+    "phone",
+    "company",
+    "property_address",
+    "how_found_us",
+    "urgency_level",
+    "next_followup_date",
+    "potential_value",
+)
+BUTTON_ONLY = {"contact_type", "urgency_level"}
+
+
+class State(IntEnum):
+    ANSWER = 1  # waiting for the answer to the current field (typed or tapped)
+    DUPLICATE = 2  # told about a possible duplicate: open it or carry on
+    CONFIRM = 3  # summary shown: Save / Edit / Cancel
+    PICK_FIELD = 4  # Edit from the summary: which field
+
+
+def _draft(context: Ctx) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft: dict[str, Any] = context.user_data.setdefault(DRAFT, {"values": {}})
+    return draft
+
+
+def _drop(context: Ctx) -> None:
+    assert context.user_data is not None
+    context.user_data.pop(DRAFT, None)
+
+
+def _applies(field: str, values: dict[str, Any]) -> bool:
+    if field == "property_address":
+        return values.get("contact_type") != ContactType.REFERRAL_PARTNER.value
+    return True
+
+
+def _next_field(draft: dict[str, Any]) -> str | None:
+    """The first field not answered yet (skipped ones count as answered)."""
+    values = draft["values"]
+    for field in FIELDS:
+        if field not in values and _applies(field, values):
+            return field
+    return None
+
+
+async def _ask(update: Update, context: Ctx, field: str, problem: str | None = None) -> State:
+    draft = _draft(context)
+    draft["at"] = field
+    text = QUESTIONS[field].text
+    if problem:
+        text = f"⚠️ {esc(problem)}\n\n{text}"
+    await reply(update, text, question_markup(field, ACTION))
+    return State.ANSWER
+
+
+async def _advance(update: Update, context: Ctx) -> State:
+    draft = _draft(context)
+    if draft.get("editing"):
+        draft.pop("editing")
+        return await _summary(update, context)
+    field = _next_field(draft)
+    if field is None:
+        return await _summary(update, context)
+    return await _ask(update, context, field)
+
+
+def _summary_text(values: dict[str, Any], today: date) -> str:
+    lines = ["<b>New contact</b> — check and save:"]
+    for field in FIELDS:
+        if _applies(field, values):
+            lines.append(f"{label(field)}: {show_value(field, values.get(field), today)}")
+    return "\n".join(lines)
+
+
+async def _summary(update: Update, context: Ctx) -> State:
+    _, today = me(update, context)
+    markup = keyboard(
+        [
+            [
+                button("✅ Save", Cb(ACTION, 0, "save")),
+                button("✏️ Edit", Cb(ACTION, 0, "edit")),
+                button("Cancel", Cb(ACTION, 0, "cancel")),
+            ]
+        ]
+    )
+    await reply(update, _summary_text(_draft(context)["values"], today), markup)
+    return State.CONFIRM
+
+
+def _storable(value: Any) -> Any:
+    """Draft values live in persisted user_data: keep them JSON-friendly."""
+    if value is None or isinstance(value, (str, int)):
+        return value
+    if isinstance(value, ContactType):
+        return value.value
+    return str(value)  # Decimal, date
+
+
+async def _accept(update: Update, context: Ctx, field: str, raw: Any) -> State:
+    """Validate one answer, keep it, check for duplicates, move on."""
+    _, today = me(update, context)
+    try:
+        value = clean_field(field, raw, today=today)
+    except ValidationError as err:
+        return await _ask(update, context, field, err.message)
+    draft = _draft(context)
+    draft["values"][field] = _storable(value)
+    if field in ("email", "phone", "company") and value:
+        dupes = await run_db(context, _duplicates_of, draft["values"])
+        dupes = [d for d in dupes if d.contact.id not in draft.get("dismissed", [])]
+        if dupes:
+            return await _warn_duplicate(update, context, dupes)
+    return await _advance(update, context)
+
+
+def _duplicates_of(session: Any, values: dict[str, Any]) -> list[Duplicate]:
+    return find_duplicates(
+        session,
+        name=values.get("name"),
+        email=values.get("email"),
+        phone=values.get("phone"),
+        company=values.get("company"),
+    )
+
+
+async def _warn_duplicate(update: Update, context: Ctx, dupes: list[Duplicate]) -> State:
+    _draft(context)["dupes"] = [d.contact.id for d in dupes]
+    lines = ["⚠️ This looks like a contact you already have:"]
+    rows = []
+    for d in dupes[:5]:
+        lines.append(f"• <b>{esc(d.contact.name)}</b> ({d.reason})")
+        rows.append([button(f"Open {d.contact.name}", Cb(ACTION, d.contact.id, "open"))])
+    rows.append([button("Continue anyway", Cb(ACTION, 0, "dupok"))])
+    await reply(update, "\n".join(lines), keyboard(rows))
+    return State.DUPLICATE
+
+
+# --- entry points -------------------------------------------------------------------------
+
+
+async def _begin(update: Update, context: Ctx, values: dict[str, Any]) -> State:
+    _drop(context)
+    _draft(context)["values"] = values
+    return await _advance(update, context)
+
+
+@step
+async def start(update: Update, context: Ctx) -> int:
+    """/add: start an empty form."""
+    return await _begin(update, context, {})
+
+
+@button_step
+async def start_from_menu(update: Update, context: Ctx, cb: Cb) -> int:
+    return await _begin(update, context, {})
+
+
+@step
+async def start_from_contact(update: Update, context: Ctx) -> int:
+    """A shared phone contact: start with its name and phone filled in."""
+    message = update.effective_message
+    assert message is not None and message.contact is not None
+    shared = message.contact
+    name = " ".join(p for p in (shared.first_name, shared.last_name) if p)
+    _drop(context)
+    draft = _draft(context)
+    try:
+        draft["values"]["name"] = clean_field("name", name)
+    except ValidationError:
+        pass
+    note = ""
+    try:
+        phone = clean_field("phone", shared.phone_number)
+    except ValidationError:
+        note = "The shared phone number didn't look right, so I'll ask for it."
+    else:
+        if phone:
+            draft["values"]["phone"] = phone
+    if note:
+        await reply(update, note)
+    if draft["values"].get("phone"):
+        dupes = await run_db(context, _duplicates_of, draft["values"])
+        if dupes:
+            return await _warn_duplicate(update, context, dupes)
+    return await _advance(update, context)
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+@step
+async def typed(update: Update, context: Ctx) -> int:
+    """A typed answer to the current question."""
+    draft = _draft(context)
+    field = draft.get("at") or _next_field(draft) or "name"
+    text = update.effective_message.text if update.effective_message else ""
+    if field in BUTTON_ONLY:
+        try:
+            clean_field(field, text)
+        except ValidationError:
+            return await _ask(update, context, field, texts.USE_BUTTONS)
+    return await _accept(update, context, field, text)
+
+
+@step
+async def skip(update: Update, context: Ctx) -> int:
+    """/skip: leave an optional field empty."""
+    return await _skip(update, context)
+
+
+async def _skip(update: Update, context: Ctx) -> State:
+    draft = _draft(context)
+    field = draft.get("at")
+    if field is None:
+        return await _advance(update, context)
+    if not QUESTIONS[field].optional:
+        return await _ask(update, context, field, f"{label(field)} can't be skipped.")
+    draft["values"][field] = None
+    return await _advance(update, context)
+
+
+@button_step
+async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
+    """A button under a question, the duplicate warning or the summary."""
+    draft = _draft(context)
+    arg = cb.arg
+    if arg == "cancel":
+        return await _cancel(update, context)
+    if arg == "skip":
+        return await _skip(update, context)
+    if arg.startswith("v:"):
+        return await _accept(update, context, draft.get("at") or "", arg[2:])
+    if arg.startswith("fu:"):
+        _, today = me(update, context)
+        return await _accept(update, context, "next_followup_date", followup_date(arg[3:], today))
+    if arg == "dupok":
+        draft.setdefault("dismissed", []).extend(draft.pop("dupes", []))
+        return await _advance(update, context)
+    if arg == "open":
+        _drop(context)
+        await show_card(update, context, cb.id)
+        return ConversationHandler.END
+    if arg == "save":
+        return await _save(update, context)
+    if arg == "edit":
+        rows = [
+            [button(label(f), Cb(ACTION, 0, f"f:{f}"))]
+            for f in FIELDS
+            if _applies(f, draft["values"])
+        ]
+        await reply(update, "Which field do you want to change?", keyboard(rows))
+        return State.PICK_FIELD
+    if arg.startswith("f:") and arg[2:] in FIELDS:
+        draft["editing"] = True
+        return await _ask(update, context, arg[2:])
+    await reply(update, texts.USE_BUTTONS)
+    return State.ANSWER
+
+
+async def _save(update: Update, context: Ctx) -> int:
+    user_id, today = me(update, context)
+    values = {k: v for k, v in _draft(context)["values"].items() if v is not None}
+    try:
+        contact = await run_db(context, create_contact, user_id, values, today=today)
+    except ValidationError as err:
+        # Shouldn't happen (each answer was checked), but never lose the form over it.
+        draft = _draft(context)
+        draft["editing"] = True
+        return await _ask(update, context, err.field if err.field in FIELDS else "name", err.message)
+    _drop(context)
+    await reply(update, f"✅ Saved <b>{esc(contact.name)}</b>.")
+    await show_card(update, context, contact.id)
+    return ConversationHandler.END
+
+
+async def _cancel(update: Update, context: Ctx) -> int:
+    _drop(context)
+    await reply(update, texts.CANCELLED)
+    return ConversationHandler.END
+
+
+@step
+async def cancel(update: Update, context: Ctx) -> int:
+    """/cancel: leave the form; nothing is saved."""
+    return await _cancel(update, context)
+
+
+@step
+async def use_buttons(update: Update, context: Ctx) -> int:
+    """Text where a button is expected (duplicate warning, summary)."""
+    await reply(update, texts.USE_BUTTONS)
+    return State.CONFIRM if "dupes" not in _draft(context) else State.DUPLICATE
+
+
+async def leave(update: Update, context: Ctx) -> int:
+    """Another command or another message's button: drop the form and let that run."""
+    _drop(context)
+    await reply(update, texts.LEFT_WIZARD)
+    return ConversationHandler.END
+
+
+def conversation() -> ConversationHandler[Ctx]:
+    answer = [
+        CommandHandler("skip", skip),
+        CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+    ]
+    return ConversationHandler(
+        name="add_contact",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CommandHandler("add", start),
+            CallbackQueryHandler(start_from_menu, pattern=r"^menu:0:add$"),
+            MessageHandler(filters.CONTACT, start_from_contact),
+        ],
+        states={
+            State.ANSWER: answer,
+            State.DUPLICATE: [
+                CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, use_buttons),
+            ],
+            State.CONFIRM: [
+                CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, use_buttons),
+            ],
+            State.PICK_FIELD: [
+                CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, use_buttons),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            MessageHandler(filters.COMMAND, leave),
+            CallbackQueryHandler(leave),
+        ],
+    )

@@ -1,0 +1,42 @@
+"""The one error handler: log the update, tell the admin; never silence."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from bot import texts
+from crm_core.errors import CRMError
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    error = context.error
+    if isinstance(error, CRMError):
+        message = str(error)
+    else:
+        log.error("Unhandled error in update %s", _describe(update), exc_info=error)
+        message = texts.SOMETHING_WRONG
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except BadRequest:
+                pass
+        if update.effective_chat is not None:
+            await update.effective_chat.send_message(html.escape(message))
+    except (BadRequest, Forbidden):
+        log.warning("Couldn't tell the user about the error", exc_info=True)
+
+
+def _describe(update: object) -> str:
+    if isinstance(update, Update):
+        return f"{update.update_id} {update.to_dict()!r}"[:2000]
+    return repr(update)[:2000]

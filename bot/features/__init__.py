@@ -1,0 +1,1 @@
+"""Stateless features: each module exports ``handlers()`` for the composition root."""

@@ -1,0 +1,175 @@
+"""Finding contacts and everything on a contact card that needs no typing: open, stage,
+delete with undo, all notes, and a text reply to a card becoming a note."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.callbacks import Cb, StaleButton, pattern
+from bot.handling import on_button, reply
+from bot.runtime import crm, me, run_db
+from bot.views.cards import (
+    card_keyboard,
+    delete_keyboard,
+    delete_prompt,
+    deleted_text,
+    notes_page,
+    render_card,
+    stage_keyboard,
+    undo_keyboard,
+)
+from bot.views.lists import search_results
+from crm_core.services import contacts as svc
+from crm_core.services.notes import add_note, list_notes
+from crm_core.stages import NoteType
+
+NOTES_PAGE = 5
+
+Ctx = ContextTypes.DEFAULT_TYPE
+
+
+def tz_of(update: Update, context: Ctx) -> ZoneInfo:
+    assert update.effective_user is not None
+    services = crm(context)
+    return ZoneInfo(services.timezones.get(update.effective_user.id, services.settings.timezone))
+
+
+async def show_card(update: Update, context: Ctx, contact_id: int, *, edit: bool = False) -> None:
+    """Send (or, from a button on the card itself, redraw) a contact card."""
+    _, today = me(update, context)
+    card = await run_db(context, svc.get_card, contact_id)
+    await reply(
+        update,
+        render_card(card, today, tz_of(update, context)),
+        card_keyboard(contact_id, card.note_count),
+        edit=edit,
+    )
+
+
+async def find_command(update: Update, context: Ctx) -> None:
+    """/find TEXT: matching contacts as buttons; one match opens its card."""
+    query = " ".join(context.args or []).strip()
+    if not query:
+        await reply(update, "Send /find and part of a name, email, company or phone — "
+                    "or just type it.")
+        return
+    await search(update, context, query)
+
+
+async def plain_text(update: Update, context: Ctx) -> None:
+    """Text typed outside any form is a search."""
+    assert update.effective_message is not None
+    await search(update, context, update.effective_message.text or "")
+
+
+async def search(update: Update, context: Ctx, query: str) -> None:
+    found = await run_db(context, svc.search_contacts, query)
+    if len(found) == 1:
+        await show_card(update, context, found[0].id)
+        return
+    text, markup = search_results(query, found)
+    await reply(update, text, markup)
+
+
+@on_button
+async def open_card(update: Update, context: Ctx, cb: Cb) -> None:
+    await show_card(update, context, cb.id, edit=cb.arg == "e")
+
+
+@on_button
+async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
+    contact = await run_db(context, svc.get_contact, cb.id)
+    await update.callback_query.edit_message_reply_markup(stage_keyboard(contact))  # type: ignore[union-attr]
+
+
+@on_button
+async def set_stage(update: Update, context: Ctx, cb: Cb) -> None:
+    user_id, _ = me(update, context)
+    await run_db(context, svc.change_stage, cb.id, cb.arg, by_user_id=user_id)
+    await show_card(update, context, cb.id, edit=True)
+
+
+@on_button
+async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
+    card = await run_db(context, svc.get_card, cb.id)
+    await reply(update, delete_prompt(card), delete_keyboard(cb.id), edit=True)
+
+
+@on_button
+async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
+    contact = await run_db(context, svc.delete_contact, cb.id)
+    await reply(update, deleted_text(contact), undo_keyboard(cb.id), edit=True)
+
+
+@on_button
+async def undo_delete(update: Update, context: Ctx, cb: Cb) -> None:
+    await run_db(context, svc.restore_contact, cb.id)
+    await show_card(update, context, cb.id, edit=True)
+
+
+@on_button
+async def all_notes(update: Update, context: Ctx, cb: Cb) -> None:
+    offset = int(cb.arg or 0)
+    contact = await run_db(context, svc.get_contact, cb.id)
+    notes, total = await run_db(context, list_notes, cb.id, limit=NOTES_PAGE, offset=offset)
+    messages, markup = notes_page(contact, notes, total, offset, tz_of(update, context), NOTES_PAGE)
+    for text in messages[:-1]:
+        await reply(update, text)
+    await reply(update, messages[-1], markup)
+
+
+def contact_id_of(message: Message | None) -> int | None:
+    """The contact a bot message is about, read from its own buttons."""
+    if message is None or message.reply_markup is None:
+        return None
+    for row in message.reply_markup.inline_keyboard:
+        for btn in row:
+            try:
+                cb = Cb.decode(str(btn.callback_data))
+            except StaleButton:
+                continue
+            if cb.id and cb.action not in {"lp", "lt", "ls", "lv", "menu"}:
+                return cb.id
+    return None
+
+
+async def reply_note(update: Update, context: Ctx) -> None:
+    """A text reply to a card (or any bot message about a contact) becomes an internal note."""
+    message = update.effective_message
+    assert message is not None
+    contact_id = contact_id_of(message.reply_to_message)
+    if contact_id is None:
+        await plain_text(update, context)
+        return
+    user_id, _ = me(update, context)
+    await run_db(context, add_note, contact_id, user_id, NoteType.INTERNAL, message.text or "")
+    await message.reply_text("📝 Note added.", parse_mode=ParseMode.HTML)
+    await show_card(update, context, contact_id)
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, object]]:
+    return [
+        CommandHandler("find", find_command),
+        CallbackQueryHandler(open_card, pattern=pattern("open")),
+        CallbackQueryHandler(stage_menu, pattern=pattern("stg")),
+        CallbackQueryHandler(set_stage, pattern=pattern("stgset")),
+        CallbackQueryHandler(ask_delete, pattern=pattern("del")),
+        CallbackQueryHandler(confirm_delete, pattern=pattern("dely")),
+        CallbackQueryHandler(undo_delete, pattern=pattern("undo")),
+        CallbackQueryHandler(all_notes, pattern=pattern("notes")),
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.REPLY, reply_note),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text),
+    ]
+
+

@@ -1,0 +1,183 @@
+"""Read-mostly screens: main menu, /list with filters, /today, /dashboard, /trash, /export."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import InputFile, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import texts
+from bot.callbacks import Cb, pattern
+from bot.features.cards import tz_of
+from bot.handling import on_button, reply
+from bot.runtime import crm, me, run_db
+from bot.views.dashboard import render_dashboard
+from bot.views.lists import (
+    filter_from_state,
+    list_keyboard,
+    main_menu,
+    purge_prompt,
+    render_list,
+    render_today,
+    render_trash,
+)
+from crm_core.services import contacts as svc
+from crm_core.services.contacts import View
+from crm_core.services.csv_io import export_contacts
+from crm_core.services.dashboard import dashboard
+from crm_core.services.followups import due_followups
+
+Ctx = ContextTypes.DEFAULT_TYPE
+PAGE_SIZE = 10
+
+
+async def start(update: Update, context: Ctx) -> None:
+    """/start and /help: what the bot does, and the main menu."""
+    await reply(update, texts.HELP, main_menu())
+
+
+async def cancel_outside(update: Update, context: Ctx) -> None:
+    await reply(update, texts.NOTHING_TO_CANCEL, main_menu())
+
+
+def _list_state(context: Ctx) -> dict[str, Any]:
+    assert context.user_data is not None
+    state: dict[str, Any] = context.user_data.setdefault("list", {})
+    return state
+
+
+async def show_list(update: Update, context: Ctx, *, edit: bool = False) -> None:
+    state = _list_state(context)
+    flt = filter_from_state(state)
+    user_id, today = me(update, context)
+    page = await run_db(
+        context, svc.list_contacts, user_id, flt, page=int(state.get("page", 1)),
+        page_size=PAGE_SIZE,
+    )
+    state["page"] = page.page
+    await reply(update, render_list(page, flt, today), list_keyboard(page, flt), edit=edit)
+
+
+async def list_command(update: Update, context: Ctx) -> None:
+    """/list: the contacts of the last filter used, first page."""
+    _list_state(context)["page"] = 1
+    await show_list(update, context)
+
+
+@on_button
+async def change_filter(update: Update, context: Ctx, cb: Cb) -> None:
+    state = _list_state(context)
+    if cb.action == "lp":
+        state["page"] = cb.id
+    else:
+        key = {"lt": "type", "ls": "status", "lv": "view"}[cb.action]
+        state[key] = cb.arg
+        state["page"] = 1
+    filter_from_state(state)  # rejects a tampered value before it is stored for good
+    await show_list(update, context, edit=True)
+
+
+async def today_command(update: Update, context: Ctx) -> None:
+    """/today: my follow-ups due today and overdue, oldest first."""
+    user_id, today = me(update, context)
+    items = await run_db(context, due_followups, user_id, today)
+    text, markup = render_today(items, today)
+    await reply(update, text, markup)
+
+
+async def dashboard_command(update: Update, context: Ctx) -> None:
+    user_id, today = me(update, context)
+    mine = await run_db(context, dashboard, user_id, View.MINE, today)
+    team = await run_db(context, dashboard, user_id, View.TEAM, today)
+    await reply(update, render_dashboard(mine, team))
+
+
+async def trash_command(update: Update, context: Ctx, *, edit: bool = False) -> None:
+    contacts = await run_db(context, svc.list_trash)
+    text, markup = render_trash(contacts, tz_of(update, context), datetime.now(UTC))
+    await reply(update, text, markup, edit=edit)
+
+
+@on_button
+async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
+    await trash_command(update, context, edit=True)
+
+
+@on_button
+async def restore(update: Update, context: Ctx, cb: Cb) -> None:
+    from bot.features.cards import show_card
+
+    await run_db(context, svc.restore_contact, cb.id)
+    await show_card(update, context, cb.id)
+    await trash_command(update, context, edit=True)
+
+
+@on_button
+async def ask_purge(update: Update, context: Ctx, cb: Cb) -> None:
+    contact = await run_db(context, svc.get_contact, cb.id, include_deleted=True)
+    text, markup = purge_prompt(contact)
+    await reply(update, text, markup, edit=True)
+
+
+@on_button
+async def purge(update: Update, context: Ctx, cb: Cb) -> None:
+    result = await run_db(context, svc.purge_contact, cb.id)
+    await crm(context).delete_objects(result.storage_keys)
+    await reply(update, "Erased for good.")
+    await trash_command(update, context, edit=True)
+
+
+async def export_command(update: Update, context: Ctx) -> None:
+    """/export: the current /list filter as a CSV file."""
+    flt = filter_from_state(_list_state(context))
+    user_id, _ = me(update, context)
+
+    def build(session: Any) -> bytes:
+        buffer = io.StringIO()
+        export_contacts(session, buffer, svc.iter_filtered(session, user_id, flt))
+        return buffer.getvalue().encode("utf-8")
+
+    data = await run_db(context, build)
+    count = data.count(b"\n") - 1
+    assert update.effective_chat is not None
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    await update.effective_chat.send_document(
+        InputFile(io.BytesIO(data), filename=f"contacts-{stamp}.csv"),
+        caption=f"{count} contacts from your current /list filter.",
+    )
+
+
+@on_button
+async def menu(update: Update, context: Ctx, cb: Cb) -> None:
+    action = cb.arg
+    if action == "find":
+        await reply(update, "Type part of a name, email, company or phone number.")
+    elif action == "list":
+        await list_command(update, context)
+    elif action == "today":
+        await today_command(update, context)
+    elif action == "dash":
+        await dashboard_command(update, context)
+    elif action == "trash":
+        await trash_command(update, context)
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, object]]:
+    return [
+        CommandHandler(["start", "help"], start),
+        CommandHandler("cancel", cancel_outside),
+        CommandHandler("list", list_command),
+        CommandHandler("today", today_command),
+        CommandHandler("dashboard", dashboard_command),
+        CommandHandler("trash", trash_command),
+        CommandHandler("export", export_command),
+        CallbackQueryHandler(change_filter, pattern=pattern("lt", "ls", "lv", "lp")),
+        CallbackQueryHandler(trash_button, pattern=pattern("trash")),
+        CallbackQueryHandler(restore, pattern=pattern("rst")),
+        CallbackQueryHandler(ask_purge, pattern=pattern("pur")),
+        CallbackQueryHandler(purge, pattern=pattern("puryes")),
+        CallbackQueryHandler(menu, pattern=pattern("menu")),
+    ]

@@ -1,0 +1,92 @@
+"""PTB persistence in the project's own database (Heroku's disk is wiped on restart).
+
+Conversation positions and user/chat data are JSON rows in ``bot_state``; bot_data holds live
+services and is not persisted. Writes go straight to the database when PTB hands them over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
+
+from crm_core.services.bot_state import load_namespace, save_state
+
+T = TypeVar("T")
+UserData = dict[Any, Any]
+
+
+class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
+    def __init__(self, session_factory: sessionmaker[Session], update_interval: float = 5) -> None:
+        super().__init__(
+            store_data=PersistenceInput(bot_data=False, callback_data=False),
+            update_interval=update_interval,
+        )
+        self._factory = session_factory
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        def work() -> T:
+            with self._factory.begin() as session:
+                return fn(session, *args)
+
+        return await asyncio.to_thread(work)
+
+    async def _load_ids(self, namespace: str) -> dict[int, UserData]:
+        rows = await self._run(load_namespace, namespace)
+        return {int(key): value for key, value in rows.items()}
+
+    async def get_user_data(self) -> dict[int, UserData]:
+        return await self._load_ids("user")
+
+    async def get_chat_data(self) -> dict[int, UserData]:
+        return await self._load_ids("chat")
+
+    async def get_bot_data(self) -> UserData:
+        return {}
+
+    async def get_callback_data(self) -> CDCData | None:
+        return None
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        rows = await self._run(load_namespace, f"conv:{name}")
+        return {tuple(json.loads(key)): state for key, state in rows.items()}
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        await self._run(save_state, f"conv:{name}", json.dumps(list(key)), new_state)
+
+    async def update_user_data(self, user_id: int, data: UserData) -> None:
+        await self._run(save_state, "user", str(user_id), data or None)
+
+    async def update_chat_data(self, chat_id: int, data: UserData) -> None:
+        await self._run(save_state, "chat", str(chat_id), data or None)
+
+    async def update_bot_data(self, data: UserData) -> None:
+        return None
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        return None
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        await self._run(save_state, "chat", str(chat_id), None)
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self._run(save_state, "user", str(user_id), None)
+
+    async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: UserData) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: UserData) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None

@@ -1,0 +1,80 @@
+"""What handlers share: the CRM's services and the one helper that runs database work in a
+worker thread, never on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from crm_core.config import Settings
+from crm_core.models import utcnow
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+BOT_DATA_KEY = "crm"
+
+
+@dataclass
+class Crm:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    #: Telegram user id -> users.id, filled at start from ADMIN_CHAT_IDS.
+    user_ids: dict[int, int] = field(default_factory=dict)
+    #: Telegram user id -> IANA timezone (the admin's own, else the global default).
+    timezones: dict[int, str] = field(default_factory=dict)
+
+    async def delete_objects(self, keys: list[str]) -> None:
+        """Delete stored files of erased contacts (after the database commit)."""
+        if keys:
+            log.warning("No file storage configured; %d objects left to delete", len(keys))
+
+    def user_id(self, telegram_user_id: int) -> int:
+        return self.user_ids[telegram_user_id]
+
+    def today(self, telegram_user_id: int) -> date:
+        from zoneinfo import ZoneInfo
+
+        tz = self.timezones.get(telegram_user_id, self.settings.timezone)
+        return utcnow().astimezone(ZoneInfo(tz)).date()
+
+
+def crm(context: ContextTypes.DEFAULT_TYPE) -> Crm:
+    return context.application.bot_data[BOT_DATA_KEY]  # type: ignore[no-any-return]
+
+
+async def run_db(
+    context: ContextTypes.DEFAULT_TYPE,
+    fn: Callable[Concatenate[Session, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Run ``fn(session, ...)`` in one transaction in a worker thread; commit if it returns."""
+    factory = crm(context).session_factory
+
+    def work() -> T:
+        with factory.begin() as session:
+            return fn(session, *args, **kwargs)
+
+    return await asyncio.to_thread(work)
+
+
+def me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[int, date]:
+    """The acting admin's users.id and local date."""
+    assert update.effective_user is not None
+    tg_id = update.effective_user.id
+    services = crm(context)
+    return services.user_id(tg_id), services.today(tg_id)
+
+

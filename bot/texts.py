@@ -1,0 +1,46 @@
+"""Fixed sentences the bot says. Texts that depend on data are in ``bot.views``."""
+
+from __future__ import annotations
+
+REFUSAL_SHORT = "This bot is private."
+SOMETHING_WRONG = "Something went wrong; nothing was saved. Please try again."
+STALE_BUTTON = "That button is out of date. Send /start for the menu."
+GONE = "That contact no longer exists."
+CANCELLED = "Cancelled — nothing was saved."
+NOTHING_TO_CANCEL = "Nothing to cancel."
+LEFT_WIZARD = "Left the new-contact form; nothing was saved."
+USE_BUTTONS = "Please tap one of the buttons below."
+
+HELP = (
+    "<b>V3 CRM</b> — contacts, notes, stages and follow-ups from your phone.\n\n"
+    "/add — add a contact (or share a phone contact with me)\n"
+    "/find <i>text</i> — find a contact (or just type a name)\n"
+    "/list — browse contacts with filters\n"
+    "/today — follow-ups due today and overdue\n"
+    "/dashboard — figures for you and the team\n"
+    "/trash — deleted contacts (kept 30 days)\n"
+    "/export — your current /list as a CSV file\n"
+    "/cancel — leave what you're doing\n\n"
+    "Reply to a contact card with text to add a note."
+)
+
+#: The command menu (setMyCommands), in this order.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Main menu"),
+    ("add", "Add a contact"),
+    ("find", "Find a contact"),
+    ("list", "Browse contacts"),
+    ("today", "Follow-ups due today"),
+    ("dashboard", "Figures for you and the team"),
+    ("trash", "Deleted contacts"),
+    ("export", "Current list as CSV"),
+    ("cancel", "Leave what you're doing"),
+    ("help", "What this bot does"),
+)
+
+
+def refusal(user_id: int) -> str:
+    return (
+        "Sorry, this is V3 Services' private CRM. "
+        f"If you should have access, give the owner your Telegram id: {user_id}"
+    )

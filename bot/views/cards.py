@@ -1,0 +1,149 @@
+"""The contact card and the menus hanging off it."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup
+
+from bot.callbacks import Cb
+from bot.views.common import (
+    button,
+    chunks,
+    cut,
+    day,
+    esc,
+    escaped_pieces,
+    keyboard,
+    money,
+    split_message,
+    when,
+)
+from crm_core.models import Contact, Note
+from crm_core.services.contacts import ContactCard
+from crm_core.stages import NOTE_TYPE_LABELS, PIPELINES, ContactType, NoteType, stage_name
+
+NOTE_PREVIEW = 300
+
+
+def type_label(contact: Contact) -> str:
+    return ContactType(contact.contact_type).label
+
+
+def contact_line(contact: Contact) -> str:
+    """One-line summary for buttons: name · type · stage."""
+    return (
+        f"{contact.name} · {type_label(contact)} · "
+        f"{stage_name(contact.contact_type, contact.current_stage)}"
+    )
+
+
+def note_header(note: Note, tz: ZoneInfo) -> str:
+    kind = NOTE_TYPE_LABELS[NoteType(note.note_type)]
+    author = f" by {esc(note.author.display_name)}" if note.author else ""
+    return f"<i>{when(note.created_at, tz)} · {kind}{author}</i>"
+
+
+def note_line(note: Note, tz: ZoneInfo, limit: int = NOTE_PREVIEW) -> str:
+    return f"{note_header(note, tz)}\n{esc(cut(note.content, limit))}"
+
+
+def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
+    c = card.contact
+    lines = [f"<b>{esc(c.name)}</b>", f"{type_label(c)} · #{c.id}"]
+    stage = stage_name(c.contact_type, c.current_stage)
+    since = f" (since {when(c.stage_changed_at, tz)})" if c.stage_changed_at else ""
+    lines.append(f"Stage: <b>{esc(stage)}</b>{since} · {c.status}")
+    if c.next_followup_date:
+        lines.append(f"Next follow-up: {day(c.next_followup_date, today)}")
+    else:
+        lines.append("Next follow-up: none set")
+    fields = [
+        ("Email", c.email),
+        ("Phone", c.phone),
+        ("Company", c.company),
+        ("Property", c.property_address),
+        ("Service", c.service_type),
+        ("Found us via", c.how_found_us),
+        ("Referred by", card.referred_by_name),
+    ]
+    lines += [f"{label}: {esc(value)}" for label, value in fields if value]
+    if c.urgency_level != "normal":
+        lines.append(f"Urgency: {c.urgency_level.upper()}")
+    if c.potential_value is not None:
+        lines.append(f"Potential value: {money(c.potential_value)}")
+    if c.total_revenue:
+        lines.append(f"Revenue so far: {money(c.total_revenue)}")
+    if c.total_jobs_referred:
+        lines.append(f"Jobs referred: {c.total_jobs_referred}")
+    lines.append(f"Owner: {esc(c.owner.display_name)}")
+    lines.append(f"Files: {card.file_count}")
+    if card.recent_notes:
+        lines.append(f"\n<b>Notes</b> ({card.note_count})")
+        lines += [note_line(n, tz) for n in card.recent_notes]
+    else:
+        lines.append("\nNo notes yet — reply to this card to add one.")
+    return "\n".join(lines)
+
+
+def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
+    rows = [
+        [button("📝 Note", Cb("note", contact_id)), button("📶 Stage", Cb("stg", contact_id))],
+        [button("📅 Follow-up", Cb("fu", contact_id)), button("📎 Files", Cb("files", contact_id))],
+        [button("✏️ Edit", Cb("edit", contact_id)), button("🗑 Delete", Cb("del", contact_id))],
+    ]
+    if note_count > 3:
+        rows.append([button(f"All notes ({note_count})", Cb("notes", contact_id, "0"))])
+    return keyboard(rows)
+
+
+def stage_keyboard(contact: Contact) -> InlineKeyboardMarkup:
+    stages = PIPELINES[ContactType(contact.contact_type)]
+    buttons = [
+        button(("✅ " if s.key == contact.current_stage else "") + s.name, Cb("stgset", contact.id, s.key))
+        for s in stages
+    ]
+    return keyboard([*chunks(buttons, 2), [button("« Back", Cb("open", contact.id, "e"))]])
+
+
+def delete_prompt(card: ContactCard) -> str:
+    c = card.contact
+    n, m = card.note_count, card.file_count
+    return (
+        f"Delete <b>{esc(c.name)}</b> and its {n} note{'s' if n != 1 else ''} "
+        f"and {m} file{'s' if m != 1 else ''}?\n"
+        "It goes to the trash for 30 days and can be restored."
+    )
+
+
+def delete_keyboard(contact_id: int) -> InlineKeyboardMarkup:
+    return keyboard(
+        [[button("Yes, delete", Cb("dely", contact_id)), button("No", Cb("open", contact_id, "e"))]]
+    )
+
+
+def deleted_text(contact: Contact) -> str:
+    return f"🗑 Deleted <b>{esc(contact.name)}</b>. It stays in /trash for 30 days."
+
+
+def undo_keyboard(contact_id: int) -> InlineKeyboardMarkup:
+    return keyboard([[button("↩️ Undo", Cb("undo", contact_id))]])
+
+
+def notes_page(
+    contact: Contact, notes: list[Note], total: int, offset: int, tz: ZoneInfo, page_size: int
+) -> tuple[list[str], InlineKeyboardMarkup]:
+    """Full notes, newest first; a long note is split across messages rather than cut."""
+    head = f"<b>Notes on {esc(contact.name)}</b> ({offset + 1}-{offset + len(notes)} of {total})"
+    parts = [head]
+    for note in notes:
+        first, *rest = escaped_pieces(note.content, 3500)
+        parts.append(f"{note_header(note, tz)}\n{first}")
+        parts += rest
+    nav = []
+    if offset > 0:
+        nav.append(button("« Newer", Cb("notes", contact.id, str(max(0, offset - page_size)))))
+    if offset + len(notes) < total:
+        nav.append(button("Older »", Cb("notes", contact.id, str(offset + page_size))))
+    return split_message(parts), keyboard([nav, [button("« Card", Cb("open", contact.id))]])

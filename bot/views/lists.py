@@ -1,0 +1,138 @@
+"""Lists of contacts: /list with filters, search results, /today, /trash, the main menu."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup
+
+from bot.callbacks import Cb
+from bot.views.cards import contact_line
+from bot.views.common import button, day, esc, keyboard, when
+from crm_core.models import Contact
+from crm_core.services.contacts import ContactFilter, Page, View
+from crm_core.services.followups import DueItem
+from crm_core.stages import ContactType, Status
+
+TYPE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("all", "All"),
+    (ContactType.EVICTION_CLIENT.value, "Eviction"),
+    (ContactType.PREVENTION_PROSPECT.value, "Prevention"),
+    (ContactType.REFERRAL_PARTNER.value, "Partner"),
+)
+STATUS_CHOICES: tuple[tuple[str, str], ...] = (
+    ("all", "All"),
+    (Status.ACTIVE.value, "Active"),
+    (Status.WON.value, "Won"),
+    (Status.LOST.value, "Lost"),
+    (Status.DORMANT.value, "Dormant"),
+)
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    def item(label: str, arg: str) -> object:
+        return button(label, Cb("menu", 0, arg))
+
+    return keyboard(
+        [
+            [item("➕ Add contact", "add"), item("🔎 Find", "find")],
+            [item("📋 List", "list"), item("📅 Today", "today")],
+            [item("📊 Dashboard", "dash"), item("🗑 Trash", "trash")],
+        ]
+    )
+
+
+def filter_from_state(state: dict[str, str] | None) -> ContactFilter:
+    state = state or {}
+    ctype = state.get("type", "all")
+    status = state.get("status", "all")
+    return ContactFilter(
+        view=View(state.get("view", View.TEAM.value)),
+        contact_type=None if ctype == "all" else ContactType(ctype),
+        status=None if status == "all" else Status(status),
+    )
+
+
+def render_list(page: Page, flt: ContactFilter, today: date) -> str:
+    scope = "My contacts" if flt.view is View.MINE else "Team"
+    kind = flt.contact_type.label + "s" if flt.contact_type else "all types"
+    status = flt.status.value if flt.status else "any status"
+    head = f"<b>{scope}</b> · {kind} · {status}\n"
+    if not page.total:
+        return head + "\nNo contacts match. Change the filters or /add one."
+    lines = [head + f"{page.total} contact{'s' if page.total != 1 else ''}, page "
+             f"{page.page} of {page.pages}, soonest follow-up first:"]
+    for c in page.items:
+        due = day(c.next_followup_date, today) if c.next_followup_date else "no follow-up"
+        lines.append(f"• {esc(c.name)} — {due}")
+    return "\n".join(lines)
+
+
+def list_keyboard(page: Page, flt: ContactFilter) -> InlineKeyboardMarkup:
+    current_type = flt.contact_type.value if flt.contact_type else "all"
+    current_status = flt.status.value if flt.status else "all"
+
+    def mark(selected: bool, label: str) -> str:
+        return f"• {label}" if selected else label
+
+    types = [button(mark(k == current_type, lbl), Cb("lt", 0, k)) for k, lbl in TYPE_CHOICES]
+    statuses = [
+        button(mark(k == current_status, lbl), Cb("ls", 0, k)) for k, lbl in STATUS_CHOICES
+    ]
+    toggle = (
+        button("👥 Show team", Cb("lv", 0, View.TEAM.value))
+        if flt.view is View.MINE
+        else button("👤 My contacts", Cb("lv", 0, View.MINE.value))
+    )
+    nav = [toggle]
+    if page.has_prev:
+        nav.insert(0, button("« Prev", Cb("lp", page.page - 1)))
+    if page.has_next:
+        nav.append(button("Next »", Cb("lp", page.page + 1)))
+    contacts = [[button(contact_line(c), Cb("open", c.id))] for c in page.items]
+    return keyboard([types, statuses, *contacts, nav])
+
+
+def search_results(query: str, contacts: list[Contact]) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not contacts:
+        return f"No contact matches “{esc(query)}”. Try part of a name, email, company or phone, or /add it.", None
+    text = f"{len(contacts)} match{'es' if len(contacts) != 1 else ''} for “{esc(query)}”:"
+    return text, keyboard([[button(contact_line(c), Cb("open", c.id))] for c in contacts])
+
+
+def render_today(items: list[DueItem], today: date) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not items:
+        return "Nothing due today. 🎉", None
+    overdue = sum(1 for i in items if i.days_overdue > 0)
+    head = f"<b>Follow-ups</b> — {len(items) - overdue} due today, {overdue} overdue"
+    lines = [head]
+    for item in items:
+        c = item.contact
+        assert c.next_followup_date is not None
+        lines.append(f"• {esc(c.name)} — {day(c.next_followup_date, today)}")
+    buttons = [[button(contact_line(i.contact), Cb("open", i.contact.id))] for i in items[:90]]
+    return "\n".join(lines), keyboard(buttons)
+
+
+def render_trash(contacts: list[Contact], tz: ZoneInfo, now: datetime) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not contacts:
+        return "The trash is empty.", None
+    lines = ["<b>Trash</b> — deleted contacts are erased for good after 30 days."]
+    rows = []
+    for c in contacts[:30]:
+        assert c.deleted_at is not None
+        left = 30 - (now - c.deleted_at).days
+        lines.append(f"• {esc(c.name)} — deleted {when(c.deleted_at, tz)}, {left} days left")
+        rows.append(
+            [button(f"↩️ Restore {c.name}", Cb("rst", c.id)), button("❌ Delete forever", Cb("pur", c.id))]
+        )
+    return "\n".join(lines), keyboard(rows)
+
+
+def purge_prompt(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
+    return (
+        f"Erase <b>{esc(contact.name)}</b> for good, with all notes, stage history and files? "
+        "This can't be undone.",
+        keyboard([[button("Yes, erase now", Cb("puryes", contact.id)), button("No", Cb("trash", 0))]]),
+    )
