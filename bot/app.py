@@ -19,7 +19,7 @@ from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot import texts
-from bot.conversations import add_contact
+from bot.conversations import add_contact, edit_contact, followup, note
 from bot.errors import on_error
 from bot.features import cards, views
 from bot.gate import handlers as gate_handlers
@@ -61,7 +61,10 @@ def build_application(
     application.bot_data[BOT_DATA_KEY] = Crm(settings=settings, engine=engine, session_factory=factory)
     for group, handler in gate_handlers():
         application.add_handler(handler, group=group)
-    for group, conversation in enumerate([add_contact.conversation()]):
+    for group, conversation in enumerate(
+        [add_contact.conversation(), note.conversation(), edit_contact.conversation(),
+         followup.conversation()]
+    ):
         application.add_handler(conversation, group=group)
     for handler in [*views.handlers(), *cards.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)

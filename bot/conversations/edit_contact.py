@@ -1,0 +1,162 @@
+"""The card's "Edit" button: pick a field, then type or tap the new value (checked exactly
+as in /add). Changing the type resets the stage; "Owner" hands the contact to another admin."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.callbacks import Cb, pattern
+from bot.features.cards import show_card
+from bot.handling import button_step, reply, step
+from bot.runtime import me, run_db
+from bot.views.common import button, chunks, esc, keyboard
+from bot.views.forms import QUESTIONS, followup_date, label, question_markup
+from crm_core.errors import ValidationError
+from crm_core.services.contacts import CONTACT_FIELDS, get_contact, update_contact
+from crm_core.services.users import active_users
+
+Ctx = ContextTypes.DEFAULT_TYPE
+KEY = "edit"
+EDITABLE: tuple[str, ...] = (*CONTACT_FIELDS, "owner")
+
+
+class State(IntEnum):
+    FIELD = 1
+    VALUE = 2
+
+
+@button_step
+async def start(update: Update, context: Ctx, cb: Cb) -> int:
+    """Show the fields as buttons."""
+    contact = await run_db(context, get_contact, cb.id)
+    assert context.user_data is not None
+    context.user_data[KEY] = {"contact_id": contact.id, "name": contact.name}
+    fields = [button(label(f) if f != "owner" else "Owner", Cb("ef", contact.id, f)) for f in EDITABLE]
+    markup = keyboard([*chunks(fields, 2), [button("Cancel", Cb("ev", contact.id, "cancel"))]])
+    await reply(update, f"Edit <b>{esc(contact.name)}</b> — which field?", markup)
+    return State.FIELD
+
+
+async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> int:
+    assert context.user_data is not None
+    draft = context.user_data[KEY]
+    draft["field"] = field
+    owners: list[tuple[int, str]] = []
+    if field == "owner":
+        users = await run_db(context, active_users)
+        owners = [(u.id, u.display_name) for u in users]
+    text = QUESTIONS[field].text
+    if field == "contact_type":
+        text += "\nChanging the type starts the contact at the first stage of its new pipeline."
+    if problem:
+        text = f"⚠️ {esc(problem)}\n\n{text}"
+    markup = question_markup(field, "ev", draft["contact_id"], skip_label="Clear", owners=owners)
+    await reply(update, text, markup)
+    return State.VALUE
+
+
+@button_step
+async def pick(update: Update, context: Ctx, cb: Cb) -> int:
+    assert context.user_data is not None
+    context.user_data.setdefault(KEY, {"contact_id": cb.id, "name": ""})
+    if cb.arg not in EDITABLE:
+        await reply(update, texts.STALE_BUTTON)
+        return ConversationHandler.END
+    return await _ask(update, context, cb.arg)
+
+
+async def _apply(update: Update, context: Ctx, raw: Any) -> int:
+    assert context.user_data is not None
+    draft = context.user_data[KEY]
+    field = draft["field"]
+    user_id, today = me(update, context)
+    changes = {"owner_id": int(raw)} if field == "owner" else {field: raw}
+    try:
+        await run_db(
+            context, update_contact, draft["contact_id"], changes, by_user_id=user_id, today=today
+        )
+    except ValidationError as err:
+        return await _ask(update, context, field, err.message)
+    context.user_data.pop(KEY, None)
+    await reply(update, f"✅ {label(field) if field != 'owner' else 'Owner'} updated.")
+    await show_card(update, context, draft["contact_id"])
+    return ConversationHandler.END
+
+
+@button_step
+async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
+    assert context.user_data is not None
+    if cb.arg == "cancel" or KEY not in context.user_data:
+        context.user_data.pop(KEY, None)
+        await reply(update, texts.CANCELLED, edit=True)
+        return ConversationHandler.END
+    if cb.arg == "skip":
+        return await _apply(update, context, None)
+    if cb.arg.startswith("fu:"):
+        _, today = me(update, context)
+        return await _apply(update, context, followup_date(cb.arg[3:], today))
+    if cb.arg.startswith("v:"):
+        return await _apply(update, context, cb.arg[2:])
+    return State.VALUE
+
+
+@step
+async def typed(update: Update, context: Ctx) -> int:
+    assert context.user_data is not None and update.effective_message is not None
+    draft = context.user_data.get(KEY)
+    if not draft or "field" not in draft:
+        await reply(update, texts.USE_BUTTONS)
+        return State.FIELD
+    if draft["field"] == "owner":
+        return await _ask(update, context, "owner", texts.USE_BUTTONS)
+    return await _apply(update, context, update.effective_message.text)
+
+
+@step
+async def cancel(update: Update, context: Ctx) -> int:
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    await reply(update, texts.CANCELLED)
+    return ConversationHandler.END
+
+
+async def leave(update: Update, context: Ctx) -> int:
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    return ConversationHandler.END
+
+
+def conversation() -> ConversationHandler[Ctx]:
+    return ConversationHandler(
+        name="edit_contact",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start, pattern=pattern("edit"))],
+        states={
+            State.FIELD: [
+                CallbackQueryHandler(pick, pattern=pattern("ef")),
+                CallbackQueryHandler(tapped, pattern=pattern("ev")),
+            ],
+            State.VALUE: [
+                CallbackQueryHandler(tapped, pattern=pattern("ev")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            MessageHandler(filters.COMMAND, leave),
+            CallbackQueryHandler(leave),
+        ],
+    )

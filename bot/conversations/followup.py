@@ -1,0 +1,121 @@
+"""The card's "Follow-up" button: quick choices, a typed date, or Clear."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.callbacks import Cb, pattern
+from bot.features.cards import show_card
+from bot.handling import button_step, reply, step
+from bot.runtime import me, run_db
+from bot.views.common import esc
+from bot.views.forms import QUESTIONS, followup_date, question_markup
+from crm_core.errors import ValidationError
+from crm_core.services.contacts import get_contact
+from crm_core.services.followups import set_followup
+
+Ctx = ContextTypes.DEFAULT_TYPE
+KEY = "followup"
+ACTION = "fuv"
+
+
+class State(IntEnum):
+    DATE = 1
+
+
+async def _ask(update: Update, contact_id: int, name: str, problem: str = "") -> int:
+    text = (f"⚠️ {esc(problem)}\n\n" if problem else "") + f"<b>{esc(name)}</b> — " + QUESTIONS[
+        "next_followup_date"
+    ].text
+    markup = question_markup(
+        "next_followup_date", ACTION, contact_id, skip_label=None, extra=[("Clear", "clear")]
+    )
+    await reply(update, text, markup)
+    return State.DATE
+
+
+@button_step
+async def start(update: Update, context: Ctx, cb: Cb) -> int:
+    contact = await run_db(context, get_contact, cb.id)
+    assert context.user_data is not None
+    context.user_data[KEY] = {"contact_id": contact.id, "name": contact.name}
+    return await _ask(update, contact.id, contact.name)
+
+
+async def _set(update: Update, context: Ctx, contact_id: int, when: object) -> int:
+    _, today = me(update, context)
+    await run_db(context, set_followup, contact_id, when, today=today)  # type: ignore[arg-type]
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    await show_card(update, context, contact_id)
+    return ConversationHandler.END
+
+
+@button_step
+async def chosen(update: Update, context: Ctx, cb: Cb) -> int:
+    assert context.user_data is not None
+    if cb.arg == "cancel":
+        context.user_data.pop(KEY, None)
+        await reply(update, texts.CANCELLED, edit=True)
+        return ConversationHandler.END
+    if cb.arg == "clear":
+        return await _set(update, context, cb.id, None)
+    _, today = me(update, context)
+    return await _set(update, context, cb.id, followup_date(cb.arg.removeprefix("fu:"), today))
+
+
+@step
+async def typed(update: Update, context: Ctx) -> int:
+    assert context.user_data is not None and update.effective_message is not None
+    draft = context.user_data.get(KEY)
+    if not draft:
+        return ConversationHandler.END
+    try:
+        return await _set(update, context, draft["contact_id"], update.effective_message.text)
+    except ValidationError as err:
+        return await _ask(update, draft["contact_id"], draft["name"], err.message)
+
+
+@step
+async def cancel(update: Update, context: Ctx) -> int:
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    await reply(update, texts.CANCELLED)
+    return ConversationHandler.END
+
+
+async def leave(update: Update, context: Ctx) -> int:
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    return ConversationHandler.END
+
+
+def conversation() -> ConversationHandler[Ctx]:
+    return ConversationHandler(
+        name="followup",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start, pattern=pattern("fu"))],
+        states={
+            State.DATE: [
+                CallbackQueryHandler(chosen, pattern=pattern(ACTION)),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+            ]
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            MessageHandler(filters.COMMAND, leave),
+            CallbackQueryHandler(leave),
+        ],
+    )
