@@ -7,8 +7,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Concatenate, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +35,8 @@ class Crm:
     user_ids: dict[int, int] = field(default_factory=dict)
     #: Telegram user id -> IANA timezone (the admin's own, else the global default).
     timezones: dict[int, str] = field(default_factory=dict)
+    #: The clock every handler and job reads; tests replace it.
+    clock: Callable[[], datetime] = utcnow
 
     async def delete_objects(self, keys: list[str]) -> None:
         """Delete stored files of erased contacts (after the database commit)."""
@@ -44,10 +47,10 @@ class Crm:
         return self.user_ids[telegram_user_id]
 
     def today(self, telegram_user_id: int) -> date:
-        from zoneinfo import ZoneInfo
+        return self.clock().astimezone(self.tz(telegram_user_id)).date()
 
-        tz = self.timezones.get(telegram_user_id, self.settings.timezone)
-        return utcnow().astimezone(ZoneInfo(tz)).date()
+    def tz(self, telegram_user_id: int) -> ZoneInfo:
+        return ZoneInfo(self.timezones.get(telegram_user_id) or self.settings.timezone)
 
 
 def crm(context: ContextTypes.DEFAULT_TYPE) -> Crm:

@@ -243,3 +243,14 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class PendingObjectDelete(Base):
+    """A stored object whose contact was erased but whose delete failed: retried by the next
+    purge run (the database row is gone already; the object must follow)."""
+
+    __tablename__ = "crm_pending_object_deletes"
+
+    storage_key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

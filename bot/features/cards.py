@@ -41,8 +41,7 @@ Ctx = ContextTypes.DEFAULT_TYPE
 
 def tz_of(update: Update, context: Ctx) -> ZoneInfo:
     assert update.effective_user is not None
-    services = crm(context)
-    return ZoneInfo(services.timezones.get(update.effective_user.id, services.settings.timezone))
+    return crm(context).tz(update.effective_user.id)
 
 
 async def show_card(update: Update, context: Ctx, contact_id: int, *, edit: bool = False) -> None:

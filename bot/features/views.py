@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from typing import Any
 
 from telegram import InputFile, Update
@@ -97,7 +96,7 @@ async def dashboard_command(update: Update, context: Ctx) -> None:
 
 async def trash_command(update: Update, context: Ctx, *, edit: bool = False) -> None:
     contacts = await run_db(context, svc.list_trash)
-    text, markup = render_trash(contacts, tz_of(update, context), datetime.now(UTC))
+    text, markup = render_trash(contacts, tz_of(update, context), crm(context).clock())
     await reply(update, text, markup, edit=edit)
 
 
@@ -143,7 +142,7 @@ async def export_command(update: Update, context: Ctx) -> None:
     data = await run_db(context, build)
     count = data.count(b"\n") - 1
     assert update.effective_chat is not None
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    stamp = crm(context).clock().strftime("%Y%m%d")
     await update.effective_chat.send_document(
         InputFile(io.BytesIO(data), filename=f"contacts-{stamp}.csv"),
         caption=f"{count} contacts from your current /list filter.",

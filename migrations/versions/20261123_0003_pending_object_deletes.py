@@ -1,0 +1,30 @@
+"""pending object deletes
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-23 23:08:37.062794
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = '0003'
+down_revision: str | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('crm_pending_object_deletes',
+    sa.Column('storage_key', sa.String(length=512), nullable=False),
+    sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('storage_key', name=op.f('pk_crm_pending_object_deletes'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('crm_pending_object_deletes')
