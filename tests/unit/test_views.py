@@ -78,8 +78,8 @@ def test_notes_view_splits_long_notes_whole_and_valid() -> None:
     assert len(messages) > 1
     for m in messages:
         assert len(plain(m)) <= 4096
-    # nothing is cut: every "&" of every note is shown somewhere
-    assert sum(plain(m).count("&") for m in messages) == 5 * notes[0].content.count("&")
+    # nothing is cut: every "<x>" of every note is shown somewhere
+    assert sum(plain(m).count("<x>") for m in messages) == 5 * notes[0].content.count("<x>")
     labels = [b.text for row in markup.inline_keyboard for b in row]
     assert "Older »" in labels and "« Newer" not in labels
 
