@@ -67,13 +67,16 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, dotenv: bool = True
+    ) -> Settings:
         """Build settings from the environment; raise ``ConfigError`` naming a bad variable."""
         if environ is None:
             if dotenv:
-                from dotenv import load_dotenv
+                from dotenv import find_dotenv, load_dotenv
 
-                load_dotenv(override=False)
+                # The .env of the directory the command runs in (not of the installed code).
+                load_dotenv(find_dotenv(usecwd=True), override=False)
             environ = os.environ
         env = {k: v.strip() for k, v in environ.items()}
 
@@ -178,4 +181,5 @@ def parse_fernet_keys(raw: str) -> tuple[str, ...]:
 
 def redact_url(url: str) -> str:
     """The database URL without its password, fit for a log line."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    # Up to the last "@": a password with a raw "@" (a malformed URL) must not half-leak.
+    return re.sub(r"(://[^:/@]+):.*@", r"\1:***@", url)

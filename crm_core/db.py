@@ -20,6 +20,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.setdefault("poolclass", StaticPool)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -31,6 +32,15 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sqlite_begin_before_savepoint(conn: Any, _name: Any) -> None:
+    # pysqlite opens its transaction lazily, at the first INSERT/UPDATE/DELETE. A SAVEPOINT sent
+    # before that becomes the outermost transaction, and releasing it COMMITS: the caller's later
+    # rollback would undo nothing. Open the real transaction first.
+    driver = conn.connection.driver_connection
+    if not driver.in_transaction:
+        driver.execute("BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

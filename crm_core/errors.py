@@ -20,9 +20,22 @@ class ValidationError(CRMError):
         self.message = message
 
 
-class NotFound(CRMError):
+class NotFound(CRMError):  # noqa: N818 (the name reads better at call sites)
     """The thing asked for does not exist (or is in the trash)."""
 
 
-class Conflict(CRMError):
+class Conflict(CRMError):  # noqa: N818
     """The change clashes with what is already there."""
+
+
+class StorageUnavailable(CRMError):  # noqa: N818
+    """File storage (S3 or the local folder) can't be reached or refused the operation.
+    ``detail`` says why, for the log; ``str()`` is the sentence for a person."""
+
+    def __init__(self, detail: str, message: str = "File storage is unavailable.") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class ObjectMissing(NotFound):
+    """A stored file's object is not in storage (deleted outside the CRM, or never written)."""

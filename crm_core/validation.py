@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import phonenumbers
@@ -25,8 +25,12 @@ MAX_LENGTHS: dict[str, int] = {
     "how_found_us": 200,
     "property_address": 500,
     "service_type": 200,
+    # crm_email_configs
+    "username": 255,
+    "imap_host": 255,
 }
-NOTE_MAX_LENGTH = 4000
+#: Telegram's own message limit: a note is never longer than what an admin can send.
+NOTE_MAX_LENGTH = 4096
 MAX_MONEY = Decimal("9999999999.99")
 LABELS: dict[str, str] = {
     "name": "Name",
@@ -42,6 +46,7 @@ LABELS: dict[str, str] = {
     "potential_value": "Potential value",
     "total_revenue": "Total revenue",
     "total_jobs_referred": "Jobs referred",
+    "imap_host": "Mail server",
 }
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -65,8 +70,7 @@ def clean_text(field: str, raw: str | None, *, required: bool = False) -> str | 
 
 def clean_name(raw: str | None) -> str:
     name = clean_text("name", " ".join((raw or "").split()), required=True)
-    assert name is not None
-    return name
+    return name or ""  # never empty: required=True raised already
 
 
 def clean_email(raw: str | None) -> str | None:
@@ -82,7 +86,9 @@ def clean_email(raw: str | None) -> str | None:
         reason = reason[:1].lower() + reason[1:]
         if "@" not in text:
             reason = "missing @"
-        raise ValidationError("email", f"That email address doesn't look right: {reason}.") from None
+        raise ValidationError(
+            "email", f"That email address doesn't look right: {reason}."
+        ) from None
     return result.normalized.lower()
 
 
@@ -97,8 +103,10 @@ def clean_phone(raw: str | None, region: str = "GB") -> str | None:
             "phone", "That phone number doesn't look right: use digits, e.g. 07700 900123."
         ) from None
     # "Possible" (right length for the region) rather than "valid": the library's list of
-    # allocated ranges lags reality, and refusing a real client's number is worse.
-    if not phonenumbers.is_possible_number(number):
+    # allocated ranges lags reality, and refusing a real client's number is worse. A number
+    # only diallable locally (no area code, e.g. "0770") can't be called back: refuse it.
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise ValidationError(
             "phone", "That phone number doesn't look right: check the number of digits."
         )
@@ -124,7 +132,7 @@ def clean_money(field: str, raw: str | Decimal | int | float | None) -> Decimal 
         raise ValidationError(field, f"{label} can't be negative.")
     if value > MAX_MONEY:
         raise ValidationError(field, f"{label} is too large.")
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def clean_count(field: str, raw: str | int | None) -> int:
@@ -212,6 +220,68 @@ def clean_followup(raw: str | date | None, today: date) -> date | None:
     if value is not None and not (date(2000, 1, 1) <= value <= today + timedelta(days=3650)):
         raise ValidationError("next_followup_date", "That date is too far away to be right.")
     return value
+
+
+# A time of day inside a follow-up: "14:00", "9:30am", "9am", "9 pm", "at 14", "noon". Dotted
+# forms ("14.30") are left out on purpose: "3.1" is a date (3 January).
+_TIME_TOKEN = re.compile(
+    r"(?:^|(?<=\s))(?:(?:at|@)\s*)?"
+    r"(?:(?P<h>\d{1,2}):(?P<m>\d{2})\s*(?P<ap>am|pm)?"
+    r"|(?P<h2>\d{1,2})\s*(?P<ap2>am|pm)"
+    r"|(?:at|@)\s*(?P<h3>\d{1,2})"
+    r"|(?P<noon>noon|midday))"
+    r"(?=\s|$)"
+)
+_TIME_ERROR = "I couldn't read that time. Use the 24-hour clock, e.g. 14:00, or 2pm."
+
+
+def _time_from_match(m: re.Match[str]) -> time:
+    if m["noon"]:
+        return time(12, 0)
+    hour = int(m["h"] or m["h2"] or m["h3"])
+    minute = int(m["m"] or 0)
+    meridiem = m["ap"] or m["ap2"]
+    if meridiem:
+        if not 1 <= hour <= 12:
+            raise ValidationError("next_followup_date", _TIME_ERROR)
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise ValidationError("next_followup_date", _TIME_ERROR)
+    return time(hour, minute)
+
+
+def parse_time_of_day(raw: str, field: str = "digest_time") -> time:
+    """A wall time typed on its own: "08:30", "7:05", "9am", "7.30pm" is not accepted."""
+    text = " ".join((raw or "").strip().lower().split())
+    m = _TIME_TOKEN.fullmatch(text)
+    if not m:
+        raise ValidationError(field, "Send a time as HH:MM, e.g. 07:30 or 18:00.")
+    try:
+        return _time_from_match(m)
+    except ValidationError:
+        raise ValidationError(field, "Send a time as HH:MM, e.g. 07:30 or 18:00.") from None
+
+
+def parse_followup(raw: str | date | None, today: date) -> tuple[date | None, time | None]:
+    """A follow-up date and, if one was typed, a time of day: "tomorrow 14:00", "friday 9am",
+    "1/12 at 10", "14:00" (today). Without a time this is ``parse_date``."""
+    if raw is None or isinstance(raw, date):
+        return raw, None
+    text = " ".join(raw.strip().lower().split())
+    matches = list(_TIME_TOKEN.finditer(text))
+    if len(matches) != 1:
+        return parse_date(text, today), None
+    m = matches[0]
+    at = _time_from_match(m)
+    rest = " ".join((text[: m.start()] + " " + text[m.end() :]).split())
+    return (parse_date(rest, today) if rest else today), at
+
+
+def clean_followup_at(raw: str | date | None, today: date) -> tuple[date | None, time | None]:
+    """``clean_followup`` keeping the time of day; no date means no time either."""
+    day, at = parse_followup(raw, today)
+    day = clean_followup(day, today)
+    return day, (at if day is not None else None)
 
 
 #: The cleaner of every editable contact field (``today`` is passed to date cleaners).

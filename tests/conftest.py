@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.config import AdminSpec, Settings
 from crm_core.db import make_engine, make_session_factory
+from crm_core.migrate import upgrade
 from crm_core.models import Base, User
 from crm_core.services.users import sync_admins
-from crm_core.migrate import upgrade
+from tests.s3 import moto_s3  # noqa: F401 - the session's S3 server, a fixture for every layer
 
 PG_ENV = "CRM_TEST_POSTGRES_URL"
 REQUIRE_PG = os.environ.get("CRM_REQUIRE_POSTGRES") == "1"
@@ -43,7 +44,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     report = outcome.get_result()
     if REQUIRE_PG and report.skipped and item.get_closest_marker("postgres"):
         report.outcome = "failed"
-        report.longrepr = f"PostgreSQL case skipped while CRM_REQUIRE_POSTGRES=1: {report.longrepr}"
+        report.longrepr = (
+            f"PostgreSQL case skipped while CRM_REQUIRE_POSTGRES=1: {report.longrepr}"
+        )
 
 
 class DatabaseMaker:
@@ -117,7 +120,7 @@ def engine(_session_engine: Engine) -> Engine:
             conn.execute(text(f"TRUNCATE {', '.join(tables + extra)} RESTART IDENTITY CASCADE"))
         else:
             for name in extra + tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (our own table names)
     return _session_engine
 
 

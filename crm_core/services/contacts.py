@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Contact, File, Note, StageChange, User, utcnow
 from crm_core.stages import ContactType, Status, find_stage, first_stage
-from crm_core.validation import clean_field
+from crm_core.validation import clean_field, clean_followup_at
 
 #: Fields a person may set on a contact, in the order forms and exports show them.
 CONTACT_FIELDS: tuple[str, ...] = (
@@ -182,6 +182,8 @@ def create_contact(
         created_at=now,
         updated_at=now,
     )
+    if data.get("next_followup_date") is not None:  # "tomorrow 14:00" keeps its time
+        contact.next_followup_time = clean_followup_at(data["next_followup_date"], today)[1]
     contact.search_text = search_text_for(contact)
     session.add(contact)
     session.flush()
@@ -236,17 +238,25 @@ def update_contact(
     now = now or utcnow()
     contact = get_contact(session, contact_id)
     values = _clean(changes, today)
+    for name in ("current_stage", "status"):
+        if name in changes:  # follows from the stage, which change_stage records in history
+            raise ValidationError(name, "The stage is changed on its own, not with an edit.")
     if "name" in changes and "name" not in values:
         raise ValidationError("name", "Name can't be empty.")
+    # Check everything before changing anything: nothing half-applied if a check fails.
     if "owner_id" in changes:
         _check_owner(session, int(changes["owner_id"]))
-        contact.owner_id = int(changes["owner_id"])
     if "referred_by_id" in changes:
         _check_referrer(session, changes["referred_by_id"], contact.id)
+    if "owner_id" in changes:
+        contact.owner_id = int(changes["owner_id"])
+    if "referred_by_id" in changes:
         contact.referred_by_id = changes["referred_by_id"]
     new_type = values.pop("contact_type", None)
     for name, value in values.items():
         setattr(contact, name, value)
+    if "next_followup_date" in changes:  # a new date drops the old time unless one is typed
+        contact.next_followup_time = clean_followup_at(changes["next_followup_date"], today)[1]
     if new_type is not None and new_type.value != contact.contact_type:
         contact.contact_type = new_type.value
         _record_stage(session, contact, first_stage(new_type).key, by_user_id, now)
@@ -260,7 +270,10 @@ def _record_stage(
     session: Session, contact: Contact, to_stage: str, by_user_id: int | None, now: datetime
 ) -> None:
     stage = find_stage(contact.type, to_stage)
-    assert stage is not None
+    if stage is None:
+        raise ValidationError(
+            "current_stage", f"That stage isn't part of the {contact.type.label} pipeline."
+        )
     session.add(
         StageChange(
             contact_id=contact.id,

@@ -11,9 +11,7 @@ from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Note, utcnow
 from crm_core.services.contacts import get_contact
 from crm_core.stages import NoteType
-
-#: Telegram's own message limit: a note is never longer than what an admin can send.
-NOTE_MAX_LENGTH = 4096
+from crm_core.validation import NOTE_MAX_LENGTH
 
 
 def add_note(
@@ -28,7 +26,7 @@ def add_note(
     now = now or utcnow()
     contact = get_contact(session, contact_id)
     try:
-        kind = NoteType(note_type)
+        kind = NoteType(str(note_type).strip().lower().replace(" ", "_"))  # key or label
     except ValueError:
         raise ValidationError(
             "note_type", "Note type must be call, email, meeting, internal or quote sent."

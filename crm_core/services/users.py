@@ -67,7 +67,8 @@ def find_user(session: Session, key: str | int) -> User:
     if text.lstrip("-").isdigit():
         user = get_user_by_telegram_id(session, int(text))
     else:
-        matches = [u for u in session.scalars(select(User)) if u.display_name.casefold() == text.casefold()]
+        wanted = text.casefold()
+        matches = [u for u in session.scalars(select(User)) if u.display_name.casefold() == wanted]
         user = matches[0] if len(matches) == 1 else None
     if user is None:
         raise ValidationError("owner", f"No admin called {text!r}.")

@@ -1,0 +1,122 @@
+"""The migrations build exactly the models' schema on both databases, and undo it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from crm_core.db import make_engine
+from crm_core.migrate import ROOT, current_revision, downgrade, head_revision, upgrade
+from crm_core.models import Base
+
+
+def schema_diff(url: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_builds_the_models_schema_and_downgrade_undoes_it(databases):
+    url = databases.new()
+    upgrade(url)
+    assert schema_diff(url) == []
+    engine = make_engine(url)
+    try:
+        assert current_revision(engine) == head_revision(url)
+    finally:
+        engine.dispose()
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables(url)
+
+    downgrade(url, "base")
+    assert tables(url) <= {"alembic_version"}
+
+    upgrade(url)
+    assert schema_diff(url) == []
+
+
+def test_alembic_command_line_uses_alembic_ini(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "-x", f"url={url}", "upgrade", "head"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert schema_diff(url) == []
+    current = subprocess.run(
+        [sys.executable, "-m", "alembic", "-x", f"url={url}", "current"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert current.returncode == 0, current.stderr
+    assert f"{head_revision(url)} (head)" in current.stdout
+
+
+def test_cascade_deletes_work_with_raw_sql(databases):
+    url = databases.new()
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, telegram_user_id, display_name, active, created_at) "
+                "VALUES (1, 1001, 'Alice', true, CURRENT_TIMESTAMP)"
+            ))
+            for cid in (1, 2):
+                conn.execute(text(
+                    "INSERT INTO crm_contacts (id, name, contact_type, current_stage, owner_id, "
+                    "created_at, updated_at) VALUES (:id, :name, 'eviction_client', "
+                    "'new_inquiry', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ), {"id": cid, "name": f"Contact {cid}"})
+                conn.execute(text(
+                    "INSERT INTO crm_notes (contact_id, note_type, content, created_at) "
+                    "VALUES (:id, 'call', 'hello', CURRENT_TIMESTAMP)"
+                ), {"id": cid})
+                conn.execute(text(
+                    "INSERT INTO crm_stage_changes (contact_id, to_stage, changed_at) "
+                    "VALUES (:id, 'new_inquiry', CURRENT_TIMESTAMP)"
+                ), {"id": cid})
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM crm_contacts WHERE id = 1"))
+        with engine.connect() as conn:
+            notes = conn.execute(text("SELECT contact_id FROM crm_notes")).scalars().all()
+            changes = (
+                conn.execute(text("SELECT contact_id FROM crm_stage_changes")).scalars().all()
+            )
+        assert notes == [2]
+        assert changes == [2]
+    finally:
+        engine.dispose()
+
+
+def test_a_note_for_a_missing_contact_is_refused(databases):
+    url = databases.new()
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with pytest.raises(IntegrityError, match=r"(?i)foreign key"), engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO crm_notes (contact_id, note_type, content, created_at) "
+                "VALUES (42, 'call', 'orphan', CURRENT_TIMESTAMP)"
+            ))
+    finally:
+        engine.dispose()

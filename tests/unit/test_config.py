@@ -1,0 +1,150 @@
+"""Settings.from_env: defaults, Heroku's URL, admin ids, one-line errors naming the variable."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from crm_core.config import AdminSpec, Settings, redact_url
+from crm_core.errors import ConfigError
+
+
+def from_env(**env: str) -> Settings:
+    return Settings.from_env(env, dotenv=False)
+
+
+def test_defaults_when_nothing_is_set():
+    settings = from_env()
+    assert settings.database_url == "sqlite:///crm.db"
+    assert settings.is_sqlite
+    assert settings.timezone == "Europe/London"
+    assert settings.tz.key == "Europe/London"
+    assert settings.digest_time == time(8, 0)
+    assert settings.admins == ()
+    assert settings.email_keys == ()
+    assert settings.s3_bucket is None
+    assert settings.file_storage_dir == Path("crm-files")
+
+
+def test_blank_values_fall_back_to_defaults():
+    settings = from_env(TIMEZONE="  ", DIGEST_TIME="", DATABASE_URL="")
+    assert settings.timezone == "Europe/London"
+    assert settings.digest_time == time(8, 0)
+    assert settings.database_url == "sqlite:///crm.db"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@host:5432/db", "postgresql+psycopg2://u:p@host:5432/db"),
+        ("postgresql://u:p@host/db", "postgresql+psycopg2://u:p@host/db"),
+        ("postgresql+psycopg2://u@host/db", "postgresql+psycopg2://u@host/db"),
+        ("sqlite:///other.db", "sqlite:///other.db"),
+    ],
+)
+def test_database_url_is_rewritten_for_sqlalchemy(given, expected):
+    settings = from_env(DATABASE_URL=given)
+    assert settings.database_url == expected
+    assert settings.is_sqlite == expected.startswith("sqlite")
+
+
+def test_admin_chat_ids_with_and_without_names():
+    settings = from_env(ADMIN_CHAT_IDS=" 1, 2:Sam ,,3: ")
+    assert settings.admins == (AdminSpec(1, None), AdminSpec(2, "Sam"), AdminSpec(3, None))
+    assert settings.admin_ids == frozenset({1, 2, 3})
+
+
+def test_duplicate_admin_ids_are_kept_once():
+    assert from_env(ADMIN_CHAT_IDS="5:A,5:B").admins == (AdminSpec(5, "A"),)
+
+
+def test_other_values_are_read():
+    key = Fernet.generate_key().decode()
+    old = Fernet.generate_key().decode()
+    settings = from_env(
+        TIMEZONE="America/New_York",
+        DIGEST_TIME="7:30",
+        CRM_EMAIL_ENCRYPTION_KEY=f"{key}, {old}",
+        S3_BUCKET="files",
+        S3_ENDPOINT_URL="http://localhost:9000",
+        FILE_STORAGE_DIR="/data/files",
+        TELEGRAM_BOT_TOKEN="123:abc",
+        PORT="5000",
+    )
+    assert settings.timezone == "America/New_York"
+    assert settings.digest_time == time(7, 30)
+    assert settings.email_keys == (key, old)
+    assert settings.s3_bucket == "files"
+    assert settings.s3_endpoint_url == "http://localhost:9000"
+    assert settings.file_storage_dir == Path("/data/files")
+    assert settings.telegram_token == "123:abc"
+    assert settings.port == 5000
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TIMEZONE", "Mars/Base"),
+        ("TIMEZONE", "../../etc/passwd"),
+        ("DIGEST_TIME", "25:00"),
+        ("DIGEST_TIME", "08:60"),
+        ("DIGEST_TIME", "eight"),
+        ("ADMIN_CHAT_IDS", "abc"),
+        ("ADMIN_CHAT_IDS", "1,two:Sam"),
+        ("CRM_EMAIL_ENCRYPTION_KEY", "notakey"),
+        ("PORT", "http"),
+    ],
+)
+def test_a_bad_value_fails_with_one_line_naming_the_variable(variable, value):
+    with pytest.raises(ConfigError) as info:
+        from_env(**{variable: value})
+    message = str(info.value)
+    assert variable in message
+    assert "\n" not in message
+
+
+def test_a_bad_second_fernet_key_is_reported_by_position():
+    good = Fernet.generate_key().decode()
+    with pytest.raises(ConfigError, match="key 2"):
+        from_env(CRM_EMAIL_ENCRYPTION_KEY=f"{good},notakey")
+
+
+def test_require_bot_names_what_is_missing():
+    with pytest.raises(ConfigError) as info:
+        from_env().require_bot()
+    assert "TELEGRAM_BOT_TOKEN" in str(info.value)
+    assert "ADMIN_CHAT_IDS" in str(info.value)
+
+    with pytest.raises(ConfigError) as info:
+        from_env(TELEGRAM_BOT_TOKEN="123:abc").require_bot()
+    assert "ADMIN_CHAT_IDS" in str(info.value)
+    assert "TELEGRAM_BOT_TOKEN" not in str(info.value)
+
+    from_env(TELEGRAM_BOT_TOKEN="123:abc", ADMIN_CHAT_IDS="1").require_bot()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql+psycopg2://crm:s3cret@db:5432/crm", "postgresql+psycopg2://crm:***@db:5432/crm"),
+        ("postgresql://crm:p@ss:w@rd@db/crm", "postgresql://crm:***@db/crm"),
+        ("postgresql://crm@db/crm", "postgresql://crm@db/crm"),
+        ("sqlite:///crm.db", "sqlite:///crm.db"),
+    ],
+)
+def test_redact_url_hides_the_password(url, expected):
+    redacted = redact_url(url)
+    assert redacted == expected
+    assert "s3cret" not in redacted
+    assert "rd@" not in redacted
+
+
+def test_settings_are_injectable_without_the_environment():
+    settings = Settings(database_url="sqlite://", admins=(AdminSpec(7, "Kim"),))
+    changed = settings.with_(timezone="Asia/Tokyo")
+    assert changed.timezone == "Asia/Tokyo"
+    assert settings.timezone == "Europe/London"
+    assert changed.admin_ids == frozenset({7})

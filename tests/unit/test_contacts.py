@@ -1,0 +1,626 @@
+"""Contacts: create, read, update, stages, trash, purge, search, list and duplicates."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from crm_core.errors import NotFound, ValidationError
+from crm_core.models import Contact, File, Note, StageChange
+from crm_core.services import contacts as svc
+from crm_core.services.contacts import ContactFilter, View
+from crm_core.services.dashboard import dashboard
+from crm_core.services.followups import due_followups
+from crm_core.stages import ContactType, Status
+
+PROSPECT = "prevention_prospect"
+EVICTION = "eviction_client"
+PARTNER = "referral_partner"
+
+
+@pytest.fixture
+def make(session, alice, today, now):
+    """Create a contact (prevention prospect by default) owned by Alice unless told."""
+
+    def make(name: str, owner=None, **fields):
+        data = {"name": name, "contact_type": PROSPECT, **fields}
+        return svc.create_contact(session, (owner or alice).id, data, today=today, now=now)
+
+    return make
+
+
+def count(session, model=Contact) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+# --- create and get -------------------------------------------------------------------------
+
+
+def test_create_cleans_every_field_and_starts_the_pipeline(session, make, alice, now):
+    contact = make(
+        "  Jane   Smith ",
+        email=" Jane@Example.COM ",
+        phone="07700 900123",
+        company=" Acme Ltd ",
+        potential_value="£1,250.50",
+        next_followup_date="friday",
+        urgency_level="High",
+    )
+    got = svc.get_contact(session, contact.id)
+    assert got.name == "Jane Smith"
+    assert got.email == "jane@example.com"
+    assert got.phone == "+447700900123"
+    assert got.company == "Acme Ltd"
+    assert got.potential_value == Decimal("1250.50")
+    assert got.total_revenue == Decimal("0")
+    assert got.total_jobs_referred == 0
+    assert got.next_followup_date == date(2026, 11, 27)
+    assert got.urgency_level == "high"
+    assert got.contact_type == PROSPECT
+    assert got.current_stage == "prospect"
+    assert got.status == "active"
+    assert got.owner_id == alice.id
+    assert got.created_at == now
+    assert got.deleted_at is None
+    history = svc.stage_history(session, contact.id)
+    assert [(h.from_stage, h.to_stage, h.changed_by) for h in history] == [
+        (None, "prospect", alice.id)
+    ]
+
+
+def test_create_survives_a_round_trip_through_the_database(session_factory, alice, today):
+    with session_factory.begin() as s:
+        data = {"name": "Round Trip", "contact_type": EVICTION, "potential_value": "9.99"}
+        cid = svc.create_contact(s, alice.id, data, today=today).id
+    with session_factory() as s:
+        got = svc.get_contact(s, cid)
+        assert got.potential_value == Decimal("9.99")
+        assert isinstance(got.potential_value, Decimal)
+        assert got.created_at.tzinfo is not None
+        assert got.owner.display_name == "Alice"
+        assert got.current_stage == "new_inquiry"
+
+
+def test_create_at_a_given_stage_by_name_sets_its_status(make):
+    contact = make("Won Ltd", current_stage="Won")
+    assert contact.current_stage == "won"
+    assert contact.status == "won"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": "   ", "contact_type": PROSPECT}, "name"),
+        ({"contact_type": PROSPECT}, "name"),
+        ({"name": "No Type"}, "contact_type"),
+        ({"name": "Bad Type", "contact_type": "plumber"}, "contact_type"),
+        ({"name": "Bad Email", "contact_type": PROSPECT, "email": "nobody.example.com"}, "email"),
+        ({"name": "Bad Phone", "contact_type": PROSPECT, "phone": "12"}, "phone"),
+        ({"name": "Bad Money", "contact_type": PROSPECT, "potential_value": "-1"},
+         "potential_value"),
+        ({"name": "Bad Date", "contact_type": PROSPECT, "next_followup_date": "someday"},
+         "next_followup_date"),
+        ({"name": "Bad Stage", "contact_type": EVICTION, "current_stage": "Quote Sent"},
+         "current_stage"),
+        ({"name": "Bad Status", "contact_type": EVICTION, "status": "happy"}, "status"),
+        ({"name": "X" * 201, "contact_type": EVICTION}, "name"),
+        ({"name": "Unknown", "contact_type": EVICTION, "colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_create_writes_nothing(session_factory, alice, today, data, field):
+    with session_factory() as s:
+        with pytest.raises(ValidationError) as info:
+            svc.create_contact(s, alice.id, data, today=today)
+        assert info.value.field == field
+        s.commit()  # even a caller that commits after the error finds nothing written
+    with session_factory() as s:
+        assert count(s) == 0
+        assert count(s, StageChange) == 0
+
+
+def test_create_for_an_unknown_or_inactive_owner_is_rejected(session, alice, today):
+    with pytest.raises(ValidationError) as info:
+        svc.create_contact(session, 999_999, {"name": "A", "contact_type": PROSPECT}, today=today)
+    assert info.value.field == "owner"
+    alice.active = False
+    session.merge(alice)
+    session.flush()
+    with pytest.raises(ValidationError):
+        svc.create_contact(session, alice.id, {"name": "A", "contact_type": PROSPECT}, today=today)
+    assert count(session) == 0
+
+
+def test_get_unknown_contact_is_not_found(session, alice):
+    with pytest.raises(NotFound):
+        svc.get_contact(session, 12345)
+
+
+def test_card_counts_notes_and_files_and_names_the_referrer(session, make, alice, now):
+    partner = make("Agent Ann", contact_type=PARTNER)
+    contact = make("Card Person", referred_by_id=partner.id)
+    for i in range(4):
+        session.add(
+            Note(contact_id=contact.id, note_type="call", content=f"n{i}", created_by=alice.id,
+                 created_at=now + timedelta(minutes=i))
+        )
+    session.add(_file(contact.id, "k/card"))
+    session.flush()
+    card = svc.get_card(session, contact.id)
+    assert card.note_count == 4
+    assert card.file_count == 1
+    assert [n.content for n in card.recent_notes] == ["n3", "n2", "n1"]
+    assert card.referred_by_name == "Agent Ann"
+
+
+# --- update and stages ----------------------------------------------------------------------
+
+
+def test_partial_update_changes_only_what_is_given(session, make, alice, today, now):
+    contact = make("Jane Smith", email="jane@example.com", phone="07700 900123", company="Acme")
+    later = now + timedelta(hours=1)
+    svc.update_contact(
+        session, contact.id, {"company": " Beta Ltd ", "phone": "+44 7700 900999"},
+        by_user_id=alice.id, today=today, now=later,
+    )
+    got = svc.get_contact(session, contact.id)
+    assert got.company == "Beta Ltd"
+    assert got.phone == "+447700900999"
+    assert got.email == "jane@example.com"
+    assert got.name == "Jane Smith"
+    assert got.updated_at == later
+    assert svc.search_contacts(session, "beta") == [got]
+    assert svc.search_contacts(session, "acme") == []
+    assert svc.search_contacts(session, "07700 900999") == [got]
+
+
+def test_update_can_clear_an_optional_field(session, make, alice, today):
+    contact = make("Jane", email="jane@example.com")
+    svc.update_contact(session, contact.id, {"email": ""}, by_user_id=alice.id, today=today)
+    assert svc.get_contact(session, contact.id).email is None
+
+
+def test_update_rejects_an_empty_name(session, make, alice, today):
+    contact = make("Jane")
+    with pytest.raises(ValidationError) as info:
+        svc.update_contact(session, contact.id, {"name": " "}, by_user_id=alice.id, today=today)
+    assert info.value.field == "name"
+    assert svc.get_contact(session, contact.id).name == "Jane"
+
+
+def test_invalid_update_changes_nothing_even_if_the_caller_commits(
+    session_factory, alice, bob, today
+):
+    with session_factory.begin() as s:
+        cid = svc.create_contact(
+            s, alice.id, {"name": "Keep Me", "contact_type": EVICTION, "company": "Old"},
+            today=today,
+        ).id
+        other = svc.create_contact(
+            s, alice.id, {"name": "Not A Partner", "contact_type": EVICTION}, today=today
+        ).id
+    with session_factory() as s:
+        with pytest.raises(ValidationError):
+            svc.update_contact(
+                s, cid, {"owner_id": bob.id, "referred_by_id": other, "company": "New"},
+                by_user_id=alice.id, today=today,
+            )
+        s.commit()
+    with session_factory() as s:
+        got = svc.get_contact(s, cid)
+        assert got.owner_id == alice.id
+        assert got.referred_by_id is None
+        assert got.company == "Old"
+
+
+def test_update_reassigns_the_owner(session, make, alice, bob, today):
+    contact = make("Jane")
+    svc.update_contact(session, contact.id, {"owner_id": bob.id}, by_user_id=alice.id, today=today)
+    assert svc.get_contact(session, contact.id).owner_id == bob.id
+    with pytest.raises(ValidationError):
+        svc.update_contact(session, contact.id, {"owner_id": 424242}, by_user_id=alice.id,
+                           today=today)
+
+
+def test_type_change_resets_the_stage_and_records_it(session, make, alice, bob, today, now):
+    contact = make("Switcher")
+    svc.change_stage(session, contact.id, "quote_sent", by_user_id=alice.id, now=now)
+    later = now + timedelta(hours=2)
+    svc.update_contact(
+        session, contact.id, {"contact_type": "Eviction client"}, by_user_id=bob.id,
+        today=today, now=later,
+    )
+    got = svc.get_contact(session, contact.id)
+    assert got.contact_type == EVICTION
+    assert got.current_stage == "new_inquiry"
+    assert got.status == "active"
+    assert got.stage_changed_at == later
+    history = svc.stage_history(session, contact.id)
+    assert [(h.from_stage, h.to_stage) for h in history] == [
+        (None, "prospect"),
+        ("prospect", "quote_sent"),
+        ("quote_sent", "new_inquiry"),
+    ]
+    assert history[-1].changed_by == bob.id
+
+
+def test_same_type_keeps_the_stage(session, make, alice, today):
+    contact = make("Stayer")
+    svc.change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
+    svc.update_contact(session, contact.id, {"contact_type": PROSPECT}, by_user_id=alice.id,
+                       today=today)
+    assert svc.get_contact(session, contact.id).current_stage == "in_discussion"
+    assert len(svc.stage_history(session, contact.id)) == 2
+
+
+@pytest.mark.parametrize(
+    ("ctype", "stage", "status"),
+    [
+        (EVICTION, "paid", "won"),
+        (EVICTION, "Invoiced", "active"),
+        (PROSPECT, "Won", "won"),
+        (PROSPECT, "lost", "lost"),
+        (PROSPECT, "thinking_about_it", "active"),
+        (PARTNER, "Inactive", "dormant"),
+    ],
+)
+def test_change_stage_records_history_and_sets_status(
+    session, make, bob, now, ctype, stage, status
+):
+    contact = make("Mover", contact_type=ctype)
+    svc.change_stage(session, contact.id, stage, by_user_id=bob.id, now=now)
+    got = svc.get_contact(session, contact.id)
+    assert got.status == status
+    last = svc.stage_history(session, contact.id)[-1]
+    assert last.to_stage == got.current_stage
+    assert last.to_stage == stage.lower()
+    assert last.changed_by == bob.id
+    assert last.changed_at == now
+
+
+def test_back_from_a_final_stage_makes_the_contact_active_again(session, make, alice):
+    contact = make("Second Thoughts")
+    svc.change_stage(session, contact.id, "lost", by_user_id=alice.id)
+    svc.change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
+    assert svc.get_contact(session, contact.id).status == "active"
+
+
+def test_a_stage_outside_the_pipeline_is_rejected(session, make, alice):
+    contact = make("Eviction Only", contact_type=EVICTION)
+    with pytest.raises(ValidationError) as info:
+        svc.change_stage(session, contact.id, "quote_sent", by_user_id=alice.id)
+    assert info.value.field == "current_stage"
+    assert "Eviction client" in str(info.value)
+    assert svc.get_contact(session, contact.id).current_stage == "new_inquiry"
+    assert len(svc.stage_history(session, contact.id)) == 1
+
+
+def test_changing_to_the_current_stage_records_nothing(session, make, alice):
+    contact = make("Still")
+    svc.change_stage(session, contact.id, "prospect", by_user_id=alice.id)
+    assert len(svc.stage_history(session, contact.id)) == 1
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
+def test_referred_by_must_be_a_referral_partner(session, make, alice, today):
+    partner = make("Agent Ann", contact_type=PARTNER)
+    client = make("Client", contact_type=EVICTION, referred_by_id=partner.id)
+    assert client.referred_by_id == partner.id
+    with pytest.raises(ValidationError) as info:
+        make("Client Two", referred_by_id=client.id)
+    assert info.value.field == "referred_by_id"
+    assert "not a referral partner" in str(info.value)
+    with pytest.raises(ValidationError):
+        make("Client Three", referred_by_id=987654)
+    with pytest.raises(ValidationError):  # not itself
+        svc.update_contact(session, partner.id, {"referred_by_id": partner.id},
+                           by_user_id=alice.id, today=today)
+    svc.delete_contact(session, partner.id)
+    with pytest.raises(ValidationError):  # not a trashed one
+        make("Client Four", referred_by_id=partner.id)
+    assert count(session) == 2
+
+
+# --- trash ----------------------------------------------------------------------------------
+
+
+def test_delete_hides_the_contact_everywhere_and_restore_brings_it_back(
+    session, make, alice, today, now
+):
+    contact = make("Trash Me", next_followup_date="today", potential_value="100",
+                   current_stage="quote_sent")
+    make("Keep Me", next_followup_date="today", potential_value="50")
+
+    def visible() -> dict[str, object]:
+        board = dashboard(session, alice.id, View.TEAM, today)
+        return {
+            "search": [c.name for c in svc.search_contacts(session, "me")],
+            "list": [c.name for c in svc.list_contacts(session, alice.id).items],
+            "total": svc.list_contacts(session, alice.id).total,
+            "due": [d.contact.name for d in due_followups(session, alice.id, today)],
+            "board": (board.due_today, board.quotes_pending, board.potential_revenue),
+        }
+
+    before = visible()
+    assert before["search"] == ["Keep Me", "Trash Me"]
+    svc.delete_contact(session, contact.id, now=now)
+    assert visible() == {
+        "search": ["Keep Me"],
+        "list": ["Keep Me"],
+        "total": 1,
+        "due": ["Keep Me"],
+        "board": (1, 0, Decimal("50.00")),
+    }
+    with pytest.raises(NotFound):
+        svc.get_contact(session, contact.id)
+    assert svc.get_contact(session, contact.id, include_deleted=True).deleted_at == now
+    assert [c.id for c in svc.list_trash(session, now=now)] == [contact.id]
+
+    svc.restore_contact(session, contact.id)
+    assert visible() == before
+    assert svc.list_trash(session, now=now) == []
+
+
+def test_deleting_twice_is_not_found(session, make, now):
+    contact = make("Once")
+    svc.delete_contact(session, contact.id, now=now)
+    with pytest.raises(NotFound):
+        svc.delete_contact(session, contact.id, now=now)
+
+
+def test_list_trash_is_newest_first_within_the_trash_period(session, make, now):
+    old = make("Old")
+    mid = make("Mid")
+    new = make("New")
+    svc.delete_contact(session, old.id, now=now - timedelta(days=31))
+    svc.delete_contact(session, mid.id, now=now - timedelta(days=5))
+    svc.delete_contact(session, new.id, now=now - timedelta(hours=1))
+    assert [c.name for c in svc.list_trash(session, now=now)] == ["New", "Mid"]
+
+
+def _file(contact_id: int, key: str) -> File:
+    return File(
+        contact_id=contact_id, file_name="quote.pdf", file_type="application/pdf",
+        file_size=1234, storage_key=key, category="quote",
+    )
+
+
+def _with_history(session, make, name, alice, now):
+    contact = make(name)
+    session.add(Note(contact_id=contact.id, note_type="call", content="hello",
+                     created_by=alice.id, created_at=now))
+    session.add(_file(contact.id, f"contacts/{contact.id}/quote.pdf"))
+    svc.change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
+    session.flush()
+    return contact
+
+
+def test_purge_trash_erases_only_old_trash_with_everything_attached(session, make, alice, now):
+    old = _with_history(session, make, "Old", alice, now)
+    recent = _with_history(session, make, "Recent", alice, now)
+    alive = _with_history(session, make, "Alive", alice, now)
+    svc.delete_contact(session, old.id, now=now - timedelta(days=31))
+    svc.delete_contact(session, recent.id, now=now - timedelta(days=29))
+    old_id = old.id
+
+    result = svc.purge_trash(session, now=now)
+
+    assert result.contact_ids == [old_id]
+    assert result.storage_keys == [f"contacts/{old_id}/quote.pdf"]
+    session.expire_all()
+    remaining = {c.name for c in session.scalars(select(Contact))}
+    assert remaining == {"Recent", "Alive"}
+    for model in (Note, File, StageChange):
+        owners = set(session.scalars(select(model.contact_id)))
+        assert owners == {recent.id, alive.id}, model.__name__
+    assert count(session, Note) == 2
+    assert count(session, File) == 2
+    assert count(session, StageChange) == 4
+
+
+def test_purge_trash_with_a_shorter_period(session, make, now):
+    contact = make("Two Days")
+    svc.delete_contact(session, contact.id, now=now - timedelta(days=2))
+    assert svc.purge_trash(session, now=now).contact_ids == []
+    assert svc.purge_trash(session, older_than_days=1, now=now).contact_ids == [contact.id]
+    assert count(session) == 0
+
+
+def test_purge_contact_only_from_the_trash(session, make, alice, now):
+    contact = _with_history(session, make, "Erase Me", alice, now)
+    other = _with_history(session, make, "Keep", alice, now)
+    with pytest.raises(ValidationError):
+        svc.purge_contact(session, contact.id)
+    assert count(session) == 2
+    svc.delete_contact(session, contact.id, now=now)
+    result = svc.purge_contact(session, contact.id)
+    assert result.contact_ids == [contact.id]
+    assert result.storage_keys == [f"contacts/{contact.id}/quote.pdf"]
+    session.expire_all()
+    assert [c.id for c in session.scalars(select(Contact))] == [other.id]
+    assert set(session.scalars(select(Note.contact_id))) == {other.id}
+    assert set(session.scalars(select(File.contact_id))) == {other.id}
+    with pytest.raises(NotFound):
+        svc.purge_contact(session, contact.id)
+    with pytest.raises(NotFound):
+        svc.restore_contact(session, contact.id)
+
+
+def test_purging_a_partner_unlinks_the_contacts_it_referred(session, make, now):
+    partner = make("Agent", contact_type=PARTNER)
+    client = make("Client", referred_by_id=partner.id)
+    svc.delete_contact(session, partner.id, now=now)
+    svc.purge_contact(session, partner.id)
+    session.expire_all()
+    assert svc.get_contact(session, client.id).referred_by_id is None
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def test_search_is_a_case_insensitive_substring_on_each_field(session, make):
+    jane = make("Jane Smith", email="JS@Example.com", company="Acme Lettings",
+                phone="07700 900123")
+    make("Someone Else", email="other@else.org", company="Other", phone="020 7946 0958")
+    for text in ["jane", "SMITH", "ane sm", "js@example", "EXAMPLE.COM", "acme", "lettings",
+                 "900123", "07700 900123", "07700900123", "+44 7700", "+447700900123",
+                 "(07700) 900-123"]:
+        assert [c.id for c in svc.search_contacts(session, text)] == [jane.id], text
+
+
+def test_search_finds_nothing_for_blank_or_absent_text(session, make):
+    make("Jane")
+    assert svc.search_contacts(session, "   ") == []
+    assert svc.search_contacts(session, "zebra") == []
+
+
+def test_search_ranks_exact_then_prefix_then_word_prefix_then_substring(session, make):
+    for name in ["Deanna Croft", "Ann Lee", "Mary Ann", "Ann", "Joanne Ball"]:
+        make(name)
+    make("Zed", email="ann@zed.com")
+    names = [c.name for c in svc.search_contacts(session, "ann")]
+    assert names == ["Ann", "Ann Lee", "Mary Ann", "Deanna Croft", "Joanne Ball", "Zed"]
+
+
+def test_search_exact_match_ignores_case(session, make):
+    make("Annabel")
+    make("ANN")
+    assert [c.name for c in svc.search_contacts(session, "Ann")] == ["ANN", "Annabel"]
+
+
+def test_search_treats_like_wildcards_literally(session, make):
+    make("100% Secure", company="a_b ltd")
+    make("1000 Secure", company="axb ltd")
+    make("Back\\slash")
+    assert [c.name for c in svc.search_contacts(session, "100%")] == ["100% Secure"]
+    assert [c.name for c in svc.search_contacts(session, "a_b")] == ["100% Secure"]
+    assert [c.name for c in svc.search_contacts(session, "%")] == ["100% Secure"]
+    assert [c.name for c in svc.search_contacts(session, "_")] == ["100% Secure"]
+    assert [c.name for c in svc.search_contacts(session, "k\\s")] == ["Back\\slash"]
+
+
+def test_search_limit(session, make):
+    for i in range(5):
+        make(f"Person {i}")
+    assert len(svc.search_contacts(session, "person", limit=3)) == 3
+
+
+# --- list -----------------------------------------------------------------------------------
+
+
+def test_list_is_sorted_by_follow_up_with_empty_dates_last_then_name(session, make, alice):
+    make("Zoe", next_followup_date="2026-11-30")
+    make("Adam")
+    make("Ben", next_followup_date="2026-11-20")
+    make("Amy", next_followup_date="2026-11-30")
+    make("Aaron")
+    page = svc.list_contacts(session, alice.id)
+    assert [c.name for c in page.items] == ["Ben", "Amy", "Zoe", "Aaron", "Adam"]
+
+
+def test_list_filters_by_view_type_and_status(session, make, alice, bob):
+    make("A1", contact_type=EVICTION)
+    make("A2", current_stage="won")
+    make("B1", owner=bob, contact_type=PARTNER)
+    make("B2", owner=bob, contact_type=EVICTION, current_stage="paid")
+
+    def names(user=alice, **kwargs) -> list[str]:
+        page = svc.list_contacts(session, user.id, ContactFilter(**kwargs))
+        return [c.name for c in page.items]
+
+    assert names() == ["A1", "A2", "B1", "B2"]
+    assert names(view=View.MINE) == ["A1", "A2"]
+    assert names(contact_type=ContactType.EVICTION_CLIENT) == ["A1", "B2"]
+    assert names(status=Status.WON) == ["A2", "B2"]
+    assert names(view=View.MINE, status=Status.WON) == ["A2"]
+    assert names(view=View.MINE, contact_type=ContactType.REFERRAL_PARTNER) == []
+    assert names(bob, view=View.MINE) == ["B1", "B2"]
+
+
+def test_list_pages(session, make, alice):
+    for i in range(25):
+        make(f"P{i:02d}")
+    first = svc.list_contacts(session, alice.id, page=1, page_size=10)
+    assert [c.name for c in first.items] == [f"P{i:02d}" for i in range(10)]
+    assert (first.total, first.pages, first.has_prev, first.has_next) == (25, 3, False, True)
+    last = svc.list_contacts(session, alice.id, page=3, page_size=10)
+    assert [c.name for c in last.items] == [f"P{i:02d}" for i in range(20, 25)]
+    assert (last.has_prev, last.has_next) == (True, False)
+    beyond = svc.list_contacts(session, alice.id, page=99, page_size=10)
+    assert beyond.page == 3
+    assert [c.name for c in beyond.items] == [c.name for c in last.items]
+    before = svc.list_contacts(session, alice.id, page=0, page_size=10)
+    assert before.page == 1
+    assert before.items[0].name == "P00"
+
+
+def test_an_empty_list_is_one_empty_page(session, alice):
+    page = svc.list_contacts(session, alice.id)
+    assert (page.items, page.total, page.page, page.pages) == ([], 0, 1, 1)
+    assert not page.has_next
+
+
+# --- duplicates -----------------------------------------------------------------------------
+
+
+def test_duplicates_by_email_phone_and_similar_name_at_the_same_company(session, make):
+    by_email = make("Jane Smith", email="jane@example.com")
+    by_phone = make("J Smith", phone="+44 7700 900123")
+    by_name = make("Robert Brown", company="Acme Ltd")
+    make("Robert Brown", company="Other Ltd")
+    make("Unrelated", email="else@example.com", phone="020 7946 0958", company="Acme Ltd")
+
+    found = svc.find_duplicates(session, email="JANE@Example.com")
+    assert [(d.contact.id, d.reason) for d in found] == [(by_email.id, "same email")]
+
+    found = svc.find_duplicates(session, phone="07700 900123")
+    assert [(d.contact.id, d.reason) for d in found] == [(by_phone.id, "same phone")]
+
+    found = svc.find_duplicates(session, name="robert  browne", company="acme ltd ")
+    assert [(d.contact.id, d.reason) for d in found] == [
+        (by_name.id, "similar name at the same company")
+    ]
+
+    assert svc.find_duplicates(session, name="Robert Brown", company="Third Ltd") == []
+    assert svc.find_duplicates(session, name="Susan Green", company="Acme Ltd") == []
+    assert svc.find_duplicates(session, name="Robert Brown") == []
+
+
+def test_duplicates_exclude_the_contact_itself_and_the_trash(session, make, now):
+    jane = make("Jane Smith", email="jane@example.com", company="Acme")
+    assert svc.find_duplicates(
+        session, name="Jane Smith", email="jane@example.com", company="Acme", exclude_id=jane.id
+    ) == []
+    svc.delete_contact(session, jane.id, now=now)
+    assert svc.find_duplicates(session, email="jane@example.com", name="Jane Smith",
+                               company="Acme") == []
+
+
+def test_one_contact_matching_several_ways_is_reported_once(session, make):
+    jane = make("Jane Smith", email="jane@example.com", phone="07700 900123", company="Acme")
+    found = svc.find_duplicates(session, name="Jane Smith", email="jane@example.com",
+                                phone="07700900123", company="Acme")
+    assert [d.contact.id for d in found] == [jane.id]
+    assert found[0].reason == "same email"
+
+
+def test_recently_touched_is_newest_first(session, make, alice, today, now):
+    first = make("First")
+    make("Second")
+    svc.update_contact(session, first.id, {"company": "X"}, by_user_id=alice.id, today=today,
+                       now=now + timedelta(minutes=5))
+    assert [c.name for c in svc.recently_touched(session, limit=2)] == ["First", "Second"]
+
+
+@pytest.mark.parametrize("field", ["current_stage", "status"])
+def test_update_does_not_silently_ignore_stage_or_status(session, make, alice, today, field):
+    contact = make("Staged")
+    with pytest.raises(ValidationError) as info:
+        svc.update_contact(session, contact.id, {field: "won"}, by_user_id=alice.id, today=today)
+    assert info.value.field == field
+    got = svc.get_contact(session, contact.id)
+    assert (got.current_stage, got.status) == ("prospect", "active")

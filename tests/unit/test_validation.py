@@ -1,0 +1,306 @@
+"""The cleaners of what people type: each returns the stored form or a sentence for a phone."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from crm_core.errors import ValidationError
+from crm_core.services.contacts import create_contact
+from crm_core.stages import ContactType
+from crm_core.validation import (
+    clean_contact_type,
+    clean_count,
+    clean_email,
+    clean_field,
+    clean_followup,
+    clean_money,
+    clean_name,
+    clean_phone,
+    clean_text,
+    clean_urgency,
+    parse_date,
+)
+
+TODAY = date(2026, 11, 23)  # a Monday
+
+
+@pytest.fixture
+def make_contact(session, alice, today):
+    def make(**fields):
+        data = {"name": "Money", "contact_type": "eviction_client", **fields}
+        return create_contact(session, alice.id, data, today=today)
+
+    return make
+
+
+# --- names and text -------------------------------------------------------------------------
+
+
+def test_names_are_trimmed_and_inner_spaces_collapsed():
+    assert clean_name("  Jane \t  Smith \n") == "Jane Smith"
+
+
+@pytest.mark.parametrize("raw", ["", "   ", None, "\x00\x07"])
+def test_empty_names_are_rejected(raw):
+    with pytest.raises(ValidationError) as info:
+        clean_name(raw)
+    assert info.value.field == "name"
+    assert "can't be empty" in str(info.value)
+
+
+def test_control_characters_are_dropped():
+    assert clean_name("Jane\x00 Doe\x1b") == "Jane Doe"
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("name", 200), ("company", 200), ("property_address", 500), ("service_type", 200)],
+)
+def test_over_long_text_is_rejected_with_the_limit(field, limit):
+    assert clean_field(field, "x" * limit) == "x" * limit
+    with pytest.raises(ValidationError) as info:
+        clean_field(field, "x" * (limit + 1))
+    assert info.value.field == field
+    assert str(limit) in str(info.value)
+    assert str(limit + 1) in str(info.value)
+
+
+def test_optional_text_blank_becomes_none():
+    assert clean_text("company", "   ") is None
+    assert clean_text("company", None) is None
+    assert clean_text("company", "  Acme Ltd ") == "Acme Ltd"
+
+
+# --- email ----------------------------------------------------------------------------------
+
+
+def test_good_email_is_normalised_to_lower_case():
+    assert clean_email("  Jane.Smith@Example.CO.UK ") == "jane.smith@example.co.uk"
+
+
+def test_blank_email_is_none():
+    assert clean_email("") is None
+    assert clean_email(None) is None
+
+
+def test_email_without_at_says_missing_at():
+    with pytest.raises(ValidationError) as info:
+        clean_email("jane.example.com")
+    assert info.value.field == "email"
+    assert str(info.value) == "That email address doesn't look right: missing @."
+
+
+@pytest.mark.parametrize("raw", ["jane@", "jane@example", "ja ne@example.com", "a@b@c.com"])
+def test_bad_emails_are_rejected_with_a_reason(raw):
+    with pytest.raises(ValidationError) as info:
+        clean_email(raw)
+    assert str(info.value).startswith("That email address doesn't look right: ")
+
+
+def test_email_too_long_is_rejected():
+    with pytest.raises(ValidationError, match="too long"):
+        clean_email("a" * 250 + "@example.com")
+
+
+def test_email_check_makes_no_dns_lookup(monkeypatch):
+    import socket
+
+    import dns.resolver
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a DNS lookup was made")
+
+    monkeypatch.setattr(dns.resolver.Resolver, "resolve", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    assert clean_email("someone@no-such-domain-zz9-plural-z-alpha.co.uk") == (
+        "someone@no-such-domain-zz9-plural-z-alpha.co.uk"
+    )
+
+
+# --- phone ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("07700 900123", "+447700900123"),
+        ("07700900123", "+447700900123"),
+        ("+44 7700 900123", "+447700900123"),
+        ("0044 7700 900123", "+447700900123"),
+        ("(020) 7946 0958", "+442079460958"),
+        ("+1 212 555 0100", "+12125550100"),
+    ],
+)
+def test_phones_are_normalised_to_e164_with_gb_default(raw, expected):
+    assert clean_phone(raw) == expected
+
+
+def test_phone_region_can_be_changed():
+    assert clean_phone("(212) 555-0100", region="US") == "+12125550100"
+
+
+@pytest.mark.parametrize("raw", ["12", "abc", "0770"])
+def test_bad_phones_are_rejected(raw):
+    with pytest.raises(ValidationError) as info:
+        clean_phone(raw)
+    assert info.value.field == "phone"
+    assert "phone number doesn't look right" in str(info.value)
+
+
+def test_blank_phone_is_none():
+    assert clean_phone("  ") is None
+
+
+# --- money ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("£1,250.50", Decimal("1250.50")),
+        ("1250", Decimal("1250.00")),
+        ("1.2k", Decimal("1200.00")),
+        ("GBP 99.9", Decimal("99.90")),
+        (Decimal("12.5"), Decimal("12.50")),
+        (300, Decimal("300.00")),
+        ("0", Decimal("0.00")),
+        ("10.125", Decimal("10.13")),  # pounds and pence round half up
+        ("10.005", Decimal("10.01")),
+    ],
+)
+def test_money_is_gbp_with_two_decimals(raw, expected):
+    value = clean_money("potential_value", raw)
+    assert value == expected
+    assert value.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize("raw", ["-5", "-0.01", "£-1,000"])
+def test_negative_money_is_rejected(raw):
+    with pytest.raises(ValidationError) as info:
+        clean_money("potential_value", raw)
+    assert info.value.field == "potential_value"
+    assert "negative" in str(info.value)
+
+
+@pytest.mark.parametrize("raw", ["abc", "£", "NaN", "Infinity", "1.2.3"])
+def test_non_amounts_are_rejected(raw):
+    with pytest.raises(ValidationError, match="amount in pounds"):
+        clean_money("potential_value", raw)
+
+
+@pytest.mark.parametrize("raw", ["10000000000", "9999999999.995", "1e12"])
+def test_money_too_large_for_the_column_is_rejected(raw):
+    with pytest.raises(ValidationError, match="too large"):
+        clean_money("total_revenue", raw)
+
+
+def test_the_largest_amount_fits_the_column(session, make_contact):
+    contact = make_contact(potential_value="9999999999.99", total_revenue="£9,999,999,999.99")
+    session.expire(contact)
+    assert contact.potential_value == Decimal("9999999999.99")
+    assert contact.total_revenue == Decimal("9999999999.99")
+
+
+def test_blank_money():
+    assert clean_money("potential_value", "") is None
+    assert clean_money("potential_value", None) is None
+    assert clean_field("total_revenue", None) == Decimal(0)
+
+
+# --- counts, types, urgency -----------------------------------------------------------------
+
+
+def test_counts_are_whole_and_not_negative():
+    assert clean_count("total_jobs_referred", "12") == 12
+    assert clean_count("total_jobs_referred", "") == 0
+    for raw in ("-1", "1.5", "many"):
+        with pytest.raises(ValidationError, match="whole number"):
+            clean_count("total_jobs_referred", raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("eviction_client", ContactType.EVICTION_CLIENT),
+        ("Prevention prospect", ContactType.PREVENTION_PROSPECT),
+        ("referral-partner", ContactType.REFERRAL_PARTNER),
+        (ContactType.REFERRAL_PARTNER, ContactType.REFERRAL_PARTNER),
+    ],
+)
+def test_contact_type_by_key_or_label(raw, expected):
+    assert clean_contact_type(raw) is expected
+
+
+def test_unknown_contact_type_is_rejected():
+    with pytest.raises(ValidationError) as info:
+        clean_contact_type("plumber")
+    assert info.value.field == "contact_type"
+
+
+def test_urgency():
+    assert clean_urgency("") == "normal"
+    assert clean_urgency(" URGENT ") == "urgent"
+    with pytest.raises(ValidationError, match="low, normal, high or urgent"):
+        clean_urgency("asap")
+
+
+def test_unknown_field_is_rejected():
+    with pytest.raises(ValidationError) as info:
+        clean_field("id", 5)
+    assert info.value.field == "id"
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-12-01", date(2026, 12, 1)),
+        ("1/12", date(2026, 12, 1)),  # UK order: day/month
+        ("25/12/2026", date(2026, 12, 25)),
+        ("3.1.27", date(2027, 1, 3)),
+        ("today", TODAY),
+        (" Tomorrow ", date(2026, 11, 24)),
+        ("friday", date(2026, 11, 27)),
+        ("Fri", date(2026, 11, 27)),
+        ("in 2 weeks", date(2026, 12, 7)),
+        ("in 3 days", date(2026, 11, 26)),
+        ("1st December", date(2026, 12, 1)),
+        ("2026-01-05", date(2026, 1, 5)),  # in the past: back-filling is allowed
+        ("yesterday", date(2026, 11, 22)),
+    ],
+)
+def test_dates_people_type(raw, expected):
+    assert parse_date(raw, TODAY) == expected
+    assert clean_followup(raw, TODAY) == expected
+
+
+def test_a_date_object_and_blank_pass_through():
+    assert parse_date(date(2027, 2, 3), TODAY) == date(2027, 2, 3)
+    assert parse_date("", TODAY) is None
+    assert parse_date(None, TODAY) is None
+
+
+@pytest.mark.parametrize("raw", ["asdf qwe", "31/2", "32/1", "2026-13-01", "soonish"])
+def test_garbage_dates_are_rejected_with_a_clear_sentence(raw):
+    with pytest.raises(ValidationError) as info:
+        clean_followup(raw, TODAY)
+    assert info.value.field == "next_followup_date"
+    assert str(info.value).startswith("I couldn't read that date.")
+    assert "1/12 (day/month)" in str(info.value)
+
+
+@pytest.mark.parametrize("raw", ["1999-12-31", "2040-01-01"])
+def test_dates_far_away_are_rejected(raw):
+    with pytest.raises(ValidationError, match="too far away"):
+        clean_followup(raw, TODAY)
+
+
+def test_clean_field_uses_the_given_today():
+    assert clean_field("next_followup_date", "tomorrow", today=date(2030, 1, 31)) == date(
+        2030, 2, 1
+    )
