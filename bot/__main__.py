@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 from crm_core.config import Settings
 from crm_core.errors import ConfigError
@@ -14,6 +15,8 @@ def main() -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # PTB notes that per_message=False conversations are tracked per chat: that is the design.
+    warnings.filterwarnings("ignore", message=".*per_message=False.*")
     try:
         settings = Settings.from_env()
         settings.require_bot()

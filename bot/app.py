@@ -16,13 +16,22 @@ from datetime import time
 
 from sqlalchemy import Engine
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+)
 
 from bot import texts
-from bot.conversations import add_contact, edit_contact, followup, note
+from bot.conversations import add_contact, attach, edit_contact, followup, note
+from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
-from bot.features import cards, views
+from bot.features import cards, digests, files, views
+from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
+from bot.handling import unclaimed_button
 from bot.persistence import DatabasePersistence
 from bot.runtime import BOT_DATA_KEY, Crm
 from crm_core.config import Settings, redact_url
@@ -32,6 +41,7 @@ from crm_core.models import User
 from crm_core.services.contacts import purge_trash
 from crm_core.services.updates import prune_updates
 from crm_core.services.users import sync_admins
+from crm_core.storage import make_store
 
 log = logging.getLogger(__name__)
 
@@ -40,34 +50,45 @@ PURGE_TIME = time(3, 30)
 
 
 def build_application(
-    settings: Settings, *, engine: Engine | None = None, migrate_sqlite: bool = True
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    migrate_sqlite: bool = True,
+    rate_limit: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """Build the bot. SQLite is migrated here; PostgreSQL by the Procfile's release phase."""
+    """Build the bot. SQLite is migrated here; PostgreSQL by the Procfile's release phase.
+    ``rate_limit=False`` drops Telegram's flood limits (30 messages/s): for benchmarks only."""
     settings.require_bot()
     if migrate_sqlite and settings.is_sqlite:
         upgrade(settings.database_url)
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(settings.telegram_token or "")
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .persistence(DatabasePersistence(factory))
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_post_init)
-        .build()
     )
-    application.bot_data[BOT_DATA_KEY] = Crm(settings=settings, engine=engine, session_factory=factory)
+    if rate_limit:
+        builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    application.bot_data[BOT_DATA_KEY] = Crm(
+        settings=settings, engine=engine, session_factory=factory, store=make_store(settings)
+    )
     for group, handler in gate_handlers():
         application.add_handler(handler, group=group)
     for group, conversation in enumerate(
         [add_contact.conversation(), note.conversation(), edit_contact.conversation(),
-         followup.conversation()]
+         followup.conversation(), attach.conversation(), settings_conversation.conversation()]
     ):
         application.add_handler(conversation, group=group)
-    for handler in [*views.handlers(), *cards.handlers()]:
+    for handler in [*views.handlers(), *cards.handlers(), *files.handlers(),
+                    *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
+    # Keep this last in its group: every callback query is answered, even one nobody claims.
+    application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)
     application.add_error_handler(on_error)
     return application
 
@@ -89,8 +110,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         application.job_queue.run_daily(
             _daily_housekeeping, PURGE_TIME.replace(tzinfo=settings.tz), name="housekeeping"
         )
+    digests.schedule(application)  # digests and timed reminders, from the database's ledger
     mode = "webhook" if settings.webhook_url else "polling"
-    storage = f"s3://{settings.s3_bucket}" if settings.s3_bucket else f"local:{settings.file_storage_dir}"
+    bucket, folder = settings.s3_bucket, settings.file_storage_dir
+    storage = f"s3://{bucket}" if bucket else f"local:{folder}"
     log.info(
         "V3 CRM bot started: mode=%s database=%s storage=%s admins=%d",
         mode, redact_url(settings.database_url), storage, len(users),
@@ -98,16 +121,18 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 
 async def _daily_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Erase contacts trashed over 30 days ago, and forget old update ids."""
+    """Erase contacts trashed over 30 days ago (then their stored files, and the files whose
+    deletes failed before), and forget old update ids."""
     services: Crm = context.application.bot_data[BOT_DATA_KEY]
 
-    def work() -> tuple[int, int]:
+    def work() -> tuple[list[str], int, int]:
         with services.session_factory.begin() as session:
             purged = purge_trash(session)
             pruned = prune_updates(session)
-        return len(purged.contact_ids), pruned
+        return purged.storage_keys, len(purged.contact_ids), pruned
 
-    purged, pruned = await asyncio.to_thread(work)
+    keys, purged, pruned = await asyncio.to_thread(work)
+    await services.delete_objects(keys)  # after the commit; failures are retried next run
     log.info("Housekeeping: purged %d trashed contacts, pruned %d update ids", purged, pruned)
 
 

@@ -10,7 +10,7 @@ MAX_BYTES = 64
 _ACTION = re.compile(r"[a-z][a-z0-9_]{0,11}")
 
 
-class StaleButton(ValueError):
+class StaleButton(ValueError):  # noqa: N818 (reads better at call sites)
     """A payload we can't read: an old bot version's button, or tampered data."""
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 
 from telegram import Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
@@ -26,12 +28,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:
-            try:
+            with contextlib.suppress(BadRequest):  # answered already, or too old
                 await update.callback_query.answer()
-            except BadRequest:
-                pass
         if update.effective_chat is not None:
-            await update.effective_chat.send_message(html.escape(message))
+            await update.effective_chat.send_message(
+                html.escape(message), parse_mode=ParseMode.HTML
+            )
     except (BadRequest, Forbidden):
         log.warning("Couldn't tell the user about the error", exc_info=True)
 

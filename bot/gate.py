@@ -43,21 +43,41 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or (chat is not None and chat.type != ChatType.PRIVATE):
         raise ApplicationHandlerStop
     if user.id in crm(context).settings.admin_ids:
+        if update.edited_message is not None:
+            # An edit would replay the message as new input: a second note, or the answer to
+            # whatever the form asks now. Say so instead of acting on it.
+            try:
+                await context.bot.send_message(chat.id if chat else user.id, texts.EDIT_IGNORED)
+            except Exception:  # never let the edit through because the notice failed
+                log.warning("Couldn't tell admin %s edits are ignored", user.id, exc_info=True)
+            raise ApplicationHandlerStop
         return
     limiter: RefusalLimiter = context.application.bot_data.setdefault(
         "refusals", RefusalLimiter()
     )
-    if update.callback_query is not None:
-        await update.callback_query.answer(texts.REFUSAL_SHORT)
-    if chat is not None and limiter.allow(user.id):
-        log.info("Refused non-admin %s", user.id)
-        await context.bot.send_message(chat.id, texts.refusal(user.id))
+    # Whatever happens while refusing (blocked bot, flood limit, an old query), the update
+    # must stop here: an exception would let PTB carry on with the next handler groups.
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.REFUSAL_SHORT)
+        if chat is not None and limiter.allow(user.id):
+            log.info("Refused non-admin %s", user.id)
+            await context.bot.send_message(chat.id, texts.refusal(user.id))
+    except Exception:
+        log.warning("Couldn't tell non-admin %s they're refused", user.id, exc_info=True)
     raise ApplicationHandlerStop
 
 
 async def dedupe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drop an update we've already acted on (webhook retry, restart before confirming)."""
-    if not await run_db(context, claim_update, update.update_id):
+    try:
+        fresh = await run_db(context, claim_update, update.update_id)
+    except Exception as err:
+        # Unclaimed, it must not be acted on: PTB would go on to the next groups after an
+        # error here. Report it like any failure (the admin hears nothing was saved), stop.
+        await context.application.process_error(update, err)
+        raise ApplicationHandlerStop from err
+    if not fresh:
         log.info("Dropped duplicate update %s", update.update_id)
         raise ApplicationHandlerStop
 

@@ -3,11 +3,16 @@
 ``on_button`` decodes callback data with the one codec, turns typed CRM errors into a friendly
 answer and guarantees that every callback query is answered. ``step`` marks a conversation step
 as having consumed the update, so later handler groups don't see it too.
+
+One form at a time: every form (conversation) keeps its draft in ``user_data`` under a key of
+``FORM_KEYS`` and starts with ``start_form``, which drops the other drafts; a step that finds
+its draft gone returns ``LEFT`` so the update reaches the form or feature it is meant for.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,7 +20,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes, ConversationHandler
 
 from bot import texts
 from bot.callbacks import Cb, StaleButton
@@ -25,6 +30,14 @@ log = logging.getLogger(__name__)
 
 Ctx = ContextTypes.DEFAULT_TYPE
 ButtonFn = Callable[[Update, Ctx, Cb], Awaitable[Any]]
+
+
+class Toast(str):
+    """Returned by an ``on_button`` function: the text the query is answered with (a short
+    notice over the chat) instead of a silent answer. A conversation step that returns one
+    stays in its state (a stale or out-of-turn button is refused, the form goes on)."""
+
+    __slots__ = ()
 
 
 def on_button(fn: ButtonFn) -> Callable[[Update, Ctx], Awaitable[Any]]:
@@ -41,7 +54,11 @@ def on_button(fn: ButtonFn) -> Callable[[Update, Ctx], Awaitable[Any]]:
             await query.answer(texts.STALE_BUTTON)
             return None
         try:
-            return await fn(update, context, cb)
+            result = await fn(update, context, cb)
+            if isinstance(result, Toast):  # a short confirmation on the phone
+                answer = str(result)
+                return None
+            return result
         except NotFound as err:
             answer = str(err) or texts.GONE
             return None
@@ -61,12 +78,50 @@ async def _answer(query: Any, text: str | None) -> None:
         log.debug("Couldn't answer callback query: %s", err)
 
 
+#: The ``user_data`` keys of the forms (conversations) a user can be half-way through.
+FORM_KEYS: tuple[str, ...] = ("add", "note", "edit", "followup", "settings")
+
+
+class _Left(int):
+    """The type of ``LEFT``."""
+
+    __slots__ = ()
+
+
+#: Returned by a step whose form was left for another: ends it (it equals END) and, unlike
+#: any other state, lets the update go on to the form or feature it is really for.
+LEFT = _Left(ConversationHandler.END)
+
+
+def start_form(context: Ctx, key: str, draft: dict[str, Any]) -> dict[str, Any]:
+    """Begin the form kept under ``user_data[key]``, dropping any other left half-done.
+
+    One form at a time: a conversation in a busier handler group never sees the update that
+    starts another form, so each form's steps check that their draft is still there, and
+    return ``LEFT`` when it isn't (a note typed after starting /add is not an edit).
+    """
+    assert context.user_data is not None
+    for other in FORM_KEYS:
+        if other != key:
+            context.user_data.pop(other, None)
+    context.user_data[key] = draft
+    return draft
+
+
 def step(fn: Callable[[Update, Ctx], Awaitable[int]]) -> Callable[[Update, Ctx], Awaitable[int]]:
-    """A conversation step: returns the next state and stops other groups seeing the update."""
+    """A conversation step: returns the next state and stops other groups seeing the update.
+    A contact deleted meanwhile ends the form with that sentence instead of an error."""
 
     @functools.wraps(fn)
     async def wrapper(update: Update, context: Ctx) -> int:
-        raise ApplicationHandlerStop(await fn(update, context))
+        try:
+            state = await fn(update, context)
+        except NotFound as err:
+            await reply(update, html.escape(str(err) or texts.GONE))
+            state = ConversationHandler.END
+        if state is LEFT:
+            return state
+        raise ApplicationHandlerStop(state)
 
     return wrapper
 
@@ -98,6 +153,13 @@ async def reply(
     chat = update.effective_chat
     assert chat is not None
     return await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def unclaimed_button(update: Update, context: Ctx) -> None:
+    """A button no handler claimed (a finished form's, an old bot version's, a forged one):
+    answer it anyway, so the phone stops spinning."""
+    if update.callback_query is not None:
+        await _answer(update.callback_query, texts.STALE_BUTTON)
 
 
 def text_of(update: Update) -> str:

@@ -17,7 +17,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from crm_core.config import Settings
+from crm_core.errors import ConfigError
 from crm_core.models import utcnow
+from crm_core.services.files import delete_objects_after_purge, retry_pending_deletes
+from crm_core.storage import FileStore
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -37,11 +40,27 @@ class Crm:
     timezones: dict[int, str] = field(default_factory=dict)
     #: The clock every handler and job reads; tests replace it.
     clock: Callable[[], datetime] = utcnow
+    #: Where file bytes live (S3 or a local folder); made by build_application.
+    store: FileStore | None = None
+
+    def file_store(self) -> FileStore:
+        if self.store is None:
+            raise ConfigError("No file storage is configured.")
+        return self.store
 
     async def delete_objects(self, keys: list[str]) -> None:
-        """Delete stored files of erased contacts (after the database commit)."""
+        """Delete the objects of erased files (after the database commit), in a worker thread.
+        A delete that fails is recorded and retried by the next purge run; objects whose
+        deletes failed before are retried now too."""
+        if self.store is None:
+            if keys:
+                log.warning("No file storage configured; %d objects left to delete", len(keys))
+            return
         if keys:
-            log.warning("No file storage configured; %d objects left to delete", len(keys))
+            await asyncio.to_thread(
+                delete_objects_after_purge, self.store, self.session_factory, keys
+            )
+        await asyncio.to_thread(retry_pending_deletes, self.store, self.session_factory)
 
     def user_id(self, telegram_user_id: int) -> int:
         return self.user_ids[telegram_user_id]

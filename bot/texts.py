@@ -10,6 +10,9 @@ CANCELLED = "Cancelled — nothing was saved."
 NOTHING_TO_CANCEL = "Nothing to cancel."
 LEFT_WIZARD = "Left the new-contact form; nothing was saved."
 USE_BUTTONS = "Please tap one of the buttons below."
+EDIT_IGNORED = "Edited messages aren't picked up: send the text again as a new message."
+FORM_CLOSED = "That form was closed; start again from the card or the menu."
+OLD_QUESTION = "That question is answered already; use the latest message below."
 
 HELP = (
     "<b>V3 CRM</b> — contacts, notes, stages and follow-ups from your phone.\n\n"
@@ -18,24 +21,29 @@ HELP = (
     "/list — browse contacts with filters\n"
     "/today — follow-ups due today and overdue\n"
     "/dashboard — figures for you and the team\n"
+    "/digest — today's follow-up digest now\n"
+    "/settings — your digest time, timezone and days\n"
     "/trash — deleted contacts (kept 30 days)\n"
     "/export — your current /list as a CSV file\n"
     "/cancel — leave what you're doing\n\n"
-    "Reply to a contact card with text to add a note."
+    "Reply to a contact card with text to add a note, or with a photo or document "
+    "(sent or forwarded) to attach it; 📎 Files on the card lists them."
 )
 
-#: The command menu (setMyCommands), in this order.
+#: The command menu (setMyCommands), in the order of issue 3's list of commands.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Main menu"),
+    ("help", "What this bot does"),
     ("add", "Add a contact"),
     ("find", "Find a contact"),
     ("list", "Browse contacts"),
     ("today", "Follow-ups due today"),
     ("dashboard", "Figures for you and the team"),
+    ("digest", "Today's follow-up digest"),
+    ("settings", "Digest time, timezone and days"),
     ("trash", "Deleted contacts"),
     ("export", "Current list as CSV"),
     ("cancel", "Leave what you're doing"),
-    ("help", "What this bot does"),
 )
 
 

@@ -50,6 +50,9 @@ class Settings:
     webhook_secret: str | None = None
     port: int = 8443
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Seconds between the bot's checks for due digests and reminders; 0 turns them off (tests
+    # that don't want messages out of the blue). Not read from the environment.
+    digest_check_seconds: float = 30.0
 
     @property
     def tz(self) -> ZoneInfo:

@@ -22,10 +22,14 @@ from sqlalchemy import (
     Text,
     Time,
     TypeDecorator,
+    UniqueConstraint,
+    false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from crm_core.schedule import EVERY_DAY, DeliveryStatus
 from crm_core.stages import ContactType, FileCategory, NoteType, Status, Urgency
 
 NAMING_CONVENTION = {
@@ -85,8 +89,25 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str | None] = mapped_column(String(64))
     digest_time: Mapped[dtime | None] = mapped_column(Time)
+    # Digest days as bits, Monday = 1 ... Sunday = 64 (crm_core.schedule.Weekdays).
+    digest_days: Mapped[int] = mapped_column(
+        Integer, default=EVERY_DAY, server_default=str(EVERY_DAY)
+    )
+    # Send "Nothing due today" on empty days (else send nothing).
+    digest_empty: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Set when a send got 403 (the admin blocked the bot); cleared by the next good send.
+    bot_blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+_LIVE = text("deleted_at IS NULL")
+
+
+def _live_index(name: str, *columns: str) -> Index:
+    """An index of the contacts not in the trash. ``deleted_at`` is also its last column: SQLite
+    can't see that a partial index's WHERE already fixes it, and would read the table."""
+    return Index(name, *columns, "deleted_at", sqlite_where=_LIVE, postgresql_where=_LIVE)
 
 
 class Contact(Base):
@@ -98,10 +119,24 @@ class Contact(Base):
         CheckConstraint("potential_value >= 0", name="potential_value_non_negative"),
         CheckConstraint("total_revenue >= 0", name="total_revenue_non_negative"),
         CheckConstraint("total_jobs_referred >= 0", name="total_jobs_referred_non_negative"),
-        # The list view: live contacts in follow-up order.
-        Index("ix_crm_contacts_live_followup", "deleted_at", "next_followup_date", "name"),
-        # Dashboard and digest: one admin's follow-ups.
-        Index("ix_crm_contacts_owner_followup", "owner_id", "next_followup_date"),
+        # Lists, counts and the dashboard read these indexes of live contacts alone (see
+        # bench/). The team list in follow-up order; the due and overdue counts.
+        _live_index(
+            "ix_crm_contacts_live_followup",
+            "next_followup_date", "name", "id", "owner_id", "contact_type", "status",
+        ),
+        # One admin's list, dashboard figures and digest.
+        _live_index(
+            "ix_crm_contacts_owner_followup",
+            "owner_id", "next_followup_date", "name", "id", "contact_type", "status",
+            "current_stage", "potential_value",
+        ),
+        # Counts per filter and quotes pending (few distinct keys: tiny on PostgreSQL).
+        _live_index(
+            "ix_crm_contacts_live_filters", "owner_id", "status", "contact_type", "current_stage"
+        ),
+        # The team's potential revenue.
+        _live_index("ix_crm_contacts_live_value", "status", "owner_id", "potential_value"),
         # Substring search; on PostgreSQL a trigram index serves LIKE '%x%'.
         Index(
             "ix_crm_contacts_search_text",
@@ -128,6 +163,8 @@ class Contact(Base):
         String(16), default=Status.ACTIVE.value, server_default=Status.ACTIVE.value, index=True
     )
     next_followup_date: Mapped[date | None] = mapped_column(Date, index=True)
+    # The owner's local wall time of a timed follow-up ("tomorrow 14:00"): a reminder then.
+    next_followup_time: Mapped[dtime | None] = mapped_column(Time)
     potential_value: Mapped[Decimal | None] = mapped_column(MONEY)
     total_revenue: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
     total_jobs_referred: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -185,6 +222,8 @@ class File(Base):
     caption: Mapped[str | None] = mapped_column(Text)
     telegram_file_id: Mapped[str | None] = mapped_column(String(255))
     telegram_file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    # photo | document | video | voice | audio: a file_id is re-sent only as its own kind.
+    telegram_kind: Mapped[str | None] = mapped_column(String(16))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -254,3 +293,52 @@ class PendingObjectDelete(Base):
     storage_key: Mapped[str] = mapped_column(String(512), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestDelivery(Base):
+    """The ledger of daily digests: one row per admin per local day, inserted (claimed) before
+    anything is sent, so the digest goes out once whatever the number of processes."""
+
+    __tablename__ = "crm_digest_deliveries"
+    __table_args__ = (
+        UniqueConstraint("user_id", "local_date"),
+        CheckConstraint(f"status IN ({_in(DeliveryStatus)})", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    local_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Claims so far (each claim is one sending attempt with its own retries); the optimistic
+    # version a re-claim checks.
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    items: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Messages of the digest already delivered: a re-claim after a crash resumes there.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ReminderDelivery(Base):
+    """The ledger of timed follow-up reminders: one row per contact and follow-up moment."""
+
+    __tablename__ = "crm_reminder_deliveries"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "due_date", "due_time"),
+        CheckConstraint(f"status IN ({_in(DeliveryStatus)})", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("crm_contacts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    due_time: Mapped[dtime] = mapped_column(Time)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -10,11 +10,12 @@ Sharing a phone contact starts the form with the name and phone filled in.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from enum import IntEnum
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -27,9 +28,9 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.cards import show_card
-from bot.handling import button_step, reply, step
+from bot.handling import LEFT, Toast, button_step, reply, start_form, step
 from bot.runtime import me, run_db
-from bot.views.common import button, esc, keyboard
+from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
 from crm_core.errors import ValidationError
 from crm_core.services.contacts import Duplicate, create_contact, find_duplicates
@@ -91,19 +92,28 @@ def _next_field(draft: dict[str, Any]) -> str | None:
 async def _ask(update: Update, context: Ctx, field: str, problem: str | None = None) -> State:
     draft = _draft(context)
     draft["at"] = field
-    text = QUESTIONS[field].text
+    await _show(update, context, QUESTIONS[field].text, question_markup(field, ACTION), problem)
+    return State.ANSWER
+
+
+async def _show(
+    update: Update, context: Ctx, text: str, markup: InlineKeyboardMarkup, problem: str | None
+) -> None:
+    """Send the form's next message (after the problem with the last answer, if any). Only
+    the latest message's buttons act: older ones are a thumb slip away in the chat."""
     if problem:
         text = f"⚠️ {esc(problem)}\n\n{text}"
-    await reply(update, text, question_markup(field, ACTION))
-    return State.ANSWER
+    sent = await reply(update, text, markup)
+    if sent is not None:
+        _draft(context)["msg"] = sent.message_id
 
 
 async def _advance(update: Update, context: Ctx) -> State:
     draft = _draft(context)
-    if draft.get("editing"):
-        draft.pop("editing")
-        return await _summary(update, context)
+    # Back to the summary after an edit, unless the edit made a new question apply (a
+    # referral partner turned eviction client now needs the property address).
     field = _next_field(draft)
+    draft.pop("editing", None)
     if field is None:
         return await _summary(update, context)
     return await _ask(update, context, field)
@@ -117,7 +127,7 @@ def _summary_text(values: dict[str, Any], today: date) -> str:
     return "\n".join(lines)
 
 
-async def _summary(update: Update, context: Ctx) -> State:
+async def _summary(update: Update, context: Ctx, problem: str | None = None) -> State:
     _, today = me(update, context)
     markup = keyboard(
         [
@@ -128,7 +138,7 @@ async def _summary(update: Update, context: Ctx) -> State:
             ]
         ]
     )
-    await reply(update, _summary_text(_draft(context)["values"], today), markup)
+    await _show(update, context, _summary_text(_draft(context)["values"], today), markup, problem)
     return State.CONFIRM
 
 
@@ -168,7 +178,9 @@ def _duplicates_of(session: Any, values: dict[str, Any]) -> list[Duplicate]:
     )
 
 
-async def _warn_duplicate(update: Update, context: Ctx, dupes: list[Duplicate]) -> State:
+async def _warn_duplicate(
+    update: Update, context: Ctx, dupes: list[Duplicate], problem: str | None = None
+) -> State:
     _draft(context)["dupes"] = [d.contact.id for d in dupes]
     lines = ["⚠️ This looks like a contact you already have:"]
     rows = []
@@ -176,17 +188,29 @@ async def _warn_duplicate(update: Update, context: Ctx, dupes: list[Duplicate]) 
         lines.append(f"• <b>{esc(d.contact.name)}</b> ({d.reason})")
         rows.append([button(f"Open {d.contact.name}", Cb(ACTION, d.contact.id, "open"))])
     rows.append([button("Continue anyway", Cb(ACTION, 0, "dupok"))])
-    await reply(update, "\n".join(lines), keyboard(rows))
+    await _show(update, context, "\n".join(lines), keyboard(rows), problem)
     return State.DUPLICATE
+
+
+async def _pick_field(update: Update, context: Ctx, problem: str | None = None) -> State:
+    values = _draft(context)["values"]
+    fields = [button(label(f), Cb(ACTION, 0, f"f:{f}")) for f in FIELDS if _applies(f, values)]
+    rows = [*chunks(fields, 2), [button("« Back", Cb(ACTION, 0, "back"))]]
+    await _show(update, context, "Which field do you want to change?", keyboard(rows), problem)
+    return State.PICK_FIELD
 
 
 # --- entry points -------------------------------------------------------------------------
 
 
 async def _begin(update: Update, context: Ctx, values: dict[str, Any]) -> State:
-    _drop(context)
-    _draft(context)["values"] = values
+    start_form(context, DRAFT, {"values": values})
     return await _advance(update, context)
+
+
+def _open(context: Ctx) -> bool:
+    """Whether the form is still open (not left for another form)."""
+    return DRAFT in (context.user_data or {})
 
 
 @step
@@ -204,15 +228,13 @@ async def start_from_menu(update: Update, context: Ctx, cb: Cb) -> int:
 async def start_from_contact(update: Update, context: Ctx) -> int:
     """A shared phone contact: start with its name and phone filled in."""
     message = update.effective_message
-    assert message is not None and message.contact is not None
+    assert message is not None
+    assert message.contact is not None
     shared = message.contact
     name = " ".join(p for p in (shared.first_name, shared.last_name) if p)
-    _drop(context)
-    draft = _draft(context)
-    try:
+    draft = start_form(context, DRAFT, {"values": {}})
+    with contextlib.suppress(ValidationError):  # no usable name: the form asks for one
         draft["values"]["name"] = clean_field("name", name)
-    except ValidationError:
-        pass
     note = ""
     try:
         phone = clean_field("phone", shared.phone_number)
@@ -236,6 +258,8 @@ async def start_from_contact(update: Update, context: Ctx) -> int:
 @step
 async def typed(update: Update, context: Ctx) -> int:
     """A typed answer to the current question."""
+    if not _open(context):
+        return LEFT
     draft = _draft(context)
     field = draft.get("at") or _next_field(draft) or "name"
     text = update.effective_message.text if update.effective_message else ""
@@ -250,6 +274,8 @@ async def typed(update: Update, context: Ctx) -> int:
 @step
 async def skip(update: Update, context: Ctx) -> int:
     """/skip: leave an optional field empty."""
+    if not _open(context):
+        return LEFT
     return await _skip(update, context)
 
 
@@ -267,8 +293,13 @@ async def _skip(update: Update, context: Ctx) -> State:
 @button_step
 async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
     """A button under a question, the duplicate warning or the summary."""
-    draft = _draft(context)
     arg = cb.arg
+    if not _open(context) and arg != "open":
+        return Toast(texts.FORM_CLOSED)  # type: ignore[return-value]
+    draft = _draft(context)
+    message = update.callback_query.message if update.callback_query else None
+    if arg != "open" and message is not None and message.message_id != draft.get("msg"):
+        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
     if arg == "cancel":
         return await _cancel(update, context)
     if arg == "skip":
@@ -288,13 +319,9 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
     if arg == "save":
         return await _save(update, context)
     if arg == "edit":
-        rows = [
-            [button(label(f), Cb(ACTION, 0, f"f:{f}"))]
-            for f in FIELDS
-            if _applies(f, draft["values"])
-        ]
-        await reply(update, "Which field do you want to change?", keyboard(rows))
-        return State.PICK_FIELD
+        return await _pick_field(update, context)
+    if arg == "back":
+        return await _summary(update, context)
     if arg.startswith("f:") and arg[2:] in FIELDS:
         draft["editing"] = True
         return await _ask(update, context, arg[2:])
@@ -304,14 +331,16 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
 
 async def _save(update: Update, context: Ctx) -> int:
     user_id, today = me(update, context)
-    values = {k: v for k, v in _draft(context)["values"].items() if v is not None}
+    answers = _draft(context)["values"]
+    values = {k: v for k, v in answers.items() if v is not None and _applies(k, answers)}
     try:
         contact = await run_db(context, create_contact, user_id, values, today=today)
     except ValidationError as err:
         # Shouldn't happen (each answer was checked), but never lose the form over it.
         draft = _draft(context)
         draft["editing"] = True
-        return await _ask(update, context, err.field if err.field in FIELDS else "name", err.message)
+        field = err.field if err.field in FIELDS else "name"
+        return await _ask(update, context, field, err.message)
     _drop(context)
     await reply(update, f"✅ Saved <b>{esc(contact.name)}</b>.")
     await show_card(update, context, contact.id)
@@ -331,10 +360,33 @@ async def cancel(update: Update, context: Ctx) -> int:
 
 
 @step
-async def use_buttons(update: Update, context: Ctx) -> int:
-    """Text where a button is expected (duplicate warning, summary)."""
-    await reply(update, texts.USE_BUTTONS)
-    return State.CONFIRM if "dupes" not in _draft(context) else State.DUPLICATE
+async def summary_text(update: Update, context: Ctx) -> int:
+    """Text or /skip at the summary: the summary again, with its buttons at hand."""
+    if not _open(context):
+        return LEFT
+    return await _summary(update, context, texts.USE_BUTTONS)
+
+
+@step
+async def pick_text(update: Update, context: Ctx) -> int:
+    """Text or /skip instead of picking a field to change: the fields again."""
+    if not _open(context):
+        return LEFT
+    return await _pick_field(update, context, texts.USE_BUTTONS)
+
+
+@step
+async def duplicate_text(update: Update, context: Ctx) -> int:
+    """Text or /skip at a duplicate warning: the warning again."""
+    if not _open(context):
+        return LEFT
+    draft = _draft(context)
+    dupes = await run_db(context, _duplicates_of, draft["values"])
+    dupes = [d for d in dupes if d.contact.id in draft.get("dupes", [])]
+    if not dupes:  # deleted meanwhile: nothing to warn about any more
+        draft.pop("dupes", None)
+        return await _advance(update, context)
+    return await _warn_duplicate(update, context, dupes, texts.USE_BUTTONS)
 
 
 async def leave(update: Update, context: Ctx) -> int:
@@ -363,15 +415,18 @@ def conversation() -> ConversationHandler[Ctx]:
             State.ANSWER: answer,
             State.DUPLICATE: [
                 CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, use_buttons),
+                CommandHandler("skip", duplicate_text),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, duplicate_text),
             ],
             State.CONFIRM: [
                 CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, use_buttons),
+                CommandHandler("skip", summary_text),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, summary_text),
             ],
             State.PICK_FIELD: [
                 CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, use_buttons),
+                CommandHandler("skip", pick_text),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, pick_text),
             ],
         },
         fallbacks=[

@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.cards import show_card
-from bot.handling import button_step, reply, step
+from bot.handling import LEFT, Toast, button_step, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup
@@ -41,11 +41,19 @@ class State(IntEnum):
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
     """Show the fields as buttons."""
     contact = await run_db(context, get_contact, cb.id)
-    assert context.user_data is not None
-    context.user_data[KEY] = {"contact_id": contact.id, "name": contact.name}
-    fields = [button(label(f) if f != "owner" else "Owner", Cb("ef", contact.id, f)) for f in EDITABLE]
-    markup = keyboard([*chunks(fields, 2), [button("Cancel", Cb("ev", contact.id, "cancel"))]])
-    await reply(update, f"Edit <b>{esc(contact.name)}</b> — which field?", markup)
+    start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
+    return await _fields(update, contact.id, contact.name)
+
+
+async def _fields(update: Update, contact_id: int, name: str, problem: str = "") -> int:
+    fields = [
+        button(label(f) if f != "owner" else "Owner", Cb("ef", contact_id, f)) for f in EDITABLE
+    ]
+    markup = keyboard([*chunks(fields, 2), [button("Cancel", Cb("ev", contact_id, "cancel"))]])
+    text = f"Edit <b>{esc(name)}</b> — which field?"
+    if problem:
+        text = f"⚠️ {esc(problem)}\n\n{text}"
+    await reply(update, text, markup)
     return State.FIELD
 
 
@@ -63,14 +71,18 @@ async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> i
     if problem:
         text = f"⚠️ {esc(problem)}\n\n{text}"
     markup = question_markup(field, "ev", draft["contact_id"], skip_label="Clear", owners=owners)
-    await reply(update, text, markup)
+    sent = await reply(update, text, markup)
+    if sent is not None:  # only this question's buttons answer it, not an earlier one's
+        draft["msg"] = sent.message_id
     return State.VALUE
 
 
 @button_step
 async def pick(update: Update, context: Ctx, cb: Cb) -> int:
     assert context.user_data is not None
-    context.user_data.setdefault(KEY, {"contact_id": cb.id, "name": ""})
+    draft = context.user_data.get(KEY)
+    if draft is None or draft.get("contact_id") != cb.id:  # an older field list
+        start_form(context, KEY, {"contact_id": cb.id, "name": ""})
     if cb.arg not in EDITABLE:
         await reply(update, texts.STALE_BUTTON)
         return ConversationHandler.END
@@ -98,7 +110,13 @@ async def _apply(update: Update, context: Ctx, raw: Any) -> int:
 @button_step
 async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
     assert context.user_data is not None
-    if cb.arg == "cancel" or KEY not in context.user_data:
+    if KEY not in context.user_data and cb.arg != "cancel":
+        return Toast(texts.FORM_CLOSED)  # type: ignore[return-value]
+    message = update.callback_query.message if update.callback_query else None
+    asked = context.user_data.get(KEY, {}).get("msg")
+    if cb.arg != "cancel" and message is not None and asked and message.message_id != asked:
+        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
+    if cb.arg == "cancel":
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
@@ -114,11 +132,13 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
 
 @step
 async def typed(update: Update, context: Ctx) -> int:
-    assert context.user_data is not None and update.effective_message is not None
+    assert context.user_data is not None
+    assert update.effective_message is not None
     draft = context.user_data.get(KEY)
-    if not draft or "field" not in draft:
-        await reply(update, texts.USE_BUTTONS)
-        return State.FIELD
+    if not draft:
+        return LEFT  # the edit was left for another form: this text is for that one
+    if "field" not in draft:  # typed instead of picking a field: the fields again
+        return await _fields(update, draft["contact_id"], draft["name"], texts.USE_BUTTONS)
     if draft["field"] == "owner":
         return await _ask(update, context, "owner", texts.USE_BUTTONS)
     return await _apply(update, context, update.effective_message.text)
@@ -148,9 +168,11 @@ def conversation() -> ConversationHandler[Ctx]:
             State.FIELD: [
                 CallbackQueryHandler(pick, pattern=pattern("ef")),
                 CallbackQueryHandler(tapped, pattern=pattern("ev")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
             ],
             State.VALUE: [
                 CallbackQueryHandler(tapped, pattern=pattern("ev")),
+                CallbackQueryHandler(pick, pattern=pattern("ef")),  # changed their mind
                 MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
             ],
         },

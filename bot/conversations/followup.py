@@ -17,7 +17,7 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.cards import show_card
-from bot.handling import button_step, reply, step
+from bot.handling import LEFT, button_step, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import esc
 from bot.views.forms import QUESTIONS, followup_date, question_markup
@@ -48,17 +48,19 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
 @button_step
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
     contact = await run_db(context, get_contact, cb.id)
-    assert context.user_data is not None
-    context.user_data[KEY] = {"contact_id": contact.id, "name": contact.name}
+    start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
     return await _ask(update, contact.id, contact.name)
 
 
-async def _set(update: Update, context: Ctx, contact_id: int, when: object) -> int:
+async def _set(
+    update: Update, context: Ctx, contact_id: int, when: object, *, edit: bool = False
+) -> int:
+    """Save the date; show the card (in place of the question, when a button was tapped)."""
     _, today = me(update, context)
     await run_db(context, set_followup, contact_id, when, today=today)  # type: ignore[arg-type]
     assert context.user_data is not None
     context.user_data.pop(KEY, None)
-    await show_card(update, context, contact_id)
+    await show_card(update, context, contact_id, edit=edit)
     return ConversationHandler.END
 
 
@@ -70,17 +72,19 @@ async def chosen(update: Update, context: Ctx, cb: Cb) -> int:
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
     if cb.arg == "clear":
-        return await _set(update, context, cb.id, None)
+        return await _set(update, context, cb.id, None, edit=True)
     _, today = me(update, context)
-    return await _set(update, context, cb.id, followup_date(cb.arg.removeprefix("fu:"), today))
+    when = followup_date(cb.arg.removeprefix("fu:"), today)
+    return await _set(update, context, cb.id, when, edit=True)
 
 
 @step
 async def typed(update: Update, context: Ctx) -> int:
-    assert context.user_data is not None and update.effective_message is not None
+    assert context.user_data is not None
+    assert update.effective_message is not None
     draft = context.user_data.get(KEY)
     if not draft:
-        return ConversationHandler.END
+        return LEFT  # the follow-up was left for another form: this text is for that one
     try:
         return await _set(update, context, draft["contact_id"], update.effective_message.text)
     except ValidationError as err:

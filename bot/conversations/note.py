@@ -1,10 +1,12 @@
-"""The card's "Note" button: pick the kind of note, then type it."""
+"""The card's "Note" button: pick the kind of note, then type it. Text typed before a kind
+was picked is kept, and saved as soon as the kind is tapped."""
 
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -17,10 +19,10 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.cards import show_card
-from bot.handling import button_step, reply, step
+from bot.handling import LEFT, button_step, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
-from crm_core.errors import ValidationError
+from crm_core.errors import NotFound, ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.notes import add_note
 from crm_core.stages import NOTE_TYPE_LABELS, NoteType
@@ -38,12 +40,14 @@ class State(IntEnum):
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask which kind of note."""
     contact = await run_db(context, get_contact, cb.id)
-    assert context.user_data is not None
-    context.user_data[KEY] = {"contact_id": contact.id}
-    kinds = [button(lbl, Cb("nt", contact.id, kind.value)) for kind, lbl in NOTE_TYPE_LABELS.items()]
-    markup = keyboard([*chunks(kinds, 3), [button("Cancel", Cb("nt", contact.id, "cancel"))]])
-    await reply(update, f"What kind of note for <b>{esc(contact.name)}</b>?", markup)
+    start_form(context, KEY, {"contact_id": contact.id})
+    await reply(update, f"What kind of note for <b>{esc(contact.name)}</b>?", _kinds(contact.id))
     return State.KIND
+
+
+def _kinds(contact_id: int) -> InlineKeyboardMarkup:
+    kinds = [button(lbl, Cb("nt", contact_id, k.value)) for k, lbl in NOTE_TYPE_LABELS.items()]
+    return keyboard([*chunks(kinds, 3), [button("Cancel", Cb("nt", contact_id, "cancel"))]])
 
 
 @button_step
@@ -54,33 +58,64 @@ async def kind(update: Update, context: Ctx, cb: Cb) -> int:
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
-    draft = context.user_data.setdefault(KEY, {"contact_id": cb.id})
+    draft = context.user_data.get(KEY) or start_form(context, KEY, {"contact_id": cb.id})
+    if draft.get("contact_id") != cb.id:  # a kind button of another contact's note
+        draft.clear()
+        draft["contact_id"] = cb.id
     draft["kind"] = NoteType(cb.arg).value
-    draft["contact_id"] = cb.id
+    if draft.get("text"):
+        return await _save(update, context, draft, draft["text"])
+    cancel_button = keyboard([[button("Cancel", Cb("nt", cb.id, "cancel"))]])
     await reply(
         update,
-        f"Send the {NOTE_TYPE_LABELS[NoteType(cb.arg)].lower()} note as a message "
-        "(or /cancel).",
+        f"Send the {NOTE_TYPE_LABELS[NoteType(cb.arg)].lower()} note as a message.",
+        cancel_button,
         edit=True,
     )
     return State.TEXT
 
 
 @step
+async def text_first(update: Update, context: Ctx) -> int:
+    """Text typed before a kind was picked: keep it and ask for the kind."""
+    assert context.user_data is not None
+    draft = context.user_data.get(KEY)
+    if not draft:
+        return LEFT
+    return await _keep_text(update, draft)
+
+
+async def _keep_text(update: Update, draft: dict[str, Any]) -> int:
+    assert update.effective_message is not None
+    draft["text"] = update.effective_message.text or ""
+    await reply(update, "Got it. What kind of note is this?", _kinds(draft["contact_id"]))
+    return State.KIND
+
+
+@step
 async def text(update: Update, context: Ctx) -> int:
     """Save the note and show the card again."""
-    assert context.user_data is not None and update.effective_message is not None
-    draft = context.user_data.get(KEY) or {}
+    assert context.user_data is not None
+    assert update.effective_message is not None
+    draft = context.user_data.get(KEY)
+    if not draft:
+        return LEFT  # the note was left for another form: this text is for that one
     if "kind" not in draft:
-        await reply(update, texts.USE_BUTTONS)
-        return State.KIND
+        return await _keep_text(update, draft)
+    return await _save(update, context, draft, update.effective_message.text or "")
+
+
+async def _save(update: Update, context: Ctx, draft: dict[str, Any], content: str) -> int:
+    assert context.user_data is not None
     user_id, _ = me(update, context)
     try:
-        await run_db(
-            context, add_note, draft["contact_id"], user_id, draft["kind"],
-            update.effective_message.text or "",
-        )
+        await run_db(context, add_note, draft["contact_id"], user_id, draft["kind"], content)
+    except NotFound:
+        context.user_data.pop(KEY, None)
+        await reply(update, texts.GONE)
+        return ConversationHandler.END
     except ValidationError as err:
+        draft.pop("text", None)
         await reply(update, f"⚠️ {esc(err.message)}\nSend the note again (or /cancel).")
         return State.TEXT
     context.user_data.pop(KEY, None)
@@ -111,8 +146,14 @@ def conversation() -> ConversationHandler[Ctx]:
         allow_reentry=True,
         entry_points=[CallbackQueryHandler(start, pattern=pattern("note"))],
         states={
-            State.KIND: [CallbackQueryHandler(kind, pattern=pattern("nt"))],
-            State.TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, text)],
+            State.KIND: [
+                CallbackQueryHandler(kind, pattern=pattern("nt")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_first),
+            ],
+            State.TEXT: [
+                CallbackQueryHandler(kind, pattern=pattern("nt")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text),
+            ],
         },
         fallbacks=[
             CommandHandler("cancel", cancel),

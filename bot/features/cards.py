@@ -16,8 +16,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot import texts
 from bot.callbacks import Cb, StaleButton, pattern
-from bot.handling import on_button, reply
+from bot.handling import Toast, on_button, reply
 from bot.runtime import crm, me, run_db
 from bot.views.cards import (
     card_keyboard,
@@ -29,12 +30,18 @@ from bot.views.cards import (
     stage_keyboard,
     undo_keyboard,
 )
+from bot.views.common import esc
 from bot.views.lists import search_results
+from crm_core.errors import CRMError, ValidationError
 from crm_core.services import contacts as svc
 from crm_core.services.notes import add_note, list_notes
 from crm_core.stages import NoteType
 
 NOTES_PAGE = 5
+#: Buttons that don't make their message "about" one contact (lists, menus, the trash).
+NOT_ABOUT_ONE_CONTACT = frozenset(
+    {"lp", "lt", "ls", "lv", "menu", "open", "rst", "pur", "puryes", "trash", "undo"}
+)
 
 Ctx = ContextTypes.DEFAULT_TYPE
 
@@ -73,11 +80,12 @@ async def plain_text(update: Update, context: Ctx) -> None:
 
 
 async def search(update: Update, context: Ctx, query: str) -> None:
-    found = await run_db(context, svc.search_contacts, query)
+    found = await run_db(context, svc.search_contacts, query, limit=svc.SEARCH_LIMIT + 1)
     if len(found) == 1:
         await show_card(update, context, found[0].id)
         return
-    text, markup = search_results(query, found)
+    more = len(found) > svc.SEARCH_LIMIT
+    text, markup = search_results(query, found[: svc.SEARCH_LIMIT], more=more)
     await reply(update, text, markup)
 
 
@@ -93,10 +101,15 @@ async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def set_stage(update: Update, context: Ctx, cb: Cb) -> None:
+async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     user_id, _ = me(update, context)
-    await run_db(context, svc.change_stage, cb.id, cb.arg, by_user_id=user_id)
+    try:
+        await run_db(context, svc.change_stage, cb.id, cb.arg, by_user_id=user_id)
+    except ValidationError as err:  # an old menu: the contact's type changed since
+        await show_card(update, context, cb.id, edit=True)
+        return Toast(err.message)
     await show_card(update, context, cb.id, edit=True)
+    return None
 
 
 @on_button
@@ -107,7 +120,7 @@ async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
-    contact = await run_db(context, svc.delete_contact, cb.id)
+    contact = await run_db(context, svc.delete_contact, cb.id, now=crm(context).clock())
     await reply(update, deleted_text(contact), undo_keyboard(cb.id), edit=True)
 
 
@@ -122,25 +135,28 @@ async def all_notes(update: Update, context: Ctx, cb: Cb) -> None:
     offset = int(cb.arg or 0)
     contact = await run_db(context, svc.get_contact, cb.id)
     notes, total = await run_db(context, list_notes, cb.id, limit=NOTES_PAGE, offset=offset)
-    messages, markup = notes_page(contact, notes, total, offset, tz_of(update, context), NOTES_PAGE)
+    tz = tz_of(update, context)
+    messages, markup = notes_page(contact, notes, total, offset, tz, NOTES_PAGE)
     for text in messages[:-1]:
         await reply(update, text)
     await reply(update, messages[-1], markup)
 
 
 def contact_id_of(message: Message | None) -> int | None:
-    """The contact a bot message is about, read from its own buttons."""
+    """The one live contact a bot message is about (a card, a form about it), read from its
+    own buttons; None for lists, search results, the trash and other messages."""
     if message is None or message.reply_markup is None:
         return None
+    ids = set()
     for row in message.reply_markup.inline_keyboard:
         for btn in row:
             try:
                 cb = Cb.decode(str(btn.callback_data))
             except StaleButton:
                 continue
-            if cb.id and cb.action not in {"lp", "lt", "ls", "lv", "menu"}:
-                return cb.id
-    return None
+            if cb.id and cb.action not in NOT_ABOUT_ONE_CONTACT:
+                ids.add(cb.id)
+    return ids.pop() if len(ids) == 1 else None
 
 
 async def reply_note(update: Update, context: Ctx) -> None:
@@ -152,7 +168,13 @@ async def reply_note(update: Update, context: Ctx) -> None:
         await plain_text(update, context)
         return
     user_id, _ = me(update, context)
-    await run_db(context, add_note, contact_id, user_id, NoteType.INTERNAL, message.text or "")
+    try:
+        await run_db(
+            context, add_note, contact_id, user_id, NoteType.INTERNAL, message.text or ""
+        )
+    except CRMError as err:  # deleted meanwhile, or a note that can't be kept
+        await reply(update, esc(str(err) or texts.GONE))
+        return
     await message.reply_text("📝 Note added.", parse_mode=ParseMode.HTML)
     await show_card(update, context, contact_id)
 

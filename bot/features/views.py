@@ -95,7 +95,7 @@ async def dashboard_command(update: Update, context: Ctx) -> None:
 
 
 async def trash_command(update: Update, context: Ctx, *, edit: bool = False) -> None:
-    contacts = await run_db(context, svc.list_trash)
+    contacts = await run_db(context, svc.list_trash, now=crm(context).clock())
     text, markup = render_trash(contacts, tz_of(update, context), crm(context).clock())
     await reply(update, text, markup, edit=edit)
 
@@ -134,18 +134,18 @@ async def export_command(update: Update, context: Ctx) -> None:
     flt = filter_from_state(_list_state(context))
     user_id, _ = me(update, context)
 
-    def build(session: Any) -> bytes:
+    def build(session: Any) -> tuple[bytes, int]:
         buffer = io.StringIO()
-        export_contacts(session, buffer, svc.iter_filtered(session, user_id, flt))
-        return buffer.getvalue().encode("utf-8")
+        count = export_contacts(session, buffer, svc.iter_filtered(session, user_id, flt))
+        return buffer.getvalue().encode("utf-8"), count
 
-    data = await run_db(context, build)
-    count = data.count(b"\n") - 1
+    # Count rows, not lines: an address may hold a line break.
+    data, count = await run_db(context, build)
     assert update.effective_chat is not None
     stamp = crm(context).clock().strftime("%Y%m%d")
     await update.effective_chat.send_document(
         InputFile(io.BytesIO(data), filename=f"contacts-{stamp}.csv"),
-        caption=f"{count} contacts from your current /list filter.",
+        caption=f"{count} contact{'s' if count != 1 else ''} from your current /list filter.",
     )
 
 

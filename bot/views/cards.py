@@ -56,7 +56,8 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
     since = f" (since {when(c.stage_changed_at, tz)})" if c.stage_changed_at else ""
     lines.append(f"Stage: <b>{esc(stage)}</b>{since} · {c.status}")
     if c.next_followup_date:
-        lines.append(f"Next follow-up: {day(c.next_followup_date, today)}")
+        at = f" at {c.next_followup_time:%H:%M}" if c.next_followup_time else ""  # reminder
+        lines.append(f"Next follow-up: {day(c.next_followup_date, today)}{at}")
     else:
         lines.append("Next follow-up: none set")
     fields = [
@@ -90,10 +91,13 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
 def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
     rows = [
         [button("📝 Note", Cb("note", contact_id)), button("📶 Stage", Cb("stg", contact_id))],
-        [button("📅 Follow-up", Cb("fu", contact_id)), button("📎 Files", Cb("files", contact_id))],
+        [
+            button("📅 Follow-up", Cb("fu", contact_id)),
+            button("📎 Files", Cb("files", contact_id)),
+        ],
         [button("✏️ Edit", Cb("edit", contact_id)), button("🗑 Delete", Cb("del", contact_id))],
     ]
-    if note_count > 3:
+    if note_count:  # also the way to read a long note the card cuts short
         rows.append([button(f"All notes ({note_count})", Cb("notes", contact_id, "0"))])
     return keyboard(rows)
 
@@ -101,7 +105,10 @@ def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
 def stage_keyboard(contact: Contact) -> InlineKeyboardMarkup:
     stages = PIPELINES[ContactType(contact.contact_type)]
     buttons = [
-        button(("✅ " if s.key == contact.current_stage else "") + s.name, Cb("stgset", contact.id, s.key))
+        button(
+            ("✅ " if s.key == contact.current_stage else "") + s.name,
+            Cb("stgset", contact.id, s.key),
+        )
         for s in stages
     ]
     return keyboard([*chunks(buttons, 2), [button("« Back", Cb("open", contact.id, "e"))]])
@@ -118,9 +125,8 @@ def delete_prompt(card: ContactCard) -> str:
 
 
 def delete_keyboard(contact_id: int) -> InlineKeyboardMarkup:
-    return keyboard(
-        [[button("Yes, delete", Cb("dely", contact_id)), button("No", Cb("open", contact_id, "e"))]]
-    )
+    yes = button("Yes, delete", Cb("dely", contact_id))
+    return keyboard([[yes, button("No", Cb("open", contact_id, "e"))]])
 
 
 def deleted_text(contact: Contact) -> str:

@@ -37,7 +37,8 @@ QUESTIONS: dict[str, Question] = {
     "how_found_us": Question("<b>How did they find us</b>? (Google, referral, repeat client…)"),
     "urgency_level": Question("How <b>urgent</b> is it?"),
     "next_followup_date": Question(
-        "<b>Next follow-up</b>? Tap one, or type a date: 2026-12-01, 1/12, friday, in 2 weeks."
+        "<b>Next follow-up</b>? Tap one, or type a date: 2026-12-01, 1/12, friday, in 2 weeks "
+        "— add a time for a reminder: tomorrow 14:00, friday 9am."
     ),
     "potential_value": Question("<b>Potential value</b> in £? (e.g. 1500)"),
     "service_type": Question("Which <b>service</b>? (e.g. CCTV, eviction, security patrol)"),

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import Cb
 from bot.views.cards import contact_line
-from bot.views.common import button, day, esc, keyboard, when
+from bot.views.common import button, cut, day, esc, keyboard, when
 from crm_core.models import Contact
 from crm_core.services.contacts import ContactFilter, Page, View
 from crm_core.services.followups import DueItem
@@ -94,10 +94,27 @@ def list_keyboard(page: Page, flt: ContactFilter) -> InlineKeyboardMarkup:
     return keyboard([types, statuses, *contacts, nav])
 
 
-def search_results(query: str, contacts: list[Contact]) -> tuple[str, InlineKeyboardMarkup | None]:
+#: At most this many contacts on /today and /trash (text and buttons), so that a long backlog
+#: of 200-character names still fits in one message.
+SCREEN_ITEMS = 30
+NAME_IN_LINE = 60
+
+
+def search_results(
+    query: str, contacts: list[Contact], *, more: bool = False
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Matches as buttons; ``more`` when the search found more than are shown."""
+    query = cut(" ".join(query.split()), 80)  # a pasted essay must not overflow the reply
     if not contacts:
-        return f"No contact matches “{esc(query)}”. Try part of a name, email, company or phone, or /add it.", None
+        return (
+            f"No contact matches “{esc(query)}”. "
+            "Try part of a name, email, company or phone, or /add it.",
+            None,
+        )
     text = f"{len(contacts)} match{'es' if len(contacts) != 1 else ''} for “{esc(query)}”:"
+    if more:
+        text = f"The best {len(contacts)} matches for “{esc(query)}” (there are more: type more "
+        text += "of the name, or an email or phone):"
     return text, keyboard([[button(contact_line(c), Cb("open", c.id))] for c in contacts])
 
 
@@ -107,26 +124,37 @@ def render_today(items: list[DueItem], today: date) -> tuple[str, InlineKeyboard
     overdue = sum(1 for i in items if i.days_overdue > 0)
     head = f"<b>Follow-ups</b> — {len(items) - overdue} due today, {overdue} overdue"
     lines = [head]
-    for item in items:
+    shown = items[:SCREEN_ITEMS]
+    for item in shown:
         c = item.contact
         assert c.next_followup_date is not None
-        lines.append(f"• {esc(c.name)} — {day(c.next_followup_date, today)}")
-    buttons = [[button(contact_line(i.contact), Cb("open", i.contact.id))] for i in items[:90]]
+        lines.append(f"• {esc(cut(c.name, NAME_IN_LINE))} — {day(c.next_followup_date, today)}")
+    if len(items) > len(shown):
+        lines.append(f"…and {len(items) - len(shown)} more, oldest first above.")
+    buttons = [[button(contact_line(i.contact), Cb("open", i.contact.id))] for i in shown]
     return "\n".join(lines), keyboard(buttons)
 
 
-def render_trash(contacts: list[Contact], tz: ZoneInfo, now: datetime) -> tuple[str, InlineKeyboardMarkup | None]:
+def render_trash(
+    contacts: list[Contact], tz: ZoneInfo, now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
     if not contacts:
         return "The trash is empty.", None
     lines = ["<b>Trash</b> — deleted contacts are erased for good after 30 days."]
     rows = []
-    for c in contacts[:30]:
+    for c in contacts[:SCREEN_ITEMS]:
         assert c.deleted_at is not None
         left = 30 - (now - c.deleted_at).days
-        lines.append(f"• {esc(c.name)} — deleted {when(c.deleted_at, tz)}, {left} days left")
+        name = esc(cut(c.name, NAME_IN_LINE))
+        lines.append(f"• {name} — deleted {when(c.deleted_at, tz)}, {left} days left")
         rows.append(
-            [button(f"↩️ Restore {c.name}", Cb("rst", c.id)), button("❌ Delete forever", Cb("pur", c.id))]
+            [
+                button(f"↩️ Restore {c.name}", Cb("rst", c.id)),
+                button("❌ Delete forever", Cb("pur", c.id)),
+            ]
         )
+    if len(contacts) > SCREEN_ITEMS:
+        lines.append(f"…and {len(contacts) - SCREEN_ITEMS} more, deleted earlier.")
     return "\n".join(lines), keyboard(rows)
 
 
@@ -134,5 +162,7 @@ def purge_prompt(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
     return (
         f"Erase <b>{esc(contact.name)}</b> for good, with all notes, stage history and files? "
         "This can't be undone.",
-        keyboard([[button("Yes, erase now", Cb("puryes", contact.id)), button("No", Cb("trash", 0))]]),
+        keyboard(
+            [[button("Yes, erase now", Cb("puryes", contact.id)), button("No", Cb("trash", 0))]]
+        ),
     )

@@ -1,12 +1,13 @@
-"""The dashboard figures, each computed by the database in one query."""
+"""The dashboard figures, each computed by the database (one statement, nothing loaded)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Contact
@@ -24,24 +25,28 @@ class Dashboard:
 
 
 def dashboard(session: Session, user_id: int, view: View, today: date) -> Dashboard:
-    def count(condition: object) -> object:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    active = Contact.status == Status.ACTIVE.value
-    stmt = select(
-        count(Contact.next_followup_date == today),
-        count(Contact.next_followup_date < today),
-        count(
-            and_(
-                active,
-                Contact.contact_type == ContactType.PREVENTION_PROSPECT.value,
-                Contact.current_stage.in_(QUOTE_PENDING_STAGES),
-            )
-        ),
-        func.coalesce(func.sum(case((active, Contact.potential_value), else_=None)), 0),
-    ).where(live())
+    """One statement; each figure is its own subquery so that each is read from the index that
+    suits it (at 100,000 contacts a single pass over the table is several times slower)."""
+    scope = [live()]
     if view is View.MINE:
-        stmt = stmt.where(Contact.owner_id == user_id)
+        scope.append(Contact.owner_id == user_id)
+    active = Contact.status == Status.ACTIVE.value
+
+    def count(*conditions: Any) -> Any:
+        return select(func.count()).select_from(Contact).where(*scope, *conditions)
+
+    stmt = select(
+        count(Contact.next_followup_date == today).scalar_subquery(),
+        count(Contact.next_followup_date < today).scalar_subquery(),
+        count(
+            active,
+            Contact.contact_type == ContactType.PREVENTION_PROSPECT.value,
+            Contact.current_stage.in_(QUOTE_PENDING_STAGES),
+        ).scalar_subquery(),
+        select(func.coalesce(func.sum(Contact.potential_value), 0))
+        .where(*scope, active)
+        .scalar_subquery(),
+    )
     due_today, overdue, quotes, revenue = session.execute(stmt).one()
     return Dashboard(
         view=view,

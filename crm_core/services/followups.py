@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_core.errors import ValidationError
 from crm_core.models import Contact, utcnow
 from crm_core.services.contacts import get_contact, live
-from crm_core.validation import clean_followup
+from crm_core.validation import clean_followup_at
 
 
 def set_followup(
@@ -20,11 +21,15 @@ def set_followup(
     *,
     today: date,
     now: datetime | None = None,
+    at: time | None = None,
 ) -> Contact:
     """Set (or, with ``None``, clear) the next follow-up. Past dates are allowed: admins
-    back-fill follow-ups they missed, and those show as overdue."""
+    back-fill follow-ups they missed, and those show as overdue. A time of day typed with the
+    date ("tomorrow 14:00"), or given as ``at``, makes it a timed follow-up (a reminder)."""
     contact = get_contact(session, contact_id)
-    contact.next_followup_date = clean_followup(when, today)
+    day, typed_at = clean_followup_at(when, today)
+    contact.next_followup_date = day
+    contact.next_followup_time = (typed_at or at) if day is not None else None
     contact.updated_at = now or utcnow()
     session.flush()
     return contact
@@ -33,6 +38,7 @@ def set_followup(
 def clear_followup(session: Session, contact_id: int, *, now: datetime | None = None) -> Contact:
     contact = get_contact(session, contact_id)
     contact.next_followup_date = None
+    contact.next_followup_time = None
     contact.updated_at = now or utcnow()
     session.flush()
     return contact
@@ -60,3 +66,17 @@ def due_followups(session: Session, owner_id: int, today: date) -> list[DueItem]
         DueItem(c, (today - c.next_followup_date).days)  # type: ignore[operator]
         for c in contacts
     ]
+
+
+def snooze_followup(
+    session: Session, contact_id: int, days: int, *, today: date, now: datetime | None = None
+) -> Contact:
+    """Move the follow-up to ``days`` after the admin's today (not after the old date: an item
+    overdue by a week snoozed "+1d" is due tomorrow). A time of day, if any, is kept."""
+    if not 1 <= days <= 366:
+        raise ValidationError("next_followup_date", "Snooze by 1 day to a year.")
+    contact = get_contact(session, contact_id)
+    contact.next_followup_date = today + timedelta(days=days)
+    contact.updated_at = now or utcnow()
+    session.flush()
+    return contact

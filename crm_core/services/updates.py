@@ -5,14 +5,28 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_core.models import ProcessedUpdate, utcnow
 
+_UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
 
 def claim_update(session: Session, update_id: int) -> bool:
-    """True the first time an update id is seen, False on a redelivery."""
+    """True the first time an update id is seen, False on a redelivery.
+
+    This runs before every update the bot handles, so it is one statement: an INSERT that
+    does nothing on a conflict (no savepoint, no unit of work)."""
+    dialect = session.get_bind().dialect.name
+    if dialect in _UPSERT_INSERTS:
+        stmt = (
+            _UPSERT_INSERTS[dialect](ProcessedUpdate)
+            .values(update_id=update_id, received_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+        )
+        return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
     try:
         with session.begin_nested():
             session.add(ProcessedUpdate(update_id=update_id))

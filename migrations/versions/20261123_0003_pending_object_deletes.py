@@ -1,4 +1,4 @@
-"""pending object deletes
+"""pending object deletes; the Telegram media kind of a stored file
 
 Revision ID: 0003
 Revises: 0002
@@ -24,7 +24,11 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('storage_key', name=op.f('pk_crm_pending_object_deletes'))
     )
+    with op.batch_alter_table('crm_files', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('telegram_kind', sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('crm_files', schema=None) as batch_op:
+        batch_op.drop_column('telegram_kind')
     op.drop_table('crm_pending_object_deletes')

@@ -4,6 +4,7 @@ on each database backend."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +23,16 @@ async def double() -> AsyncIterator[BotApiDouble]:
 
 
 @pytest.fixture
-def bot_settings(settings_for: Callable[..., Settings], double: BotApiDouble) -> Settings:
+def bot_settings(
+    settings_for: Callable[..., Settings], double: BotApiDouble, tmp_path: Path
+) -> Settings:
     return settings_for(
         telegram_token=double.token,
         telegram_api_base_url=double.base_url,
         telegram_file_base_url=double.base_file_url,
+        file_storage_dir=tmp_path / "files",  # never ./crm-files of the checkout
+        # No digest or reminder out of the blue in other tests; test_digests turns them on.
+        digest_check_seconds=0,
     )
 
 

@@ -16,7 +16,8 @@ async def test_add_wizard_happy_path(bot, phone):
     assert "email" in q["text"]
     await phone.send("jane@example")
     q = await phone.wait_reply()
-    assert "doesn't look right" in q["text"] and "email" in q["text"]
+    assert "doesn't look right" in q["text"]
+    assert "email" in q["text"]
     await phone.send("jane@example.com")
     q = await phone.wait_reply()
     assert "phone" in q["text"]
@@ -38,7 +39,8 @@ async def test_add_wizard_happy_path(bot, phone):
     assert "negative" in q["text"]
     await phone.send("£2,500")
     q = await phone.wait_reply()
-    assert "check and save" in q["text"] and "£2,500" in q["text"]
+    assert "check and save" in q["text"]
+    assert "£2,500" in q["text"]
     await phone.click(q, "✅ Save")
     saved = await phone.wait_reply()
     assert "Saved" in saved["text"]

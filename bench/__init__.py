@@ -1,0 +1,1 @@
+"""Benchmarks with their seed data generators. Run ``python -m bench --help``."""

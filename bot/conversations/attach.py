@@ -1,0 +1,99 @@
+"""The "Search…" button of "Attach to which contact?": type part of a name, tap the match.
+
+Only the typing needs a conversation (typed text is otherwise a contact search that opens a
+card); the answer buttons are the ordinary ``atc`` buttons of ``bot.features.files``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.callbacks import Cb, pattern
+from bot.features import files
+from bot.handling import button_step, reply, step, text_of
+from bot.runtime import run_db
+from bot.views.files import search_prompt, search_results
+from crm_core.errors import NotFound
+from crm_core.services.contacts import search_contacts
+
+Ctx = ContextTypes.DEFAULT_TYPE
+KEY = "attach_search"
+RESULTS = 8
+
+
+class State(IntEnum):
+    QUERY = 1
+
+
+@button_step
+async def start(update: Update, context: Ctx, cb: Cb) -> int:
+    """Ask for part of the contact's name."""
+    files.pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
+    if context.user_data is not None:
+        context.user_data[KEY] = cb.arg
+    await reply(update, search_prompt())
+    return State.QUERY
+
+
+@step
+async def typed(update: Update, context: Ctx) -> int:
+    """Show the matches as buttons; no match: ask again."""
+    token = (context.user_data or {}).get(KEY)
+    try:
+        files.pending_of(context, str(token))
+    except NotFound:
+        await reply(update, files.GONE)
+        return _end(context)
+    query = text_of(update).strip()
+    found = await run_db(context, search_contacts, query, limit=RESULTS)
+    text, markup = search_results(query, found, str(token))
+    await reply(update, text, markup)
+    return _end(context) if found else State.QUERY
+
+
+def _end(context: Ctx) -> int:
+    if context.user_data is not None:
+        context.user_data.pop(KEY, None)
+    return ConversationHandler.END
+
+
+@step
+async def cancel(update: Update, context: Ctx) -> int:
+    """/cancel: forget the search and the file waiting for it."""
+    token = (context.user_data or {}).get(KEY)
+    if context.user_data is not None and token is not None:
+        context.user_data.get(files.KEY, {}).get("pending", {}).pop(str(token), None)
+    await reply(update, texts.CANCELLED)
+    return _end(context)
+
+
+async def leave(update: Update, context: Ctx) -> int:
+    """Something else was asked for (a command, a button, another file): let that run."""
+    return _end(context)
+
+
+def conversation() -> ConversationHandler[Ctx]:
+    return ConversationHandler(
+        name="attach",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start, pattern=pattern("ats"))],
+        states={State.QUERY: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed)]},
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            MessageHandler(filters.COMMAND, leave),
+            MessageHandler(files.MEDIA, leave),
+            CallbackQueryHandler(leave),
+        ],
+    )

@@ -1,0 +1,123 @@
+"""/settings → "Type a time" / "Type another" timezone: one typed answer, checked and stored.
+
+A wrong answer is explained and asked again; /cancel (or any other command or button) leaves.
+Like every form it keeps a draft (``user_data["settings"]``): starting another form drops it,
+and the typed step then lets the text go on to where it belongs (``LEFT``).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.callbacks import Cb, pattern
+from bot.features.settings import remember_timezone, show_settings
+from bot.handling import LEFT, button_step, reply, start_form, step, text_of
+from bot.runtime import me, run_db
+from bot.views.digest import SETTINGS_ASK, ask_time_text, ask_timezone_text
+from crm_core.errors import ValidationError
+from crm_core.services.preferences import set_digest_time, set_timezone
+
+Ctx = ContextTypes.DEFAULT_TYPE
+KEY = "settings"
+
+
+class State(IntEnum):
+    TIME = 1
+    TIMEZONE = 2
+
+
+@button_step
+async def ask(update: Update, context: Ctx, cb: Cb) -> int:
+    """Ask for the typed value the button stands for."""
+    start_form(context, KEY, {"ask": cb.arg})
+    if cb.arg == "tz":
+        await reply(update, ask_timezone_text())
+        return State.TIMEZONE
+    await reply(update, ask_time_text())
+    return State.TIME
+
+
+@step
+async def typed_time(update: Update, context: Ctx) -> int:
+    """Store a typed digest time, or explain and ask again."""
+    if not _has_draft(context):
+        return LEFT  # left for another form: this text is for that one
+    user_id, _ = me(update, context)
+    try:
+        await run_db(context, set_digest_time, user_id, text_of(update))
+    except ValidationError as err:
+        await reply(update, ask_time_text(err.message))
+        return State.TIME
+    _drop(context)
+    await show_settings(update, context)
+    return ConversationHandler.END
+
+
+@step
+async def typed_timezone(update: Update, context: Ctx) -> int:
+    """Store a typed timezone, or explain and ask again."""
+    if not _has_draft(context):
+        return LEFT  # left for another form: this text is for that one
+    user_id, _ = me(update, context)
+    try:
+        user = await run_db(context, set_timezone, user_id, text_of(update))
+    except ValidationError as err:
+        await reply(update, ask_timezone_text(err.message))
+        return State.TIMEZONE
+    _drop(context)
+    if user.timezone:
+        remember_timezone(update, context, user.timezone)
+    await show_settings(update, context)
+    return ConversationHandler.END
+
+
+def _has_draft(context: Ctx) -> bool:
+    return context.user_data is not None and KEY in context.user_data
+
+
+def _drop(context: Ctx) -> bool:
+    """Forget the draft; True if there was one."""
+    return context.user_data is not None and context.user_data.pop(KEY, None) is not None
+
+
+@step
+async def cancel(update: Update, context: Ctx) -> int:
+    if not _drop(context):
+        return LEFT
+    await reply(update, texts.CANCELLED)
+    return ConversationHandler.END
+
+
+async def leave(update: Update, context: Ctx) -> int:
+    """Something else was asked for: stop waiting and let that run."""
+    _drop(context)
+    return ConversationHandler.END
+
+
+def conversation() -> ConversationHandler[Ctx]:
+    return ConversationHandler(
+        name="settings",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CallbackQueryHandler(ask, pattern=pattern(SETTINGS_ASK))],
+        states={
+            State.TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_time)],
+            State.TIMEZONE: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone)],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            MessageHandler(filters.COMMAND, leave),
+            CallbackQueryHandler(leave),
+        ],
+    )

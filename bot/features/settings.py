@@ -1,0 +1,107 @@
+"""/settings: the admin's digest time, timezone, days and empty-day line, all by buttons.
+
+Typing a time or a timezone is a small conversation (``bot.conversations.settings``); this
+module owns the screens and the button presses.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.callbacks import Cb, pattern
+from bot.handling import Toast, on_button, reply
+from bot.runtime import crm, me, run_db
+from bot.views.digest import (
+    SETTINGS,
+    SETTINGS_VALUE,
+    days_menu,
+    render_settings,
+    time_menu,
+    timezone_menu,
+)
+from crm_core.errors import ValidationError
+from crm_core.schedule import next_digest_at
+from crm_core.services import preferences as prefs_svc
+
+Ctx = ContextTypes.DEFAULT_TYPE
+
+
+async def _preferences(update: Update, context: Ctx) -> prefs_svc.DigestPreferences:
+    user_id, _ = me(update, context)
+    settings = crm(context).settings
+    return await run_db(
+        context, prefs_svc.get_preferences, user_id, default_tz=settings.timezone,
+        default_time=settings.digest_time,
+    )
+
+
+async def show_settings(update: Update, context: Ctx, *, edit: bool = False) -> None:
+    """Send (or redraw, from one of its buttons) the settings screen."""
+    prefs = await _preferences(update, context)
+    next_at = next_digest_at(
+        crm(context).clock(), ZoneInfo(prefs.timezone), prefs.digest_time, prefs.days
+    )
+    text, markup = render_settings(prefs, next_at)
+    await reply(update, text, markup, edit=edit)
+
+
+def remember_timezone(update: Update, context: Ctx, zone: str) -> None:
+    """Handlers read the admin's timezone from memory: keep it in step with the database."""
+    if update.effective_user is not None:
+        crm(context).timezones[update.effective_user.id] = zone
+
+
+async def settings_command(update: Update, context: Ctx) -> None:
+    await show_settings(update, context)
+
+
+@on_button
+async def screen(update: Update, context: Ctx, cb: Cb) -> None:
+    """Open a sub-menu (time, timezone, days) or go back to the overview."""
+    if cb.arg == "home":
+        await show_settings(update, context, edit=True)
+        return
+    prefs = await _preferences(update, context)
+    menus = {
+        "time": lambda: time_menu(prefs.digest_time),
+        "tz": lambda: timezone_menu(prefs.timezone),
+        "days": lambda: days_menu(prefs.days),
+    }
+    if cb.arg not in menus:
+        await show_settings(update, context, edit=True)
+        return
+    text, markup = menus[cb.arg]()
+    await reply(update, text, markup, edit=True)
+
+
+@on_button
+async def choose(update: Update, context: Ctx, cb: Cb) -> Toast:
+    """Store a value picked from a menu and show the overview again."""
+    user_id, _ = me(update, context)
+    kind, _, value = cb.arg.partition(":")
+    if kind == "t" and len(value) == 4 and value.isdigit():
+        await run_db(context, prefs_svc.set_digest_time, user_id, time(int(value[:2]),
+                                                                          int(value[2:])))
+    elif kind == "z":
+        user = await run_db(context, prefs_svc.set_timezone, user_id, value)
+        remember_timezone(update, context, user.timezone or value)
+    elif kind == "d":
+        await run_db(context, prefs_svc.set_digest_days, user_id, value)
+    elif kind == "e":
+        await run_db(context, prefs_svc.set_send_empty, user_id, value == "1")
+    else:
+        raise ValidationError("settings", "That button is out of date.")
+    await show_settings(update, context, edit=True)
+    return Toast("Saved.")
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, object]]:
+    return [
+        CommandHandler("settings", settings_command),
+        CallbackQueryHandler(screen, pattern=pattern(SETTINGS)),
+        CallbackQueryHandler(choose, pattern=pattern(SETTINGS_VALUE)),
+    ]

@@ -1,0 +1,304 @@
+"""The morning digest, timed reminders and /settings, as pure text and keyboards.
+
+A digest is a checklist: each follow-up is a few lines of text and two keyboard rows, one that
+opens the card ("📇 3. Jane Smith") and one of actions (Done, snooze +1d/+3d/+1w). Items go ten
+to a message (50 buttons, well under Telegram's ~100, and under 4096 characters), so a phone
+user scrolls a few messages rather than sixty. Acting on an item rewrites only that item's
+action row in place (``replace_item_rows``): Done -> outcomes -> next follow-up -> a closing
+"✅ Done · next Mon 30 Nov" row, so the digest shows at a glance what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import Cb, StaleButton
+from bot.views.common import MAX_MESSAGE, button, cut, esc, keyboard, money
+from crm_core.schedule import DAY_PRESETS, days_label
+from crm_core.services.digests import NEXT_CHOICES, OUTCOMES, Digest, DigestItem
+from crm_core.services.preferences import COMMON_TIMEZONES, DigestPreferences
+from crm_core.stages import ContactType, stage_name
+
+ITEMS_PER_MESSAGE = 10
+NOTE_LINE = 100
+
+# Callback actions (the codec allows [a-z0-9_]{1,12}).
+DONE = "dgdone"  # show the outcome buttons
+OUTCOME = "dgout"  # arg: outcome key
+NEXT = "dgnext"  # arg: NEXT_CHOICES key
+SNOOZE = "dgsnz"  # arg: days
+BACK = "dgback"  # outcome buttons -> the item's actions again
+ITEM_ACTIONS = frozenset({DONE, OUTCOME, NEXT, SNOOZE, BACK})
+SETTINGS = "set"  # arg: which screen
+SETTINGS_VALUE = "setv"  # arg: "t:HHMM", "z:Zone/Name", "d:preset", "e:0|1"
+SETTINGS_ASK = "setask"  # arg: "time" | "tz" (typed answer)
+
+SNOOZES: tuple[tuple[str, int], ...] = (("💤 +1d", 1), ("+3d", 3), ("+1w", 7))
+DIGEST_TIMES: tuple[time, ...] = tuple(time(h, m) for h in range(7, 11) for m in (0, 30))[:-1]
+
+
+def short_day(value: date) -> str:
+    return value.strftime("%a %d %b")
+
+
+def hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _due(item: DigestItem) -> str:
+    at = f" {hhmm(item.followup_time)}" if item.followup_time else ""
+    if item.days_overdue > 0:
+        days = f"{item.days_overdue} day{'s' if item.days_overdue != 1 else ''}"
+        return f"⚠️ {days} overdue ({short_day(item.followup_date)}{at})"
+    if item.days_overdue == 0:
+        return f"📅 today{at}"
+    return f"📅 {short_day(item.followup_date)}{at}"
+
+
+def item_text(item: DigestItem, number: int | None = None) -> str:
+    kind = ContactType(item.contact_type).label
+    stage = stage_name(item.contact_type, item.stage)
+    head = f"{number}. " if number is not None else ""
+    lines = [f"<b>{head}{esc(item.name)}</b> · {kind} · {esc(stage)}", _due(item)]
+    if item.last_note:
+        lines.append(f"<i>{esc(cut(item.last_note, NOTE_LINE))}</i>")
+    return "\n".join(lines)
+
+
+def action_row(contact_id: int) -> list[InlineKeyboardButton]:
+    return [
+        button("✅ Done", Cb(DONE, contact_id)),
+        *(button(label, Cb(SNOOZE, contact_id, str(days))) for label, days in SNOOZES),
+    ]
+
+
+def item_rows(item: DigestItem, number: int | None = None) -> list[list[InlineKeyboardButton]]:
+    label = f"📇 {number}. {item.name}" if number is not None else "📇 Open"
+    return [[button(label, Cb("open", item.contact_id))], action_row(item.contact_id)]
+
+
+def digest_header(digest: Digest, *, late_due: datetime | None = None) -> str:
+    lines = [f"📋 <b>Your follow-ups — {short_day(digest.local_date)}</b>"]
+    today = digest.due_total - digest.overdue_total
+    lines.append(f"{digest.due_total} due: {digest.overdue_total} overdue, {today} today.")
+    if late_due is not None:
+        lines.append(f"<i>Sent late: it was due at {late_due.strftime('%H:%M')}.</i>")
+    return "\n".join(lines)
+
+
+def team_line(digest: Digest) -> str:
+    quotes = f"{digest.quotes_pending} quote{'s' if digest.quotes_pending != 1 else ''} pending"
+    return f"👥 Team: {quotes} · {money(digest.potential_revenue)} potential revenue"
+
+
+def empty_digest_text(digest: Digest, *, late_due: datetime | None = None) -> str:
+    quotes = f"{digest.quotes_pending} quote{'s' if digest.quotes_pending != 1 else ''} pending"
+    text = f"☀️ Nothing due today — {quotes}."
+    if late_due is not None:
+        text += f"\n<i>Sent late: it was due at {late_due.strftime('%H:%M')}.</i>"
+    return text
+
+
+Message = tuple[str, InlineKeyboardMarkup | None]
+
+
+def digest_messages(
+    digest: Digest,
+    *,
+    late_due: datetime | None = None,
+    per_message: int = ITEMS_PER_MESSAGE,
+    limit: int = MAX_MESSAGE,
+) -> list[Message]:
+    """The digest as messages, each under ``limit`` characters and ``per_message`` items, every
+    item with its buttons; the header opens the first, the team figures close the last."""
+    if digest.empty:
+        return [(empty_digest_text(digest, late_due=late_due), None)]
+    header = digest_header(digest, late_due=late_due)
+    footer = team_line(digest)
+    if digest.more:
+        footer = f"…and {digest.more} more — see /today.\n\n{footer}"
+    messages: list[Message] = []
+    parts: list[str] = [header]
+    rows: list[list[InlineKeyboardButton]] = []
+    count = 0
+
+    def flush() -> None:
+        nonlocal parts, rows, count
+        messages.append(("\n\n".join(parts), keyboard(rows) if rows else None))
+        parts, rows, count = [], [], 0
+
+    for number, item in enumerate(digest.items, start=1):
+        text = item_text(item, number)
+        size = len("\n\n".join([*parts, text]))
+        if count and (count >= per_message or size > limit):
+            flush()
+        parts.append(text)
+        rows.extend(item_rows(item, number))
+        count += 1
+    if len("\n\n".join([*parts, footer])) > limit:
+        flush()
+    parts.append(footer)
+    flush()
+    return messages
+
+
+def reminder_message(
+    item: DigestItem, due_at: datetime, tz: ZoneInfo, *, late: bool = False
+) -> Message:
+    local = due_at.astimezone(tz)
+    head = f"⏰ <b>Reminder — {local.strftime('%H:%M')}</b>"
+    if late:
+        head += f"\n<i>Sent late: it was due {short_day(local.date())} at {local:%H:%M}.</i>"
+    return f"{head}\n{item_text(item)}", keyboard(item_rows(item))
+
+
+# --------------------------------------------------------------------------- acting on items
+
+
+def outcome_rows(contact_id: int) -> list[list[InlineKeyboardButton]]:
+    buttons = [button(o.label, Cb(OUTCOME, contact_id, o.key)) for o in OUTCOMES]
+    back = button("« Back", Cb(BACK, contact_id))
+    return [buttons[:3], [*buttons[3:], back]]
+
+
+def next_rows(contact_id: int, outcome: str = "") -> list[list[InlineKeyboardButton]]:
+    """"Next follow-up?" buttons; the outcome rides along for the closing label."""
+    buttons = [
+        button(label, Cb(NEXT, contact_id, f"{key}:{outcome}")) for key, label, _ in NEXT_CHOICES
+    ]
+    return [buttons[:3], buttons[3:]]
+
+
+def status_rows(contact_id: int, label: str) -> list[list[InlineKeyboardButton]]:
+    """The closing row of a handled item: its state, opening the card."""
+    return [[button(label, Cb("open", contact_id))]]
+
+
+def done_label(outcome: str, next_date: date | None) -> str:
+    labels = {o.key: o.label for o in OUTCOMES if o.note}
+    done = f"✅ {labels[outcome]}" if outcome in labels else "✅ Done"
+    return f"{done} · next {short_day(next_date)}" if next_date else f"{done} · no follow-up"
+
+
+def snoozed_label(new_date: date, at: time | None) -> str:
+    return f"💤 Snoozed to {short_day(new_date)}" + (f" {hhmm(at)}" if at else "")
+
+
+def snoozed_answer(new_date: date, at: time | None) -> str:
+    return f"Snoozed: next follow-up {new_date:%a %d %b %Y}" + (f" at {hhmm(at)}" if at else "")
+
+
+def _is_item_row(row: Sequence[InlineKeyboardButton], contact_id: int) -> bool:
+    if not row:
+        return False
+    for btn in row:
+        try:
+            cb = Cb.decode(str(btn.callback_data))
+        except StaleButton:
+            return False
+        if cb.action not in ITEM_ACTIONS or cb.id != contact_id:
+            return False
+    return True
+
+
+def replace_item_rows(
+    markup: InlineKeyboardMarkup | None,
+    contact_id: int,
+    new_rows: list[list[InlineKeyboardButton]],
+) -> InlineKeyboardMarkup | None:
+    """``markup`` with the action rows of ``contact_id`` replaced by ``new_rows`` (other items
+    untouched); None if the message has no such rows (nothing to redraw)."""
+    if markup is None:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    replaced = False
+    for row in markup.inline_keyboard:
+        if _is_item_row(row, contact_id):
+            if not replaced:
+                rows.extend(new_rows)
+                replaced = True
+            continue
+        rows.append(list(row))
+    return InlineKeyboardMarkup(rows) if replaced else None
+
+
+# --------------------------------------------------------------------------- /settings
+
+
+def render_settings(prefs: DigestPreferences, next_at: datetime | None) -> Message:
+    default = " (company default)"
+    lines = [
+        "⚙️ <b>Your digest settings</b>",
+        f"Time: <b>{hhmm(prefs.digest_time)}</b>{'' if prefs.own_time else default}",
+        f"Timezone: <b>{esc(prefs.timezone)}</b>{'' if prefs.own_timezone else default}",
+        f"Days: <b>{days_label(prefs.days)}</b>",
+        "Empty days: " + ("a short “Nothing due today” line" if prefs.send_empty
+                          else "no message"),
+    ]
+    if next_at is not None:
+        local = next_at.astimezone(ZoneInfo(prefs.timezone))
+        lines.append(f"\nNext digest: {local:%a %d %b at %H:%M}.")
+    else:
+        lines.append("\nNo digest days are set.")
+    rows = [
+        [button(f"⏰ Time: {hhmm(prefs.digest_time)}", Cb(SETTINGS, 0, "time"))],
+        [button(f"🌍 Timezone: {prefs.timezone}", Cb(SETTINGS, 0, "tz"))],
+        [button(f"📆 Days: {days_label(prefs.days)}", Cb(SETTINGS, 0, "days"))],
+        [button(
+            "🔔 Empty days: on" if prefs.send_empty else "🔕 Empty days: off",
+            Cb(SETTINGS_VALUE, 0, f"e:{0 if prefs.send_empty else 1}"),
+        )],
+    ]
+    return "\n".join(lines), keyboard(rows)
+
+
+def _mark(selected: bool, label: str) -> str:
+    return f"✅ {label}" if selected else label
+
+
+def time_menu(current: time) -> Message:
+    buttons = [
+        button(_mark(t == current, hhmm(t)), Cb(SETTINGS_VALUE, 0, f"t:{t:%H%M}"))
+        for t in DIGEST_TIMES
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([button("⌨️ Type a time", Cb(SETTINGS_ASK, 0, "time")),
+                 button("« Back", Cb(SETTINGS, 0, "home"))])
+    return "⏰ <b>Digest time</b> — tap one, or type any time as HH:MM.", keyboard(rows)
+
+
+def timezone_menu(current: str) -> Message:
+    buttons = [
+        button(_mark(z == current, z), Cb(SETTINGS_VALUE, 0, f"z:{z}")) for z in COMMON_TIMEZONES
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([button("⌨️ Type another", Cb(SETTINGS_ASK, 0, "tz")),
+                 button("« Back", Cb(SETTINGS, 0, "home"))])
+    return (
+        "🌍 <b>Timezone</b> — tap one, or type any IANA name (e.g. Asia/Singapore).",
+        keyboard(rows),
+    )
+
+
+def days_menu(current: int) -> Message:
+    rows = [
+        [button(_mark(mask == current, label), Cb(SETTINGS_VALUE, 0, f"d:{key}"))]
+        for key, (mask, label) in DAY_PRESETS.items()
+    ]
+    rows.append([button("« Back", Cb(SETTINGS, 0, "home"))])
+    return "📆 <b>Digest days</b>", keyboard(rows)
+
+
+def ask_time_text(problem: str = "") -> str:
+    lead = f"⚠️ {esc(problem)}\n\n" if problem else ""
+    return lead + "Send the digest time as HH:MM (24-hour), e.g. 07:45. /cancel to leave."
+
+
+def ask_timezone_text(problem: str = "") -> str:
+    lead = f"⚠️ {esc(problem)}\n\n" if problem else ""
+    return lead + "Send your timezone, e.g. Europe/Paris or America/New_York. /cancel to leave."
+
