@@ -41,7 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot.add_argument("--contacts", type=int, default=10_000)
     bot.add_argument("--updates", type=int, default=2_000, help="timed updates per bot")
     bot.add_argument("--clients", type=int, default=1, help="admins at once (1-5)")
-    bot.add_argument("--warmup", type=int, default=50, help="untimed updates per admin")
+    bot.add_argument(
+        "--rounds", type=int, default=4, help="alternating echo and bot rounds (same load)"
+    )
+    bot.add_argument(
+        "--warmup", type=int, default=20, help="untimed updates per admin and round"
+    )
     bot.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     bot.add_argument("--pg-url", default=DEFAULT_PG_URL)
     bot.add_argument(
@@ -83,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return bench_bot.run(
             contacts=args.contacts,
             updates=args.updates,
+            rounds=args.rounds,
             backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
             pg_url=args.pg_url,
             clients=args.clients,

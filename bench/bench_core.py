@@ -244,7 +244,7 @@ def run_backend(
                 results[op.name] = measure(factory, op, runs=runs, warmup=warmup)
                 log(
                     f"  {op.name:<44} p50 {results[op.name].p50:7.2f} ms   "
-                    f"p95 {results[op.name].p95:7.2f} ms"
+                    f"p95 {results[op.name].p95:7.2f} ms   (load {os.getloadavg()[0]:.1f})"
                 )
                 if show_plans:
                     for line in explain(engine, factory, op):

@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -90,19 +91,30 @@ class Probe:
         self.idle_rss = self.started_rss
         self.peak_rss = self.started_rss
         self.lags: list[float] = []
+        self.heartbeat = time.monotonic()
+        self.loop_thread: int | None = None
+        self.stacks: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
 
     def _sample(self) -> None:
+        stacks = os.environ.get("BENCH_LAG_STACKS")  # diagnosis: where is the loop when late?
         while not self._stop.wait(RSS_INTERVAL):
             rss = _rss()
             if rss > self.peak_rss:
                 self.peak_rss = rss
+            late = time.monotonic() - self.heartbeat
+            if stacks and self.loop_thread is not None and late > float(stacks) / 1000:
+                frame = sys._current_frames().get(self.loop_thread)
+                where = traceback.format_stack(frame, limit=6) if frame else []
+                self.stacks.append(f"{late * 1000:.0f} ms late:\n" + "".join(where))
 
     async def lag_probe(self) -> None:
         loop = asyncio.get_running_loop()
+        self.loop_thread = threading.get_ident()
         while True:
             before = loop.time()
+            self.heartbeat = time.monotonic()
             await asyncio.sleep(PROBE_INTERVAL)
             self.lags.append(loop.time() - before - PROBE_INTERVAL)
 
@@ -129,6 +141,8 @@ class Probe:
 
     def stop(self) -> None:
         self._stop.set()
+        for stack in self.stacks:
+            print(stack, file=sys.stderr)
 
 
 async def serve(config: dict[str, Any]) -> None:

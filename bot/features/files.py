@@ -278,7 +278,15 @@ def _wait_for_album(context: Ctx, token: str, chat_id: int, user_id: int) -> Non
     for job in queue.get_jobs_by_name(name):
         job.schedule_removal()
     queue.run_once(
-        _album_ready, ALBUM_WAIT, data=token, name=name, chat_id=chat_id, user_id=user_id
+        _album_ready,
+        ALBUM_WAIT,
+        data=token,
+        name=name,
+        chat_id=chat_id,
+        user_id=user_id,
+        # APScheduler skips a job that starts over 1 s late by default: on a busy bot the
+        # album would never be asked about.
+        job_kwargs={"misfire_grace_time": 60},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +20,10 @@ def claim_update(session: Session, update_id: int) -> bool:
     This runs before every update the bot handles, so it is one statement: an INSERT that
     does nothing on a conflict (no savepoint, no unit of work)."""
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Don't wait for this commit's WAL flush: the handler's own (durable) commit flushes
+        # the WAL up to it anyway, and an update that changed nothing may safely run twice.
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     if dialect in _UPSERT_INSERTS:
         stmt = (
             _UPSERT_INSERTS[dialect](ProcessedUpdate)

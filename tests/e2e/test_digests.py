@@ -320,3 +320,26 @@ async def test_two_applications_on_one_postgresql_send_one_digest_each(
     with session_factory() as s:
         assert len(list(s.scalars(select(DigestDelivery)))) == 6
 
+
+
+async def test_a_typed_setting_left_for_another_form_lets_later_text_through(
+    bot, phone, session_factory, alice
+):
+    set_clock(bot.app, datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    seed(session_factory, alice.id, "Olive Left")
+    await phone.send("/find Olive Left")
+    card = await phone.wait_reply()
+    await phone.send("/settings")
+    shown = await phone.wait_reply()
+    await tap(phone, shown, "⏰ Time: 08:00")
+    menu = await phone.wait_edit(shown)
+    await tap(phone, menu, "⌨️ Type a time")
+    await phone.wait_reply()
+    await tap(phone, card, "📅 Follow-up")  # another form, started from an older message
+    await phone.wait_reply()
+    await phone.send("friday")
+    assert "Next follow-up: Fri 27 Nov 2026" in (await phone.wait_reply())["text"]
+    await phone.send("Olive Left")  # plain text again: a search, not a digest time
+    assert (await phone.wait_reply())["text"].startswith("Olive Left")
+    with session_factory() as s:
+        assert s.get(User, alice.id).digest_time is None  # type: ignore[union-attr]

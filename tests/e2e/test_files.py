@@ -311,6 +311,7 @@ async def test_the_same_file_twice_is_stored_once(bot, phone, session_factory, a
         "chat": phone.chat,
         "photo": first["message"]["photo"],
         "reply_to_message": card,
+        "forward_origin": {"type": "hidden_user", "sender_user_name": "Site team", "date": 1},
     }
     waiting = wait_text(phone, "Already saved")
     await phone.send_raw_update({"message": again})
@@ -362,7 +363,40 @@ async def test_storage_down_then_retry(start_bot, phone, session_factory, alice,
         assert stored(bot, row.storage_key) == PDF
 
 
+async def test_a_question_survives_a_restart(start_bot, phone, session_factory, alice):
+    jane = seed(session_factory, alice.id, "Jane Smith")
+    async with start_bot():
+        card = await open_card(phone, "Jane Smith")
+        waiting = wait_text(phone, "What is")
+        await phone.send_document(PDF, "deed.pdf", "application/pdf", reply_to=card)
+        question = await waiting
+        await phone.wait_idle()
+    async with start_bot():  # a new process: the pending file comes back from the database
+        saved = await press(phone, question, "Contract", "Saved to")
+    assert saved["text"].startswith("✅ Saved to Jane Smith: deed.pdf")
+    assert [f.file_name for f in files_of(session_factory, jane)] == ["deed.pdf"]
+
+
 # ----------------------------------------------------------------------------- getting back
+
+
+async def test_video_and_audio_come_back_as_what_they_are(
+    bot, phone, double, session_factory, alice
+):
+    seed(session_factory, alice.id, "Jane Smith")
+    card = await open_card(phone, "Jane Smith")
+    for send in (phone.send_video, phone.send_audio):
+        waiting = wait_text(phone, "What is")
+        await send(os.urandom(5000), reply_to=card)
+        await press(phone, await waiting, "Document", "Saved to")
+    await tap(phone, card, "📎 Files")
+    listing = await phone.wait_reply()
+    labels = phone.buttons(listing)
+    for label, kind in ((labels[0], "audio"), (labels[2], "video")):  # newest first
+        await tap(phone, listing, label)
+        sent = await phone.wait_reply()
+        assert kind in sent
+        assert isinstance(double.calls(f"send{kind.capitalize()}")[-1][kind], str)
 
 
 async def _attach_two(phone: Phone, card: JSON) -> tuple[bytes, bytes]:
