@@ -21,7 +21,7 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features import files
-from bot.handling import button_step, reply, step, text_of
+from bot.handling import LEFT, button_step, reply, start_form, step, text_of
 from bot.runtime import run_db
 from bot.views.files import search_prompt, search_results
 from crm_core.errors import NotFound
@@ -40,8 +40,7 @@ class State(IntEnum):
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for part of the contact's name."""
     files.pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
-    if context.user_data is not None:
-        context.user_data[KEY] = cb.arg
+    start_form(context, KEY, {"token": cb.arg})
     await reply(update, search_prompt())
     return State.QUERY
 
@@ -49,7 +48,10 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 @step
 async def typed(update: Update, context: Ctx) -> int:
     """Show the matches as buttons; no match: ask again."""
-    token = (context.user_data or {}).get(KEY)
+    draft = (context.user_data or {}).get(KEY)
+    if not draft:
+        return LEFT  # the search was left for another form: this text is for that one
+    token = draft["token"]
     try:
         files.pending_of(context, str(token))
     except NotFound:
@@ -71,9 +73,9 @@ def _end(context: Ctx) -> int:
 @step
 async def cancel(update: Update, context: Ctx) -> int:
     """/cancel: forget the search and the file waiting for it."""
-    token = (context.user_data or {}).get(KEY)
-    if context.user_data is not None and token is not None:
-        context.user_data.get(files.KEY, {}).get("pending", {}).pop(str(token), None)
+    draft = (context.user_data or {}).get(KEY)
+    if context.user_data is not None and draft:
+        context.user_data.get(files.KEY, {}).get("pending", {}).pop(str(draft["token"]), None)
     await reply(update, texts.CANCELLED)
     return _end(context)
 
