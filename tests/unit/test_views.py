@@ -53,13 +53,17 @@ def plain(html: str) -> str:
 
 
 def test_card_escapes_user_data_and_marks_overdue() -> None:
-    c = contact(next_followup_date=date(2026, 11, 20), email="a@b.com", potential_value=Decimal("1500"))
+    c = contact(
+        next_followup_date=date(2026, 11, 20), email="a@b.com", potential_value=Decimal("1500")
+    )
     card = ContactCard(c, [note("<script>alert(1)</script> & more")], note_count=1, file_count=2)
     text = plain(render_card(card, TODAY, TZ))
     assert HOSTILE in text
     assert "OVERDUE by 3 days" in text
     assert "<script>alert(1)</script> & more" in text
-    assert "Quote Sent" in text and "Owner: Alice <admin>" in text and "Files: 2" in text
+    assert "Quote Sent" in text
+    assert "Owner: Alice <admin>" in text
+    assert "Files: 2" in text
     assert "£1,500" in text
 
 
@@ -81,7 +85,8 @@ def test_notes_view_splits_long_notes_whole_and_valid() -> None:
     # nothing is cut: every "<x>" of every note is shown somewhere
     assert sum(plain(m).count("<x>") for m in messages) == 5 * notes[0].content.count("<x>")
     labels = [b.text for row in markup.inline_keyboard for b in row]
-    assert "Older »" in labels and "« Newer" not in labels
+    assert "Older »" in labels
+    assert "« Newer" not in labels
 
 
 def test_escaped_pieces_never_split_an_entity() -> None:
@@ -108,7 +113,8 @@ def test_callback_codec_round_trip_and_limits() -> None:
     for bad in ["", "nonsense", "open:x:", "OPEN:1:", None]:
         with pytest.raises(StaleButton):
             Cb.decode(bad)
-    assert pattern("stg").match("stg:1:") and not pattern("stg").match("stgset:1:x")
+    assert pattern("stg").match("stg:1:")
+    assert not pattern("stg").match("stgset:1:x")
 
 
 def test_every_keyboard_fits_telegram_limits() -> None:
@@ -127,17 +133,22 @@ def test_every_keyboard_fits_telegram_limits() -> None:
         for b in buttons:
             assert 1 <= len(b.callback_data.encode()) <= 64
     labels = [b.text for row in keyboards[2].inline_keyboard for b in row]
-    assert "« Prev" in labels and "Next »" in labels and "👥 Show team" in labels
+    assert "« Prev" in labels
+    assert "Next »" in labels
+    assert "👥 Show team" in labels
 
 
 def test_stage_keyboard_marks_current_stage() -> None:
     labels = [b.text for row in stage_keyboard(contact()).inline_keyboard for b in row]
-    assert "✅ Quote Sent" in labels and "Won" in labels and "Paid" not in labels
+    assert "✅ Quote Sent" in labels
+    assert "Won" in labels
+    assert "Paid" not in labels
 
 
 def test_list_text_and_delete_prompt() -> None:
     page = Page(items=[contact(next_followup_date=TODAY)], total=1, page=1, page_size=10)
     text = plain(render_list(page, ContactFilter(), TODAY))
-    assert HOSTILE in text and "(today)" in text
+    assert HOSTILE in text
+    assert "(today)" in text
     card = ContactCard(contact(), [], note_count=1, file_count=3)
     assert "its 1 note and 3 files?" in plain(delete_prompt(card))
