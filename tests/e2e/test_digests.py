@@ -296,8 +296,6 @@ async def test_two_applications_on_one_postgresql_send_one_digest_each(
     phone, bob_phone, session_factory, alice, bob,
 ):
     """Two bot processes (own engines, own Applications) check at the very same moments."""
-    if backend != "postgres":
-        pytest.skip("the two-process guarantee is for PostgreSQL (production)")
     await phone.send("/start")
     await bob_phone.send("/start")
     seed(session_factory, alice.id, "Olive", next_followup_date="today")
