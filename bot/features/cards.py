@@ -3,8 +3,10 @@ delete with undo, all notes, and a text reply to a card becoming a note."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -51,14 +53,34 @@ def tz_of(update: Update, context: Ctx) -> ZoneInfo:
     return crm(context).tz(update.effective_user.id)
 
 
-async def show_card(update: Update, context: Ctx, contact_id: int, *, edit: bool = False) -> None:
-    """Send (or, from a button on the card itself, redraw) a contact card."""
+async def show_card(
+    update: Update,
+    context: Ctx,
+    contact_id: int,
+    *,
+    edit: bool = False,
+    change: Callable[[Session], object] | None = None,
+) -> None:
+    """Send (or, from a button on the card itself, redraw) a contact card. ``change`` runs
+    first in the same transaction, so a change and its redrawn card cost one database trip."""
+
+    def work(session: Session) -> svc.ContactCard:
+        if change is not None:
+            change(session)
+        return svc.get_card(session, contact_id)
+
+    card = await run_db(context, work)
+    await send_card(update, context, card, edit=edit)
+
+
+async def send_card(
+    update: Update, context: Ctx, card: svc.ContactCard, *, edit: bool = False
+) -> None:
     _, today = me(update, context)
-    card = await run_db(context, svc.get_card, contact_id)
     await reply(
         update,
         render_card(card, today, tz_of(update, context)),
-        card_keyboard(contact_id, card.note_count),
+        card_keyboard(card.contact.id, card.note_count),
         edit=edit,
     )
 
@@ -104,11 +126,13 @@ async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
 async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     user_id, _ = me(update, context)
     try:
-        await run_db(context, svc.change_stage, cb.id, cb.arg, by_user_id=user_id)
+        await show_card(
+            update, context, cb.id, edit=True,
+            change=lambda s: svc.change_stage(s, cb.id, cb.arg, by_user_id=user_id),
+        )
     except ValidationError as err:  # an old menu: the contact's type changed since
         await show_card(update, context, cb.id, edit=True)
         return Toast(err.message)
-    await show_card(update, context, cb.id, edit=True)
     return None
 
 
@@ -168,15 +192,18 @@ async def reply_note(update: Update, context: Ctx) -> None:
         await plain_text(update, context)
         return
     user_id, _ = me(update, context)
+
+    def work(session: Session) -> svc.ContactCard:
+        add_note(session, contact_id, user_id, NoteType.INTERNAL, message.text or "")
+        return svc.get_card(session, contact_id)
+
     try:
-        await run_db(
-            context, add_note, contact_id, user_id, NoteType.INTERNAL, message.text or ""
-        )
+        card = await run_db(context, work)
     except CRMError as err:  # deleted meanwhile, or a note that can't be kept
         await reply(update, esc(str(err) or texts.GONE))
         return
     await message.reply_text("📝 Note added.", parse_mode=ParseMode.HTML)
-    await show_card(update, context, contact_id)
+    await send_card(update, context, card)
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:

@@ -214,8 +214,12 @@ def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCar
             .limit(notes)
         )
     )
-    note_count = session.scalar(select(func.count()).where(Note.contact_id == contact_id)) or 0
-    file_count = session.scalar(select(func.count()).where(File.contact_id == contact_id)) or 0
+    note_count, file_count = session.execute(
+        select(
+            select(func.count()).where(Note.contact_id == contact_id).scalar_subquery(),
+            select(func.count()).where(File.contact_id == contact_id).scalar_subquery(),
+        )
+    ).one()
     return ContactCard(
         contact=contact,
         recent_notes=recent,
