@@ -103,7 +103,7 @@ class Settings:
             telegram_api_base_url=get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL,
             telegram_file_base_url=get("TELEGRAM_FILE_BASE_URL") or DEFAULT_FILE_BASE_URL,
             webhook_url=get("WEBHOOK_URL"),
-            webhook_secret=get("WEBHOOK_SECRET"),
+            webhook_secret=parse_webhook_secret(get("WEBHOOK_SECRET")),
             port=int(port_raw),
         )
 
@@ -180,6 +180,15 @@ def parse_fernet_keys(raw: str) -> tuple[str, ...]:
                 "(32 url-safe base64 bytes; make one with `crm keygen`)"
             ) from None
     return keys
+
+
+def parse_webhook_secret(raw: str | None) -> str | None:
+    """Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret."""
+    if raw is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
+        raise ConfigError(
+            "WEBHOOK_SECRET may only hold letters, digits, _ and - (1-256 characters)"
+        )
+    return raw
 
 
 def redact_url(url: str) -> str:

@@ -162,6 +162,8 @@ def clean_urgency(raw: str | None) -> str:
     return text
 
 
+#: How far back a day/month without a year is still read as this year (a back-filled date).
+BACKFILL_DAYS = 60
 _DM = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DATE_ERROR = (
@@ -182,10 +184,15 @@ def parse_date(raw: str | date | None, today: date) -> date | None:
     if m := _ISO.fullmatch(text):
         return _safe_date(int(m[1]), int(m[2]), int(m[3]))
     if m := _DM.fullmatch(text):
-        year = int(m[3]) if m[3] else today.year
-        if year < 100:
-            year += 2000
-        return _safe_date(year, int(m[2]), int(m[1]))
+        if m[3]:
+            year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+            return _safe_date(year, int(m[2]), int(m[1]))
+        value = _safe_date(today.year, int(m[2]), int(m[1]))
+        # Without a year, a date well behind us means next year ("5/1" typed in December);
+        # a recent one is a missed follow-up being back-filled.
+        if (today - value).days > BACKFILL_DAYS:
+            value = _safe_date(today.year + 1, int(m[2]), int(m[1]))
+        return value
     return _parse_words(text, today)
 
 

@@ -14,6 +14,9 @@ from crm_core.config import AdminSpec
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import User, utcnow
 
+#: users.display_name holds 100 characters; a longer name from ADMIN_CHAT_IDS is cut.
+NAME_LIMIT = 100
+
 
 @dataclass
 class SyncResult:
@@ -30,14 +33,15 @@ def sync_admins(session: Session, admins: Sequence[AdminSpec]) -> SyncResult:
     for uid, spec in wanted.items():
         user = existing.get(uid)
         if user is None:
-            session.add(User(telegram_user_id=uid, display_name=spec.name or f"Admin {uid}"))
+            name = (spec.name or f"Admin {uid}")[:NAME_LIMIT]
+            session.add(User(telegram_user_id=uid, display_name=name))
             result.added.append(uid)
             continue
         if not user.active:
             user.active = True
             result.reactivated.append(uid)
-        if spec.name and user.display_name != spec.name:
-            user.display_name = spec.name
+        if spec.name and user.display_name != spec.name[:NAME_LIMIT]:
+            user.display_name = spec.name[:NAME_LIMIT]
     for uid, user in existing.items():
         if uid not in wanted and user.active:
             user.active = False

@@ -148,3 +148,10 @@ def test_settings_are_injectable_without_the_environment():
     assert changed.timezone == "Asia/Tokyo"
     assert settings.timezone == "Europe/London"
     assert changed.admin_ids == frozenset({7})
+
+
+def test_webhook_secret_must_be_telegram_safe() -> None:
+    ok = Settings.from_env({"WEBHOOK_SECRET": "abc_DEF-123"}, dotenv=False)
+    assert ok.webhook_secret == "abc_DEF-123"
+    with pytest.raises(ConfigError, match="WEBHOOK_SECRET"):
+        Settings.from_env({"WEBHOOK_SECRET": "has space!"}, dotenv=False)

@@ -218,3 +218,14 @@ def test_key_rotation_reseals_with_the_newest_key_on_read(session_factory, alice
         assert read_email_password(s, rotated, alice.id) == PASSWORD
     with session_factory() as s:
         assert stored_row(s)["password_encrypted"] == new_token
+
+
+def test_long_admin_names_are_cut_to_the_column(session_factory) -> None:
+    from crm_core.config import AdminSpec
+    from crm_core.models import User
+    from crm_core.services.users import NAME_LIMIT, sync_admins
+
+    with session_factory.begin() as s:
+        sync_admins(s, [AdminSpec(77, "x" * 300)])
+    with session_factory() as s:
+        assert s.query(User).one().display_name == "x" * NAME_LIMIT

@@ -304,3 +304,11 @@ def test_clean_field_uses_the_given_today():
     assert clean_field("next_followup_date", "tomorrow", today=date(2030, 1, 31)) == date(
         2030, 2, 1
     )
+
+
+def test_day_month_without_year_rolls_to_next_year_when_long_past() -> None:
+    from crm_core.validation import parse_date
+
+    assert parse_date("5/1", date(2026, 12, 28)) == date(2027, 1, 5)
+    assert parse_date("1/11", date(2026, 11, 23)) == date(2026, 11, 1)  # a recent back-fill
+    assert parse_date("5/1/2026", date(2026, 12, 28)) == date(2026, 1, 5)  # a year is kept
