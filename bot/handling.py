@@ -20,7 +20,16 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ApplicationHandlerStop, ContextTypes, ConversationHandler
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import texts
 from bot.callbacks import Cb, StaleButton
@@ -106,6 +115,31 @@ def start_form(context: Ctx, key: str, draft: dict[str, Any]) -> dict[str, Any]:
             context.user_data.pop(other, None)
     context.user_data[key] = draft
     return draft
+
+
+def form_exits(key: str) -> list[BaseHandler[Update, Ctx, int]]:
+    """The ways out of the form kept under ``user_data[key]``, for its ``fallbacks``:
+    /cancel drops it and says so; another command or another message's button drops it
+    silently and goes on to where it belongs."""
+
+    @step
+    async def cancel(update: Update, context: Ctx) -> int:
+        assert context.user_data is not None
+        if context.user_data.pop(key, None) is None:
+            return LEFT  # already left for another form: "/cancel" is for that one
+        await reply(update, texts.CANCELLED)
+        return ConversationHandler.END
+
+    async def leave(update: Update, context: Ctx) -> int:
+        assert context.user_data is not None
+        context.user_data.pop(key, None)
+        return ConversationHandler.END
+
+    return [
+        CommandHandler("cancel", cancel),
+        MessageHandler(filters.COMMAND, leave),
+        CallbackQueryHandler(leave),
+    ]
 
 
 def step(fn: Callable[[Update, Ctx], Awaitable[int]]) -> Callable[[Update, Ctx], Awaitable[int]]:

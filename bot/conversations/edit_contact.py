@@ -9,7 +9,6 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     ConversationHandler,
     MessageHandler,
@@ -19,7 +18,7 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.cards import show_card
-from bot.handling import LEFT, Toast, button_step, reply, start_form, step
+from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup
@@ -144,18 +143,6 @@ async def typed(update: Update, context: Ctx) -> int:
     return await _apply(update, context, update.effective_message.text)
 
 
-@step
-async def cancel(update: Update, context: Ctx) -> int:
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
-    await reply(update, texts.CANCELLED)
-    return ConversationHandler.END
-
-
-async def leave(update: Update, context: Ctx) -> int:
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
-    return ConversationHandler.END
 
 
 def conversation() -> ConversationHandler[Ctx]:
@@ -176,9 +163,5 @@ def conversation() -> ConversationHandler[Ctx]:
                 MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
             ],
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            MessageHandler(filters.COMMAND, leave),
-            CallbackQueryHandler(leave),
-        ],
+        fallbacks=form_exits(KEY),
     )

@@ -7,7 +7,6 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     ConversationHandler,
     MessageHandler,
@@ -17,7 +16,7 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.cards import show_card
-from bot.handling import LEFT, button_step, reply, start_form, step
+from bot.handling import LEFT, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import esc
 from bot.views.forms import QUESTIONS, followup_date, question_markup
@@ -91,18 +90,6 @@ async def typed(update: Update, context: Ctx) -> int:
         return await _ask(update, draft["contact_id"], draft["name"], err.message)
 
 
-@step
-async def cancel(update: Update, context: Ctx) -> int:
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
-    await reply(update, texts.CANCELLED)
-    return ConversationHandler.END
-
-
-async def leave(update: Update, context: Ctx) -> int:
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
-    return ConversationHandler.END
 
 
 def conversation() -> ConversationHandler[Ctx]:
@@ -117,9 +104,5 @@ def conversation() -> ConversationHandler[Ctx]:
                 MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
             ]
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            MessageHandler(filters.COMMAND, leave),
-            CallbackQueryHandler(leave),
-        ],
+        fallbacks=form_exits(KEY),
     )

@@ -12,17 +12,15 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.settings import remember_timezone, show_settings
-from bot.handling import LEFT, button_step, reply, start_form, step, text_of
+from bot.handling import LEFT, button_step, form_exits, reply, start_form, step, text_of
 from bot.runtime import me, run_db
 from bot.views.digest import SETTINGS_ASK, ask_time_text, ask_timezone_text
 from crm_core.errors import ValidationError
@@ -91,18 +89,6 @@ def _drop(context: Ctx) -> bool:
     return context.user_data is not None and context.user_data.pop(KEY, None) is not None
 
 
-@step
-async def cancel(update: Update, context: Ctx) -> int:
-    if not _drop(context):
-        return LEFT
-    await reply(update, texts.CANCELLED)
-    return ConversationHandler.END
-
-
-async def leave(update: Update, context: Ctx) -> int:
-    """Something else was asked for: stop waiting and let that run."""
-    _drop(context)
-    return ConversationHandler.END
 
 
 def conversation() -> ConversationHandler[Ctx]:
@@ -115,9 +101,5 @@ def conversation() -> ConversationHandler[Ctx]:
             State.TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_time)],
             State.TIMEZONE: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone)],
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            MessageHandler(filters.COMMAND, leave),
-            CallbackQueryHandler(leave),
-        ],
+        fallbacks=form_exits(KEY),
     )
