@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -305,6 +307,8 @@ def run(
     json_path: Path | None,
     show_plans: bool,
 ) -> int:
+    # A plain kill runs the clean-up too (the PostgreSQL database, the SQLite folder).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = {
         b: run_backend(
             b,

@@ -44,7 +44,7 @@ def dashboard(session: Session, user_id: int, view: View, today: date) -> Dashbo
             Contact.current_stage.in_(QUOTE_PENDING_STAGES),
         ).scalar_subquery(),
         select(func.coalesce(func.sum(Contact.potential_value), 0))
-        .where(*scope, active)
+        .where(*scope, active, Contact.potential_value.is_not(None))  # the index has no NULLs
         .scalar_subquery(),
     )
     due_today, overdue, quotes, revenue = session.execute(stmt).one()
