@@ -39,6 +39,7 @@ from crm_core.db import make_engine, make_session_factory
 from crm_core.migrate import upgrade
 from crm_core.models import User
 from crm_core.services.contacts import purge_trash
+from crm_core.services.digests import prune_ledgers
 from crm_core.services.updates import prune_updates
 from crm_core.services.users import sync_admins
 from crm_core.storage import make_store
@@ -122,18 +123,19 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 async def _daily_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Erase contacts trashed over 30 days ago (then their stored files, and the files whose
-    deletes failed before), and forget old update ids."""
+    deletes failed before), and forget old update ids and delivery ledger rows."""
     services: Crm = context.application.bot_data[BOT_DATA_KEY]
+    now = services.clock()
 
     def work() -> tuple[list[str], int, int]:
         with services.session_factory.begin() as session:
-            purged = purge_trash(session)
-            pruned = prune_updates(session)
+            purged = purge_trash(session, now=now)
+            pruned = prune_updates(session, now=now) + prune_ledgers(session, now)
         return purged.storage_keys, len(purged.contact_ids), pruned
 
     keys, purged, pruned = await asyncio.to_thread(work)
     await services.delete_objects(keys)  # after the commit; failures are retried next run
-    log.info("Housekeeping: purged %d trashed contacts, pruned %d update ids", purged, pruned)
+    log.info("Housekeeping: purged %d trashed contacts, pruned %d old log rows", purged, pruned)
 
 
 def webhook_secret(settings: Settings) -> str:

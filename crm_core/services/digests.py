@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select, union_all, update
+from sqlalchemy import and_, case, delete, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
@@ -571,3 +571,20 @@ def next_followup(
     if days is None:
         return clear_followup(session, contact_id, now=now)
     return set_followup(session, contact_id, today + timedelta(days=days), today=today, now=now)
+
+
+#: How long the delivery ledgers keep their rows (what was sent, when, and what failed).
+LEDGER_KEEP_DAYS = 90
+
+
+def prune_ledgers(session: Session, now: datetime, *, keep_days: int = LEDGER_KEEP_DAYS) -> int:
+    """Forget digest and reminder deliveries older than ``keep_days`` days: the ledgers only
+    need to cover the days a send could still be repeated for."""
+    cutoff = now - timedelta(days=keep_days)
+    digests = session.execute(
+        delete(DigestDelivery).where(DigestDelivery.local_date < cutoff.date())
+    )
+    reminders = session.execute(
+        delete(ReminderDelivery).where(ReminderDelivery.due_at < cutoff)
+    )
+    return int(digests.rowcount or 0) + int(reminders.rowcount or 0)  # type: ignore[attr-defined]

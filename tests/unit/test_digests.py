@@ -575,3 +575,22 @@ def test_typed_times_and_timezones_for_settings(session_factory, alice):
     assert ledger(session_factory) == {}
     assert claim(session_factory, utc(2026, 11, 23, 6, 45)) == []
     assert ledger(session_factory)[alice.id].status == "skipped"
+
+
+def test_old_ledger_rows_are_pruned_and_recent_ones_kept(session_factory, alice, bob):
+    """Housekeeping forgets deliveries older than 90 days; the recent ledger still stops a
+    second send."""
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with session_factory.begin() as s:
+        for day in (date(2026, 8, 1), date(2026, 11, 23)):
+            s.add(DigestDelivery(user_id=alice.id, local_date=day, status="sent", sent_at=now))
+    with session_factory.begin() as s:
+        assert digests_service.prune_ledgers(s, now) == 1
+    with session_factory() as s:
+        days = s.scalars(select(DigestDelivery.local_date)).all()
+    assert days == [date(2026, 11, 23)]
+    with session_factory.begin() as s:
+        jobs = digests_service.claim_due_digests(
+            s, now, default_tz="Europe/London", default_time=time(8, 0)
+        )
+    assert [job.user_id for job in jobs] == [bob.id]  # Alice had hers today already
