@@ -98,16 +98,35 @@ def export_contacts(session: Session, out: TextIO, contacts: Iterable[Contact]) 
     return count
 
 
+#: Spreadsheets run a cell that starts with one of these as a formula ("CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(text: str | None) -> str:
+    """Free text as a spreadsheet shows it but never runs it: a leading apostrophe, which
+    import takes off again (so export -> import -> export stays identical)."""
+    text = text or ""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _unsafe_cell(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
+#: The free-text columns a person typed (others are validated keys, numbers, dates, E.164).
+_TEXT_COLUMNS = ("name", "company", "how_found_us", "property_address", "service_type")
+
+
 def _row_of(contact: Contact, owners: Mapping[int, int]) -> list[str]:
     return [
-        contact.name,
+        _safe_cell(contact.name),
         contact.email or "",
         contact.phone or "",
-        contact.company or "",
+        _safe_cell(contact.company),
         contact.contact_type,
-        contact.how_found_us or "",
-        contact.property_address or "",
-        contact.service_type or "",
+        _safe_cell(contact.how_found_us),
+        _safe_cell(contact.property_address),
+        _safe_cell(contact.service_type),
         contact.urgency_level,
         contact.current_stage,
         contact.status,
@@ -238,7 +257,9 @@ def _check_header(columns: list[str]) -> None:
 def _convert(values: dict[str, str], owners: _OwnerLookup) -> tuple[int, dict[str, Any]]:
     """The CSV-only parts of a row (the date format, the owner). The rest, types and stages by
     key or display name included, goes through the validation every contact goes through."""
-    data: dict[str, Any] = {k: v for k, v in values.items() if k != "owner"}
+    data: dict[str, Any] = {
+        k: _unsafe_cell(v) if k in _TEXT_COLUMNS else v for k, v in values.items() if k != "owner"
+    }
     followup = data.get("next_followup_date", "").strip()
     if followup:
         if not _ISO_DATE.fullmatch(followup):

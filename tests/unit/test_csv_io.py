@@ -316,3 +316,27 @@ def test_impossible_date_and_money_forms(session_factory, alice, today):
     result = run_import(session_factory, source(), today, skip_bad=True)
     assert result.imported == 1
     assert imported(session_factory)["B"].potential_value == Decimal("1200.00")
+
+
+def test_formula_like_text_is_neutralised_and_round_trips(session_factory, alice, today):
+    """A name typed as "=HYPERLINK(...)" must not run when the export is opened in a
+    spreadsheet, and must come back exactly as typed on import."""
+    with session_factory.begin() as s:
+        create_contact(
+            s, alice.id,
+            {"name": '=HYPERLINK("http://x","y")', "contact_type": "eviction_client",
+             "company": "+Plus Ltd", "how_found_us": "@twitter", "phone": "+447700900123"},
+            today=today,
+        )
+    first = export_all(session_factory)
+    row = first.splitlines()[1]
+    assert row.startswith("\"'=HYPERLINK(")
+    assert ",'+Plus Ltd," in row
+    assert ",'@twitter," in row
+    assert ",+447700900123," in row  # a validated phone number is left as it is
+    with session_factory.begin() as s:
+        s.execute(delete(Contact))
+    run_import(session_factory, io.StringIO(first, newline=""), today)
+    assert set(imported(session_factory)) == {'=HYPERLINK("http://x","y")'}
+    assert imported(session_factory)['=HYPERLINK("http://x","y")'].company == "+Plus Ltd"
+    assert export_all(session_factory) == first
