@@ -56,6 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot.add_argument(
         "--profile", type=Path, help="cProfile the bot's event loop thread into this file"
     )
+    bot.add_argument(
+        "--py-spy",
+        type=Path,
+        help="sample every thread of each bot process with py-spy (collapsed stacks, "
+        "PATH-<bot>-<backend>-<round>.txt)",
+    )
 
     digest = commands.add_parser("digest", help="building every admin's morning digest")
     digest.add_argument("--contacts", type=int, default=100_000)
@@ -96,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rate_limit=args.rate_limit,
             json_path=args.json,
             profile=args.profile,
+            py_spy=args.py_spy,
         )
     if args.command == "digest":
         from bench import bench_digest
@@ -121,7 +128,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             json_path=args.json,
         )
     if args.command == "median":
-        print(median_table(args.files))
+        import json
+
+        if "clients" in json.loads(args.files[0].read_text()):  # saved by `bench bot`
+            from bench import bench_bot
+
+            print(bench_bot.median_table(args.files))
+        else:
+            print(median_table(args.files))
         return 0
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     return run(

@@ -7,7 +7,14 @@ script below, each waiting for the bot's reply before the next update (a closed 
 phone would). The yardstick is ``tests.botapi.build_echo_app`` on the same double, driven by
 the same loop with a like mix of texts and button presses. Echo and bot rounds alternate on
 the same database's run, so both see the same load on a shared machine; each round starts a
-fresh Application and double, and its first updates (the warm-up) are not timed.
+fresh double and bot process, and its first updates (the warm-up) are not timed.
+
+Two processes, so that the bot's figures are the bot's (``bench.botproc``):
+
+- this one, the driver: the Bot API double (which parses the bot's HTML, keeps a copy of every
+  message and serves it all over aiohttp, as Telegram's servers would) and the phones;
+- the bot (the CRM's Application, or the echo bot) run by
+  ``python -m bench.bench_bot --serve CONFIG``, with its own event loop and CPU.
 
 One cycle of the script is five updates:
 
@@ -20,36 +27,39 @@ One cycle of the script is five updates:
 Latency is the time from handing an update to the double to the bot's complete reply, as the
 phone sees it: the last message it sends, or the answer to the button press (which the bot
 gives last). Throughput is updates handled per second of wall time over the timed updates.
-CPU is the whole process's (bot, double and phones) per timed update: steadier than wall time
-when other work shares the machine.
-Everything (double, bot, phones) shares one event loop, as it would in the e2e tests; the
-bot's database work runs in its worker threads. Telegram's flood limits (30 messages/s,
-enforced in production by PTB's AIORateLimiter) are off here: this measures the bot's own
-work, not Telegram's cap.
+CPU is the bot process's (its event loop and its database worker threads) per timed update:
+steadier than wall time when other work shares the machine. The driver's CPU (double and
+phones) is logged too. Telegram's flood limits (30 messages/s, enforced in production by PTB's
+AIORateLimiter) are off here: this measures the bot's own work, not Telegram's cap.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import cProfile
 import json
+import os
 import pstats
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bench.bench_core import BACKEND_TITLES, analyze, fresh_database
+from bench.botproc import BotProcess, bot_process, commands, say
 from bench.seed import ADMIN_NAMES, SURNAMES, seed
-from bot.app import build_application
-from crm_core.config import AdminSpec, Settings
 from crm_core.db import make_engine
 from crm_core.migrate import upgrade
-from tests.botapi import BotApiDouble, Phone, build_echo_app, running
+from tests.botapi import BotApiDouble, Phone
 
 #: Targets from the bot issue.
 MIN_SHARE_OF_ECHO = 0.60
@@ -73,10 +83,12 @@ class Result:
     seconds: float
     p50_ms: float
     p99_ms: float
-    #: CPU time of the whole process (bot, double and phones) per timed update: steadier than
-    #: wall time on a busy machine.
+    #: CPU time of the bot's process (event loop and worker threads) per timed update:
+    #: steadier than wall time on a busy machine.
     cpu_ms: float = 0.0
     steps: str = ""
+    #: CPU time of the driver's process (the Bot API double and the phones) per timed update.
+    driver_cpu_ms: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -84,7 +96,12 @@ class Result:
 
 
 def result_of(
-    name: str, latencies_ms: list[float], seconds: float, cpu_seconds: float, steps: str = ""
+    name: str,
+    latencies_ms: list[float],
+    seconds: float,
+    cpu_seconds: float,
+    steps: str = "",
+    driver_cpu_seconds: float = 0.0,
 ) -> Result:
     cuts = statistics.quantiles(latencies_ms, n=100, method="inclusive")
     return Result(
@@ -95,34 +112,42 @@ def result_of(
         cuts[98],
         cpu_seconds * 1000 / len(latencies_ms),
         steps,
+        driver_cpu_seconds * 1000 / len(latencies_ms),
     )
 
 
 class Clock:
-    """Per-update latencies after each round's warm-up, and the timed wall and CPU time, summed
-    over rounds (echo and bot rounds alternate, so both see the same machine load)."""
+    """Per-update latencies after each round's warm-up, and the timed wall and CPU time (the
+    bot process's and the driver's), summed over rounds (echo and bot rounds alternate, so both
+    see the same machine load)."""
 
     def __init__(self) -> None:
         self.latencies_ms: list[float] = []
         self.by_step: dict[str, list[float]] = {}
         self.seconds = 0.0
         self.cpu_seconds = 0.0
+        self.driver_cpu_seconds = 0.0
         self._warmup = 0
         self._seen = 0
+        self._bot: BotProcess | None = None
         self._started: float | None = None
         self._cpu_started = 0.0
 
-    def start_round(self, warmup: int) -> None:
-        self._warmup, self._seen, self._started = warmup, 0, None
+    def start_round(self, warmup: int, bot: BotProcess) -> None:
+        self._warmup, self._seen, self._started, self._bot = warmup, 0, None, bot
 
-    def end_round(self) -> None:
+    async def end_round(self) -> None:
         if self._started is not None:
+            assert self._bot is not None
             self.seconds += time.perf_counter() - self._started
-            self.cpu_seconds += time.process_time() - self._cpu_started
+            self.driver_cpu_seconds += time.process_time() - self._cpu_started
+            self.cpu_seconds += float((await self._bot.command("report"))["cpu_seconds"])
 
     async def time(self, step: Step) -> None:
         self._seen += 1
         if self._seen == self._warmup + 1:
+            assert self._bot is not None
+            await self._bot.command("mark")  # the bot starts counting its CPU (and profiling)
             self._started = time.perf_counter()
             self._cpu_started = time.process_time()
         t0 = time.perf_counter()
@@ -142,7 +167,14 @@ class Clock:
 
     def result(self, name: str) -> Result:
         assert self.latencies_ms, "fewer updates than the warm-up"
-        return result_of(name, self.latencies_ms, self.seconds, self.cpu_seconds, self.steps())
+        return result_of(
+            name,
+            self.latencies_ms,
+            self.seconds,
+            self.cpu_seconds,
+            self.steps(),
+            self.driver_cpu_seconds,
+        )
 
 
 # --- the scripts ----------------------------------------------------------------------------
@@ -234,87 +266,138 @@ async def echo_client(
 ClientFn = Callable[[Phone, BotApiDouble, int, Clock, int], Awaitable[None]]
 
 
-async def drive(
+@dataclass(frozen=True, slots=True)
+class Round:
+    """What every round shares: the script's size and where the bot's profiles go."""
+
+    updates: int
+    clients: int
+    warmup: int
+    rate_limit: bool
+    #: cProfile the bot process's event loop thread into ``{profile}-{round}.prof``.
+    profile: Path | None = None
+    #: py-spy (every thread of the bot process) into ``{py_spy}-{round}.txt``, collapsed stacks.
+    py_spy: Path | None = None
+
+
+def start_py_spy(pid: int, out: Path | None) -> subprocess.Popen[bytes] | None:
+    """Sample the bot process with py-spy (every thread, without pausing it) until it ends."""
+    if out is None:
+        return None
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+         "--format", "raw", "-o", str(out),
+         # e.g. "--nonblocking --gil": only the thread holding the GIL (Python's CPU)
+         *os.environ.get("BENCH_PY_SPY_FLAGS", "--nonblocking").split()],
+        stdout=subprocess.DEVNULL,
+    )
+
+
+@contextlib.asynccontextmanager
+async def bot_round(
+    double: BotApiDouble, config: dict[str, Any], spy_out: Path | None
+) -> AsyncIterator[BotProcess]:
+    config = {
+        **config,
+        "token": double.token,
+        "api_url": double.base_url,
+        "file_url": double.base_file_url,
+    }
+    spy = None
+    try:
+        async with bot_process("bench.bench_bot", config, check=True) as bot:
+            spy = start_py_spy(bot.pid, spy_out)
+            yield bot
+    finally:
+        if spy is not None:  # py-spy writes its file once the bot process has ended
+            await asyncio.to_thread(spy.wait, 60)
+
+
+async def play(
     clock: Clock,
-    app: Any,
-    double: BotApiDouble,
     client: ClientFn,
+    config: dict[str, Any],
+    setup: Round,
     *,
-    updates: int,
-    clients: int,
-    warmup: int,
     round_no: int,
 ) -> None:
-    """Run ``clients`` phones against the running ``app`` until ``updates`` more are timed."""
-    phones = [
-        double.phone(user_id=FIRST_ADMIN_TG_ID + i, first_name=ADMIN_NAMES[i])
-        for i in range(clients)
-    ]
-    per_client = updates // clients + warmup
-    clock.start_round(warmup * clients)
-    async with running(app, double=double, poll_timeout=10):
+    """One round: a fresh double and bot process; ``clients`` phones play until ``updates``
+    more are timed."""
+    suffix = f"{config['bot']}-{config['backend']}-{round_no}"
+    if setup.profile and config["bot"] == "crm":
+        config = {**config, "profile": f"{setup.profile}-{suffix}.prof"}
+    spy_out = Path(f"{setup.py_spy}-{suffix}.txt") if setup.py_spy else None
+    clients, warmup = setup.clients, setup.warmup
+    async with BotApiDouble() as double, bot_round(double, config, spy_out) as bot:
+        phones = [
+            double.phone(user_id=FIRST_ADMIN_TG_ID + i, first_name=ADMIN_NAMES[i])
+            for i in range(clients)
+        ]
+        per_client = setup.updates // clients + warmup
+        clock.start_round(warmup * clients, bot)
         await asyncio.gather(
             *(
                 client(phone, double, per_client, clock, i + round_no * clients)
                 for i, phone in enumerate(phones)
             )
         )
-        clock.end_round()
+        await clock.end_round()
         await double.wait_idle(quiet=0.05)
 
 
-async def echo_round(
-    clock: Clock, *, updates: int, clients: int, warmup: int, round_no: int
-) -> None:
-    async with BotApiDouble() as double:
-        app = build_echo_app(double)
-        await drive(
-            clock,
-            app,
-            double,
-            echo_client,
-            updates=updates,
-            clients=clients,
-            warmup=warmup,
-            round_no=round_no,
+# --- the bot process ------------------------------------------------------------------------
+
+
+async def serve(config: dict[str, Any]) -> None:
+    """Run the echo bot or the CRM's Application against the double at the config's URLs until
+    stdin ends; "mark" starts counting CPU (and profiling), "report" answers with the CPU
+    seconds since. A handler's exception makes the process exit with an error."""
+    import logging
+    from types import SimpleNamespace
+
+    from tests.botapi import build_echo_app, running
+
+    logging.basicConfig(level=logging.WARNING)
+    # PTB's note that per_message=False conversations are tracked per chat: by design.
+    warnings.filterwarnings("ignore", message=".*per_message=False.*")
+    if config["bot"] == "echo":
+        where = SimpleNamespace(
+            token=config["token"], base_url=config["api_url"], base_file_url=config["file_url"]
         )
+        app = build_echo_app(where)  # type: ignore[arg-type]  # only its URLs are read
+    else:
+        from bot.app import build_application
+        from crm_core.config import AdminSpec, Settings
 
-
-async def crm_round(
-    clock: Clock,
-    url: str,
-    engine: Any,
-    *,
-    updates: int,
-    clients: int,
-    warmup: int,
-    round_no: int,
-    rate_limit: bool,
-) -> None:
-    async with BotApiDouble() as double:
         settings = Settings(
-            database_url=url,
+            database_url=config["database_url"],
             admins=tuple(
                 AdminSpec(FIRST_ADMIN_TG_ID + i, ADMIN_NAMES[i]) for i in range(len(ADMIN_NAMES))
             ),
-            telegram_token=double.token,
-            telegram_api_base_url=double.base_url,
-            telegram_file_base_url=double.base_file_url,
+            telegram_token=config["token"],
+            telegram_api_base_url=config["api_url"],
+            telegram_file_base_url=config["file_url"],
             digest_check_seconds=0,  # no digest out of the blue in the middle of the script
         )
         app = build_application(
-            settings, engine=engine, migrate_sqlite=False, rate_limit=rate_limit
+            settings, migrate_sqlite=False, rate_limit=config["rate_limit"]
         )
-        await drive(
-            clock,
-            app,
-            double,
-            crm_client,
-            updates=updates,
-            clients=clients,
-            warmup=warmup,
-            round_no=round_no,
-        )
+    profiler = cProfile.Profile() if config.get("profile") else None
+    cpu_started = time.process_time()
+    async with running(app, poll_timeout=10):
+        say({"ready": True})
+        async for command in commands():
+            if command == "mark":
+                cpu_started = time.process_time()
+                if profiler:
+                    profiler.enable()
+                say({"marked": True})
+            elif command == "report":
+                if profiler:
+                    profiler.disable()
+                say({"cpu_seconds": time.process_time() - cpu_started})
+    if profiler:
+        profiler.dump_stats(config["profile"])
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -331,6 +414,7 @@ def run_backend(
     warmup: int,
     rate_limit: bool,
     profile: Path | None,
+    py_spy: Path | None = None,
     log: Callable[[str], None],
 ) -> tuple[Result, Result]:
     """Seed a fresh database, then alternate echo and bot rounds; return (echo, bot)."""
@@ -340,47 +424,39 @@ def run_backend(
         try:
             stats = seed(engine, contacts=contacts, today=date.today())
             analyze(engine)
-            log(
-                f"{BACKEND_TITLES[backend]}: seeded {stats.contacts:,} contacts and "
-                f"{stats.notes:,} notes in {stats.seconds:.1f} s"
-            )
-            echo, bot = Clock(), Clock()
-            profiler = cProfile.Profile() if profile else None
-            per_round = max(1, updates // rounds)
-            for round_no in range(rounds):
-                asyncio.run(
-                    echo_round(
-                        echo,
-                        updates=per_round,
-                        clients=clients,
-                        warmup=warmup,
-                        round_no=round_no,
-                    )
-                )
-                if profiler:
-                    profiler.enable()
-                asyncio.run(
-                    crm_round(
-                        bot,
-                        url,
-                        engine,
-                        updates=per_round,
-                        clients=clients,
-                        warmup=warmup,
-                        round_no=round_no,
-                        rate_limit=rate_limit,
-                    )
-                )
-                if profiler:
-                    profiler.disable()
-            if profiler and profile:
-                out = profile.with_name(f"{profile.stem}-{backend}{profile.suffix or '.prof'}")
-                profiler.dump_stats(out)
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-                log(f"  profile of the bot's event loop thread saved to {out}")
-            return echo.result("PTB echo bot (yardstick)"), bot.result("V3 CRM bot")
         finally:
-            engine.dispose()
+            engine.dispose()  # the bot process has its own
+        log(
+            f"{BACKEND_TITLES[backend]}: seeded {stats.contacts:,} contacts and "
+            f"{stats.notes:,} notes in {stats.seconds:.1f} s"
+        )
+        echo, bot = Clock(), Clock()
+        with tempfile.TemporaryDirectory(prefix="crm-bench-prof-") as tmp:
+            setup = Round(
+                updates=max(1, updates // rounds),
+                clients=clients,
+                warmup=warmup,
+                rate_limit=rate_limit,
+                profile=Path(tmp) / "bot" if profile else None,
+                py_spy=py_spy,
+            )
+            for round_no in range(rounds):
+                plain = {"bot": "echo", "backend": backend}
+                asyncio.run(play(echo, echo_client, plain, setup, round_no=round_no))
+                crm = {
+                    "bot": "crm",
+                    "backend": backend,
+                    "database_url": url,
+                    "rate_limit": rate_limit,
+                }
+                asyncio.run(play(bot, crm_client, crm, setup, round_no=round_no))
+            if profile:
+                out = profile.with_name(f"{profile.stem}-{backend}{profile.suffix or '.prof'}")
+                merged = pstats.Stats(*(str(p) for p in sorted(Path(tmp).glob("*.prof"))))
+                merged.dump_stats(out)
+                merged.sort_stats("cumulative").print_stats(25)
+                log(f"  profile of the bot process's event loop thread saved to {out}")
+        return echo.result("PTB echo bot (yardstick)"), bot.result("V3 CRM bot")
 
 
 def format_table(results: dict[str, tuple[Result, Result]], *, contacts: int, clients: int) -> str:
@@ -389,8 +465,8 @@ def format_table(results: dict[str, tuple[Result, Result]], *, contacts: int, cl
         f"{contacts:,} contacts; {echo_updates:,} timed updates per bot and database (finds, "
         f"card opens, notes, stage changes), echo and bot rounds alternating; {clients} "
         "admin(s) at once, each waiting for the reply; latency = update handed to the Bot API "
-        "double -> the bot's complete reply; CPU = the whole process (bot, double, phones) "
-        "per update",
+        "double -> the bot's complete reply; the double and phones run in a process of their "
+        "own; CPU = the bot's process (event loop and database threads) per update",
         "",
         "| database | bot | updates/s | share of echo | p50 ms | p99 ms | CPU ms/update |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -414,10 +490,34 @@ def format_table(results: dict[str, tuple[Result, Result]], *, contacts: int, cl
     return "\n".join(lines)
 
 
+def median_table(paths: list[Path]) -> str:
+    """The median of each figure over several saved runs (``--json``), as one table."""
+    docs = [json.loads(p.read_text()) for p in paths]
+
+    def median_of(backend: str, which: str) -> Result:
+        runs = [Result(**d["results"][backend][which]) for d in docs]
+        return Result(
+            runs[0].name,
+            runs[0].updates,
+            runs[0].updates / statistics.median(r.per_second for r in runs),
+            statistics.median(r.p50_ms for r in runs),
+            statistics.median(r.p99_ms for r in runs),
+            statistics.median(r.cpu_ms for r in runs),
+            driver_cpu_ms=statistics.median(r.driver_cpu_ms for r in runs),
+        )
+
+    results = {
+        b: (median_of(b, "echo"), median_of(b, "bot")) for b in docs[0]["results"]
+    }
+    table = format_table(results, contacts=docs[0]["contacts"], clients=docs[0]["clients"])
+    return f"Median of {len(docs)} runs. " + table
+
+
 def _describe(r: Result) -> str:
     return (
         f"{r.per_second:.0f} updates/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, "
-        f"{r.cpu_ms:.1f} ms CPU per update\n    {r.steps}"
+        f"{r.cpu_ms:.1f} ms bot CPU per update (driver: {r.driver_cpu_ms:.1f} ms)\n"
+        f"    {r.steps}"
     )
 
 
@@ -433,6 +533,7 @@ def run(
     rate_limit: bool,
     json_path: Path | None,
     profile: Path | None,
+    py_spy: Path | None = None,
 ) -> int:
     if not 1 <= clients <= len(ADMIN_NAMES):
         raise SystemExit(f"--clients must be 1-{len(ADMIN_NAMES)} (the seed's admins)")
@@ -454,6 +555,7 @@ def run(
             warmup=warmup,
             rate_limit=rate_limit,
             profile=profile,
+            py_spy=py_spy,
             log=log,
         )
         results[backend] = (echo, bot)
@@ -480,3 +582,9 @@ def run(
         for echo, bot in results.values()
     )
     return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_bot")
+    parser.add_argument("--serve", type=Path, required=True, help="(internal) run the bot")
+    asyncio.run(serve(json.loads(parser.parse_args().serve.read_text())))

@@ -37,7 +37,6 @@ import json
 import os
 import random
 import resource
-import signal
 import socket
 import sys
 import tempfile
@@ -49,6 +48,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from bench.botproc import bot_process, commands, free_port, say
 
 MB = 1024 * 1024
 ADMIN_TG_ID = 900_001
@@ -176,14 +177,6 @@ async def serve(config: dict[str, Any]) -> None:
         # Diagnosis: log every event-loop callback slower than this (asyncio debug mode).
         loop.set_debug(True)
         loop.slow_callback_duration = float(slow_ms) / 1000
-    commands: asyncio.Queue[str] = asyncio.Queue()
-
-    def read_stdin() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(commands.put_nowait, line.strip())
-        loop.call_soon_threadsafe(commands.put_nowait, "stop")
-
-    threading.Thread(target=read_stdin, name="commands", daemon=True).start()
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
@@ -191,12 +184,8 @@ async def serve(config: dict[str, Any]) -> None:
     await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
     await app.start()
     lag_task = asyncio.create_task(probe.lag_probe())
-
-    def say(payload: dict[str, Any]) -> None:
-        print(json.dumps(payload), flush=True)
-
     say({"ready": True, "rss": _rss()})
-    while (command := await commands.get()) != "stop":
+    async for command in commands():
         if command == "mark":
             say(probe.mark())
         elif command == "report":
@@ -245,18 +234,12 @@ class Result:
         return self.growth_mb < TARGET_RSS_GROWTH_MB and self.max_lag_ms <= TARGET_MAX_LAG_MS
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """moto's S3 server in its own process; yields its endpoint URL."""
     import subprocess
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **AWS_ENV}
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -321,17 +304,6 @@ def _count_rows(url: str) -> int:
     return count
 
 
-async def _command(process: asyncio.subprocess.Process, command: str) -> dict[str, Any]:
-    assert process.stdin is not None
-    assert process.stdout is not None
-    process.stdin.write(f"{command}\n".encode())
-    await process.stdin.drain()
-    line = await asyncio.wait_for(process.stdout.readline(), 60)
-    if not line:
-        raise RuntimeError("the bot process ended early (see its stderr above)")
-    return dict(json.loads(line))
-
-
 async def drive(
     *,
     photos: int,
@@ -358,35 +330,20 @@ async def drive(
         )
         url = f"sqlite:///{Path(tmp) / 'crm.db'}"
         _prepare_database(url)
+        config = {
+            "database_url": url,
+            "bucket": bucket,
+            "s3_url": s3_url,
+            "rate_limit": rate_limit,
+        }
         async with BotApiDouble() as double:
-            config = Path(tmp) / "bot.json"
-            config.write_text(
-                json.dumps(
-                    {
-                        "database_url": url,
-                        "token": double.token,
-                        "api_url": double.base_url,
-                        "file_url": double.base_file_url,
-                        "bucket": bucket,
-                        "s3_url": s3_url,
-                        "rate_limit": rate_limit,
-                    }
-                )
-            )
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bench.bench_files",
-                "--serve",
-                str(config),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                env={**os.environ, **AWS_ENV},
-            )
-            try:
-                assert process.stdout is not None
-                ready = json.loads(await asyncio.wait_for(process.stdout.readline(), 60))
-                started_rss = int(ready["rss"])
+            config |= {
+                "token": double.token,
+                "api_url": double.base_url,
+                "file_url": double.base_file_url,
+            }
+            async with bot_process("bench.bench_files", config, env=AWS_ENV) as process:
+                started_rss = int(process.ready["rss"])
                 phone = double.phone(user_id=ADMIN_TG_ID, first_name="Alice")
                 await phone.send(f"/find {CONTACT}")
                 card = await phone.wait_reply(timeout=30)
@@ -404,7 +361,7 @@ async def drive(
                     await phone.send_photo(data, reply_to=card)
                 await double.wait_until(lambda: saved() >= warmup, 60, "the warm-up photos")
                 await phone.wait_idle(quiet=0.5, timeout=30)
-                await _command(process, "mark")
+                await process.command("mark")
                 began = time.perf_counter()
                 for sent, data in enumerate(timed):
                     if window:  # at most `window` photos sent and not yet confirmed
@@ -415,16 +372,7 @@ async def drive(
                 total = warmup + photos
                 await double.wait_until(lambda: saved() >= total, 900, "every photo saved")
                 seconds = time.perf_counter() - began
-                stats = await _command(process, "report")
-            finally:
-                if process.returncode is None:
-                    assert process.stdin is not None
-                    process.stdin.close()  # end of commands: the bot stops cleanly
-                    try:
-                        await asyncio.wait_for(process.wait(), 60)
-                    except TimeoutError:
-                        process.send_signal(signal.SIGKILL)
-                        await process.wait()
+                stats = await process.command("report")
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
         objects = sum(len(page.get("Contents", [])) for page in pages)
         rows = _count_rows(url)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
+from sqlalchemy import Engine
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot import texts
-from bot.runtime import crm, run_db
+from bot.runtime import crm
 from crm_core.services.updates import claim_update
 
 log = logging.getLogger(__name__)
@@ -68,10 +70,17 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
+def _claim(engine: Engine, update_id: int) -> bool:
+    # A bare connection in AUTOCOMMIT mode: the claim is one statement and its own
+    # transaction (no ORM session, no BEGIN/COMMIT round trips), before every update.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return claim_update(connection, update_id)
+
+
 async def dedupe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drop an update we've already acted on (webhook retry, restart before confirming)."""
     try:
-        fresh = await run_db(context, claim_update, update.update_id)
+        fresh = await asyncio.to_thread(_claim, crm(context).engine, update.update_id)
     except Exception as err:
         # Unclaimed, it must not be acted on: PTB would go on to the next groups after an
         # error here. Report it like any failure (the admin hears nothing was saved), stop.

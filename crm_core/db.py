@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+#: A pooled PostgreSQL connection that has sat idle longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -22,8 +27,39 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    if "pool_pre_ping" in kwargs:
+        return create_engine(url, **kwargs)
+    # Like pool_pre_ping, but only for connections idle a while: a connection dropped by the
+    # server (a restart, an idle timeout, Heroku's maintenance) is almost always one that sat
+    # unused, and pinging on every checkout costs a round trip before every transaction (two
+    # per bot update). If one in use dies anyway, the first statement's disconnect error
+    # makes SQLAlchemy discard the whole pool, as it would mid-transaction with pre_ping.
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", _ping_if_idle(engine))
+    return engine
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    dialect = engine.dialect
+
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")  # None: a new connection, just made
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                # The pool drops this connection and checks out (or makes) another.
+                raise DisconnectionError("stale pooled connection") from err
+            raise
+
+    return ping
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

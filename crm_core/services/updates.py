@@ -3,40 +3,54 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, text
+from sqlalchemy import Connection, delete, func, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_core.models import ProcessedUpdate, utcnow
 
-_UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_COLUMNS = [ProcessedUpdate.update_id, ProcessedUpdate.received_at]
 
 
-def claim_update(session: Session, update_id: int) -> bool:
+def claim_update(db: Session | Connection, update_id: int) -> bool:
     """True the first time an update id is seen, False on a redelivery.
 
     This runs before every update the bot handles, so it is one statement: an INSERT that
-    does nothing on a conflict (no savepoint, no unit of work)."""
-    dialect = session.get_bind().dialect.name
+    does nothing on a conflict (no savepoint, no unit of work). ``db`` may be a session or,
+    cheaper, a connection; on one in AUTOCOMMIT mode (the bot's gate) the INSERT is its own
+    transaction: one round trip, no BEGIN or COMMIT."""
+    dialect = (db.get_bind() if isinstance(db, Session) else db).dialect.name
+    now = utcnow()
     if dialect == "postgresql":
         # Don't wait for this commit's WAL flush: the handler's own (durable) commit flushes
         # the WAL up to it anyway, and an update that changed nothing may safely run twice.
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    if dialect in _UPSERT_INSERTS:
-        stmt = (
-            _UPSERT_INSERTS[dialect](ProcessedUpdate)
-            .values(update_id=update_id, received_at=utcnow())
-            .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
-        )
-        return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+        # set_config(..., true) is SET LOCAL inside the statement itself, so that it holds for
+        # the statement's own transaction in AUTOCOMMIT mode too.
+        no_wal_wait = select(func.set_config("synchronous_commit", "off", true())).subquery()
+        rows = select(
+            literal(update_id, ProcessedUpdate.update_id.type),
+            literal(now, ProcessedUpdate.received_at.type),
+        ).select_from(no_wal_wait)
+        stmt = postgresql.insert(ProcessedUpdate).from_select(_COLUMNS, rows)
+        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_COLUMNS[:1]))
+    if dialect == "sqlite":
+        stmt = sqlite.insert(ProcessedUpdate).values(update_id=update_id, received_at=now)
+        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_COLUMNS[:1]))
+    if not isinstance(db, Session):
+        raise TypeError("other databases claim an update through a session")
     try:
-        with session.begin_nested():
-            session.add(ProcessedUpdate(update_id=update_id))
+        with db.begin_nested():
+            db.add(ProcessedUpdate(update_id=update_id))
     except IntegrityError:
         return False
     return True
+
+
+def _inserted(db: Session | Connection, stmt: Any) -> bool:
+    return bool(db.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def prune_updates(session: Session, *, keep_days: int = 7, now: datetime | None = None) -> int:
