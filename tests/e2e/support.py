@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.models import Contact, User
-from crm_core.services.contacts import create_contact
+from crm_core.models import User
 from tests.botapi import BotApiDouble
+from tests.e2e.flows import contacts, seed
 
 #: Tables a refused or ignored update must leave untouched.
 WATCHED_TABLES = ("crm_contacts", "crm_notes", "bot_state", "bot_processed_updates")
@@ -26,23 +25,16 @@ def row_counts(engine: Engine, tables: Iterable[str] = WATCHED_TABLES) -> dict[s
 
 
 def add_contact(engine: Engine, telegram_user_id: int, name: str, **fields: Any) -> int:
-    """Create a contact owned by an admin (who must exist: start the bot first) and return
-    its id."""
-    with Session(engine) as session, session.begin():
-        owner = session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
-        assert owner is not None, "start the bot (or use the admins fixture) first"
-        values = {"name": name, "contact_type": "eviction_client", **fields}
-        return create_contact(session, owner.id, values, today=date.today()).id
+    """Create a contact owned by an admin known by Telegram id (who must exist: start the bot
+    first) and return its id; ``flows.seed`` does the creating."""
+    with Session(engine) as session:
+        owner_id = session.scalar(select(User.id).where(User.telegram_user_id == telegram_user_id))
+    assert owner_id is not None, "start the bot (or use the admins fixture) first"
+    return seed(sessionmaker(engine), owner_id, name, **fields)
 
 
 def live_contacts(engine: Engine) -> int:
-    with Session(engine) as session:
-        return int(
-            session.scalar(
-                select(func.count()).select_from(Contact).where(Contact.deleted_at.is_(None))
-            )
-            or 0
-        )
+    return len(contacts(sessionmaker(engine)))
 
 
 def api_calls_since(double: BotApiDouble, mark: int) -> list[str]:
