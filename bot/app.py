@@ -9,12 +9,12 @@ Handler groups, in the order updates meet them:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from datetime import time
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -33,7 +33,7 @@ from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
 from bot.persistence import DatabasePersistence
-from bot.runtime import BOT_DATA_KEY, Crm
+from bot.runtime import BOT_DATA_KEY, Crm, in_transaction
 from crm_core.config import Settings, redact_url
 from crm_core.db import make_engine, make_session_factory
 from crm_core.migrate import upgrade
@@ -98,12 +98,11 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     services: Crm = application.bot_data[BOT_DATA_KEY]
     settings = services.settings
 
-    def sync() -> list[User]:
-        with services.session_factory.begin() as session:
-            sync_admins(session, settings.admins)
-            return list(session.query(User).filter(User.active))
+    def sync(session: Session) -> list[User]:
+        sync_admins(session, settings.admins)
+        return list(session.query(User).filter(User.active))
 
-    users = await asyncio.to_thread(sync)
+    users = await in_transaction(services.session_factory, sync)
     services.user_ids = {u.telegram_user_id: u.id for u in users}
     services.timezones = {u.telegram_user_id: u.timezone for u in users if u.timezone}
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
@@ -127,13 +126,12 @@ async def _daily_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Crm = context.application.bot_data[BOT_DATA_KEY]
     now = services.clock()
 
-    def work() -> tuple[list[str], int, int]:
-        with services.session_factory.begin() as session:
-            purged = purge_trash(session, now=now)
-            pruned = prune_updates(session, now=now) + prune_ledgers(session, now)
+    def work(session: Session) -> tuple[list[str], int, int]:
+        purged = purge_trash(session, now=now)
+        pruned = prune_updates(session, now=now) + prune_ledgers(session, now)
         return purged.storage_keys, len(purged.contact_ids), pruned
 
-    keys, purged, pruned = await asyncio.to_thread(work)
+    keys, purged, pruned = await in_transaction(services.session_factory, work)
     await services.delete_objects(keys)  # after the commit; failures are retried next run
     log.info("Housekeeping: purged %d trashed contacts, pruned %d old log rows", purged, pruned)
 

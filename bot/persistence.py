@@ -6,7 +6,6 @@ services and is not persisted. Writes go straight to the database when PTB hands
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from bot.runtime import in_transaction
 from crm_core.services.bot_state import load_namespace, save_state
 
 T = TypeVar("T")
@@ -30,11 +30,7 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
         self._factory = session_factory
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        def work() -> T:
-            with self._factory.begin() as session:
-                return fn(session, *args)
-
-        return await asyncio.to_thread(work)
+        return await in_transaction(self._factory, fn, *args)
 
     async def _load_ids(self, namespace: str) -> dict[int, UserData]:
         rows = await self._run(load_namespace, namespace)

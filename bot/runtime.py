@@ -83,7 +83,16 @@ async def run_db(
     **kwargs: P.kwargs,
 ) -> T:
     """Run ``fn(session, ...)`` in one transaction in a worker thread; commit if it returns."""
-    factory = crm(context).session_factory
+    return await in_transaction(crm(context).session_factory, fn, *args, **kwargs)
+
+
+async def in_transaction(
+    factory: sessionmaker[Session],
+    fn: Callable[Concatenate[Session, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """``run_db`` for code without a handler's context (persistence, start-up, jobs)."""
 
     def work() -> T:
         with factory.begin() as session:
