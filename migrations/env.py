@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from crm_core.config import Settings
 from crm_core.db import make_engine
+from crm_core.migrate import include_object
 from crm_core.models import Base, UTCDateTime
 
 config = context.config
@@ -39,6 +40,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=True,  # SQLite can't ALTER most things; batch mode copies the table
         compare_type=True,
         render_item=_render_item,
+        include_object=include_object,
     )
 
 
@@ -49,6 +51,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

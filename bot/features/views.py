@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from telegram import InputFile, Update
@@ -31,6 +32,7 @@ from crm_core.services.followups import due_followups
 
 Ctx = ContextTypes.DEFAULT_TYPE
 PAGE_SIZE = 10
+_ANCHOR = re.compile(r"([ab])(\d{1,18})", re.ASCII)
 
 
 async def start(update: Update, context: Ctx) -> None:
@@ -48,13 +50,21 @@ def _list_state(context: Ctx) -> dict[str, Any]:
     return state
 
 
-async def show_list(update: Update, context: Ctx, *, edit: bool = False) -> None:
+async def show_list(
+    update: Update, context: Ctx, *, edit: bool = False, anchor: str = ""
+) -> None:
+    """The list at the stored page. ``anchor`` is a Prev/Next button's "b<id>"/"a<id>": the
+    page then holds the contacts before/after that one (see ``svc.list_contacts``)."""
     state = _list_state(context)
     flt = filter_from_state(state)
     user_id, today = me(update, context)
+    edge = _ANCHOR.fullmatch(anchor)  # anything else (an old button): the page by number
+    side, contact_id = (edge[1], int(edge[2])) if edge else ("", None)
     page = await run_db(
         context, svc.list_contacts, user_id, flt, page=int(state.get("page", 1)),
         page_size=PAGE_SIZE,
+        after=contact_id if side == "a" else None,
+        before=contact_id if side == "b" else None,
     )
     state["page"] = page.page
     await reply(update, render_list(page, flt, today), list_keyboard(page, flt), edit=edit)
@@ -71,10 +81,11 @@ async def change_filter(update: Update, context: Ctx, cb: Cb) -> None:
     state = _list_state(context)
     if cb.action == "lp":
         state["page"] = cb.id
-    else:
-        key = {"lt": "type", "ls": "status", "lv": "view"}[cb.action]
-        state[key] = cb.arg
-        state["page"] = 1
+        await show_list(update, context, edit=True, anchor=cb.arg)
+        return
+    key = {"lt": "type", "ls": "status", "lv": "view"}[cb.action]
+    state[key] = cb.arg
+    state["page"] = 1
     filter_from_state(state)  # rejects a tampered value before it is stored for good
     await show_list(update, context, edit=True)
 

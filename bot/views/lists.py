@@ -86,10 +86,11 @@ def list_keyboard(page: Page, flt: ContactFilter) -> InlineKeyboardMarkup:
         else button("👤 My contacts", Cb("lv", 0, View.MINE.value))
     )
     nav = [toggle]
-    if page.has_prev:
-        nav.insert(0, button("« Prev", Cb("lp", page.page - 1)))
-    if page.has_next:
-        nav.append(button("Next »", Cb("lp", page.page + 1)))
+    # Each carries its edge contact: the next page is what follows it, however deep.
+    if page.has_prev and page.items:
+        nav.insert(0, button("« Prev", Cb("lp", page.page - 1, f"b{page.items[0].id}")))
+    if page.has_next and page.items:
+        nav.append(button("Next »", Cb("lp", page.page + 1, f"a{page.items[-1].id}")))
     contacts = [[button(contact_line(c), Cb("open", c.id))] for c in page.items]
     return keyboard([types, statuses, *contacts, nav])
 

@@ -11,11 +11,11 @@ from enum import StrEnum
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import case, column, delete, func, or_, select, table, tuple_
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound, ValidationError
-from crm_core.models import Contact, File, Note, StageChange, User, utcnow
+from crm_core.models import SQLITE_SEARCH_INDEX, Contact, File, Note, StageChange, User, utcnow
 from crm_core.stages import ContactType, Status, find_stage, first_stage
 from crm_core.validation import clean_field, clean_followup_at
 
@@ -57,6 +57,10 @@ class Page:
     total: int
     page: int
     page_size: int
+    #: Whether contacts come before/after this page, when the rows said so (a page read next to
+    #: a contact); None: as the page number says.
+    more_before: bool | None = None
+    more_after: bool | None = None
 
     @property
     def pages(self) -> int:
@@ -64,11 +68,11 @@ class Page:
 
     @property
     def has_prev(self) -> bool:
-        return self.page > 1
+        return self.page > 1 if self.more_before is None else self.more_before
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.page < self.pages if self.more_after is None else self.more_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,9 +413,7 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
     )
     matches: Any = or_(*(Contact.search_text.like("%" + e + "%", escape="\\") for e in escaped))
     if session.get_bind().dialect.name == "sqlite":
-        # No trigram index on SQLite: find the ids by scanning the narrow search_text index
-        # alone (a covering scan, a fraction of the table), then read only the rows that matched.
-        matches = Contact.id.in_(select(Contact.id).where(matches))
+        matches = Contact.id.in_(_sqlite_matching_ids(needles, matches))
     # Rank on the ids first; only the page of winners is loaded (with its owner).
     ranked = (
         select(Contact.id, rank.label("rank"))
@@ -426,6 +428,21 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
         .order_by(ranked.c.rank, Contact.name, Contact.id)
     )
     return list(session.scalars(stmt))
+
+
+_SQLITE_FTS = table(SQLITE_SEARCH_INDEX, column("rowid"), column("search_text"))
+
+
+def _sqlite_matching_ids(needles: list[str], like: Any) -> Any:
+    """The ids whose search text contains a needle, on SQLite (PostgreSQL's trigram index
+    serves the LIKE directly). The FTS5 trigram index answers for needles of three characters
+    or more; a shorter one is looked for by scanning the narrow search_text index alone, then
+    reading only the rows that matched."""
+    if all(len(n) >= 3 for n in needles):
+        # One quoted phrase per needle: with trigram tokens a phrase matches as a substring.
+        phrases = " OR ".join('"' + n.replace('"', '""') + '"' for n in needles)
+        return select(_SQLITE_FTS.c.rowid).where(_SQLITE_FTS.c.search_text.match(phrases))
+    return select(Contact.id).where(like)
 
 
 def _conditions(flt: ContactFilter, user_id: int) -> list[Any]:
@@ -461,31 +478,117 @@ def list_contacts(
     *,
     page: int = 1,
     page_size: int = 10,
+    after: int | None = None,
+    before: int | None = None,
 ) -> Page:
     """A page of contacts, soonest follow-up first, contacts without one last, then by name.
 
-    Counting and paging read only the ids (covering indexes); then the page's rows are loaded.
-    A page past the middle is counted from the end, so the last page is as cheap as the first."""
+    ``after``/``before`` name a contact: the page is then the contacts that follow (precede) it
+    in list order, as they stand now ("Next" from a page that ended with it), and ``page`` is
+    only the number to show. That is an index seek however deep the page, and nobody is skipped
+    or shown twice when contacts are edited between two presses. Without one, ``page`` is
+    counted out; past the middle from the end, so the last page is as cheap as the first.
+    Counting and paging read only ids (covering indexes); then the page's rows are loaded."""
     conditions = _conditions(flt, user_id)
     total = session.scalar(select(func.count()).select_from(Contact).where(*conditions)) or 0
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
-    offset = (page - 1) * page_size
-    size = max(0, min(page_size, total - offset))
+    anchor_id = after if after is not None else before
+    anchor = None
+    if anchor_id is not None and total:
+        anchor = session.execute(
+            select(Contact.next_followup_date, Contact.name, Contact.id).where(
+                Contact.id == anchor_id
+            )
+        ).one_or_none()
+    ids: list[int] = []
+    more_before = more_after = None
+    if anchor is not None:
+        forward = after is not None
+        found = _ids_beyond(session, conditions, tuple(anchor), forward, page_size + 1)
+        more = len(found) > page_size
+        # Edits since the button was drawn can shift the page boundaries: whether there is
+        # a next or previous page comes from the rows, and the number only says roughly where.
+        if forward and found:
+            ids, more_before, more_after = found[:page_size], True, more
+            page = page if more else pages
+        elif forward:
+            page = pages  # nothing follows the contact by now: the last page
+        elif more:
+            ids, more_before, more_after = found[:page_size][::-1], True, True
+            page = max(2, page)
+        else:
+            page = 1  # nothing much precedes it by now: the first page
+    if not ids:
+        ids = _ids_at(session, conditions, total, (page - 1) * page_size, page_size)
+    rows = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    return Page(
+        items=[rows[i] for i in ids],
+        total=total,
+        page=page,
+        page_size=page_size,
+        more_before=more_before,
+        more_after=more_after,
+    )
+
+
+def _ids_at(
+    session: Session, conditions: list[Any], total: int, offset: int, size: int
+) -> list[int]:
+    """The ids of rows ``offset`` to ``offset + size`` in list order, read from whichever end
+    is nearer."""
+    size = max(0, min(size, total - offset))
     after = total - offset - size  # rows after this page
     reverse = after < offset
-    ids = (
-        select(Contact.id)
-        .where(*conditions)
-        .order_by(*_list_order(reverse=reverse))
-        .limit(size)
-        .offset(after if reverse else offset)
-        .subquery()
+    ids = list(
+        session.scalars(
+            select(Contact.id)
+            .where(*conditions)
+            .order_by(*_list_order(reverse=reverse))
+            .limit(size)
+            .offset(after if reverse else offset)
+        )
     )
-    items = list(
-        session.scalars(select(Contact).join(ids, Contact.id == ids.c.id).order_by(*_list_order()))
+    return ids[::-1] if reverse else ids
+
+
+def _ids_beyond(
+    session: Session,
+    conditions: list[Any],
+    anchor: tuple[date | None, str, int],
+    forward: bool,
+    limit: int,
+) -> list[int]:
+    """Up to ``limit`` ids next to the anchor's place in list order, nearest first.
+
+    The list is two runs: dated contacts by (date, name, id), then undated ones by (name, id).
+    Each run is read with a row-value comparison, which both databases answer by seeking the
+    follow-up indexes; within a run the NULL placement of ``_list_order`` is moot, so the plain
+    order is the one those indexes have."""
+    day, name, ident = anchor
+    when = Contact.next_followup_date
+    dated, undated = when.is_not(None), when.is_(None)
+
+    def past(columns: Any, values: Any) -> Any:
+        return columns > values if forward else columns < values
+
+    if day is not None:
+        here = [dated, past(tuple_(when, Contact.name, Contact.id), tuple_(day, name, ident))]
+        then = [undated] if forward else None
+    else:
+        here = [undated, past(tuple_(Contact.name, Contact.id), tuple_(name, ident))]
+        then = None if forward else [dated]
+    order = (when, Contact.name, Contact.id) if forward else (
+        when.desc(), Contact.name.desc(), Contact.id.desc()
     )
-    return Page(items=items, total=total, page=page, page_size=page_size)
+    ids: list[int] = []
+    for run in (here, then):
+        if run is None or len(ids) >= limit:
+            break
+        ids += session.scalars(
+            select(Contact.id).where(*conditions, *run).order_by(*order).limit(limit - len(ids))
+        )
+    return ids
 
 
 def iter_filtered(session: Session, user_id: int, flt: ContactFilter) -> list[Contact]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from crm_core.services.contacts import create_contact, delete_contact
+from crm_core.services.contacts import create_contact, delete_contact, update_contact
 from crm_core.services.csv_io import COLUMNS
 from tests.e2e.flows import NOW, TODAY, all_answered, day_label, freeze, seed, tap
 
@@ -93,6 +93,32 @@ async def test_list_pages_in_place_soonest_follow_up_first(bot, phone, session_f
 
     card = await press(phone, page, "C12 · Eviction client · New Inquiry")
     assert card["text"].startswith("C12\n")
+
+
+async def test_next_continues_after_the_last_contact_shown_when_others_edit_meanwhile(
+    bot, phone, session_factory, alice, bob
+):
+    ids = [seed(session_factory, alice.id, f"C{i:02}", next_followup_date=TODAY + timedelta(i))
+           for i in range(25)]
+    page = await say(phone, "/list")
+    assert listed(page) == [f"C{i:02}" for i in range(10)]
+    # Another admin puts C03 off by a month and trashes C12 while this list is on screen. By
+    # page number, page 2 would now start at C11 and C10 would never be seen.
+    with session_factory.begin() as session:
+        update_contact(session, ids[3], {"next_followup_date": TODAY + timedelta(40)},
+                       by_user_id=bob.id, today=TODAY)
+        delete_contact(session, ids[12])
+    page = await press_edit(phone, page, "Next »")
+    assert listed(page) == ["C10", "C11"] + [f"C{i:02}" for i in range(13, 21)]
+    assert "24 contacts, page 2 of 3" in page["text"]
+    page = await press_edit(phone, page, "Next »")
+    assert listed(page) == [f"C{i:02}" for i in range(21, 25)] + ["C03"]
+    assert phone.buttons(page)[-2:] == ["« Prev", "👤 My contacts"]
+    page = await press_edit(phone, page, "« Prev")
+    assert listed(page) == ["C10", "C11"] + [f"C{i:02}" for i in range(13, 21)]
+    page = await press_edit(phone, page, "« Prev")
+    assert listed(page) == ["C00", "C01", "C02"] + [f"C{i:02}" for i in range(4, 11)]
+    assert "page 1 of 3" in page["text"]
 
 
 async def test_list_filters_by_type_status_and_owner(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,16 +14,31 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from crm_core.db import make_engine
-from crm_core.migrate import ROOT, current_revision, downgrade, head_revision, upgrade
-from crm_core.models import Base
+from crm_core.db import make_engine, make_session_factory
+from crm_core.migrate import (
+    ROOT,
+    current_revision,
+    downgrade,
+    head_revision,
+    include_object,
+    upgrade,
+)
+from crm_core.models import Base, User
+from crm_core.services.contacts import (
+    create_contact,
+    delete_contact,
+    purge_contact,
+    search_contacts,
+    update_contact,
+)
 
 
 def schema_diff(url: str) -> list[object]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_object": include_object}
+            context = MigrationContext.configure(conn, opts=opts)
             return compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
@@ -118,5 +134,50 @@ def test_a_note_for_a_missing_contact_is_refused(databases):
                 "INSERT INTO crm_notes (contact_id, note_type, content, created_at) "
                 "VALUES (42, 'call', 'orphan', CURRENT_TIMESTAMP)"
             ))
+    finally:
+        engine.dispose()
+
+
+def test_the_sqlite_search_index_covers_contacts_made_before_it_and_stays_in_step(databases):
+    """Migration 0005 indexes existing contacts; its triggers follow every later write (on
+    PostgreSQL it changes nothing: the trigram index of 0001 serves search there)."""
+    url = databases.new()
+    upgrade(url, "0004")
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    try:
+        with factory.begin() as session:
+            alice = User(telegram_user_id=1001, display_name="Alice")
+            session.add(alice)
+            session.flush()
+            alice_id = alice.id
+            old = create_contact(session, alice_id, {"name": "Harriet Vane",
+                                                     "contact_type": "eviction_client"},
+                                 today=date(2026, 11, 24))
+        upgrade(url)
+        with factory.begin() as session:
+            assert [c.id for c in search_contacts(session, "riet va")] == [old.id]
+            new = create_contact(session, alice_id, {"name": "Peter Wimsey",
+                                                     "contact_type": "eviction_client"},
+                                 today=date(2026, 11, 24))
+            update_contact(session, old.id, {"name": "Harriet Wimsey"}, by_user_id=alice_id,
+                           today=date(2026, 11, 24))
+        with factory.begin() as session:
+            assert {c.id for c in search_contacts(session, "wimsey")} == {old.id, new.id}
+            assert search_contacts(session, "vane") == []
+            delete_contact(session, new.id)
+            purge_contact(session, new.id)
+        if engine.dialect.name == "sqlite":
+            with engine.begin() as conn:
+                # FTS5 compares its index with crm_contacts and raises if they differ.
+                conn.execute(text(
+                    "INSERT INTO crm_contacts_fts(crm_contacts_fts, rank) "
+                    "VALUES ('integrity-check', 1)"
+                ))
+        downgrade(url, "0004")
+        assert not {t for t in tables(url) if t.startswith("crm_contacts_fts")}
+        upgrade(url)
+        with factory.begin() as session:
+            assert [c.id for c in search_contacts(session, "wimsey")] == [old.id]
     finally:
         engine.dispose()

@@ -503,6 +503,38 @@ def test_search_treats_like_wildcards_literally(session, make):
     assert [c.name for c in svc.search_contacts(session, "k\\s")] == ["Back\\slash"]
 
 
+def test_search_follows_edits_trash_restore_and_purge(session, make, now, today):
+    contact = make("Gwendolyn Price", company="Harbour Lettings")
+    svc.update_contact(session, contact.id, {"name": "Gwen Ashby"}, by_user_id=None, today=today)
+    assert svc.search_contacts(session, "gwendolyn") == []
+    assert [c.id for c in svc.search_contacts(session, "ashby")] == [contact.id]
+    assert [c.id for c in svc.search_contacts(session, "harbour")] == [contact.id]
+    svc.delete_contact(session, contact.id, now=now)
+    assert svc.search_contacts(session, "ashby") == []
+    svc.restore_contact(session, contact.id)
+    assert [c.id for c in svc.search_contacts(session, "ashby")] == [contact.id]
+    svc.delete_contact(session, contact.id, now=now)
+    svc.purge_contact(session, contact.id)
+    again = make("Gwen Ashby")
+    assert [c.id for c in svc.search_contacts(session, "ashby")] == [again.id]
+
+
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [
+        ('Siobhan "Vonnie" Kelly', '"vonnie"'),  # quotes are text, not query syntax
+        ("Zoë Łukasz", "ZOË ŁU"),  # letters beyond ASCII fold like the rest
+        ("Straße Lettings", "STRASSE"),  # casefold: ß is ss
+        ("O'Brien AND Sons", "brien and"),  # AND/OR/NEAR are words, not operators
+        ("Plot 1-3 (rear)", "1-3 (re"),
+    ],
+)
+def test_search_takes_any_text_literally(session, make, name, query):
+    contact = make(name)
+    make("Someone Else")
+    assert [c.id for c in svc.search_contacts(session, query)] == [contact.id]
+
+
 def test_search_limit(session, make):
     for i in range(5):
         make(f"Person {i}")
@@ -556,6 +588,83 @@ def test_list_pages(session, make, alice):
     before = svc.list_contacts(session, alice.id, page=0, page_size=10)
     assert before.page == 1
     assert before.items[0].name == "P00"
+
+
+def _walk(session, user_id, flt, size):
+    """Every page by Next (after the last contact shown), then back by Prev."""
+    pages = [svc.list_contacts(session, user_id, flt, page_size=size)]
+    while pages[-1].has_next:
+        last = pages[-1]
+        pages.append(svc.list_contacts(session, user_id, flt, page=last.page + 1, page_size=size,
+                                       after=last.items[-1].id))
+    back = [pages[-1]]
+    while back[-1].has_prev:
+        first = back[-1]
+        back.append(svc.list_contacts(session, user_id, flt, page=first.page - 1,
+                                      page_size=size, before=first.items[0].id))
+    return pages, back
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [ContactFilter(), ContactFilter(view=View.MINE, contact_type=ContactType.EVICTION_CLIENT)],
+    ids=["team", "mine-evictions"],
+)
+def test_paging_by_edge_contact_matches_paging_by_number(session, make, alice, bob, today, flt):
+    """Ties on date and name are broken by id; the undated run follows the dated one."""
+    for i in range(23):
+        make(f"Same Name {i % 2}", owner=alice if i % 5 else bob,
+             contact_type=EVICTION if i % 3 else PROSPECT,
+             next_followup_date=today + timedelta(days=i % 4) if i % 7 else None)
+    size = 3
+    by_number = []
+    page = svc.list_contacts(session, alice.id, flt, page_size=size)
+    for n in range(1, page.pages + 1):
+        by_number.append(svc.list_contacts(session, alice.id, flt, page=n, page_size=size))
+    assert len(by_number) >= 3
+
+    forth, back = _walk(session, alice.id, flt, size)
+    expected = [([c.id for c in p.items], p.page) for p in by_number]
+    assert [([c.id for c in p.items], p.page) for p in forth] == expected
+    assert [([c.id for c in p.items], p.page) for p in reversed(back)] == expected
+
+
+def test_next_shows_what_follows_the_last_contact_seen_after_edits(session, make, alice, today):
+    contacts = [make(f"C{i}", next_followup_date=today + timedelta(days=i)) for i in range(6)]
+    first = svc.list_contacts(session, alice.id, page_size=3)
+    assert [c.name for c in first.items] == ["C0", "C1", "C2"]
+    # Meanwhile C1 gets a later follow-up: by number, page 2 would now skip C3.
+    svc.update_contact(session, contacts[1].id, {"next_followup_date": today + timedelta(days=30)},
+                       by_user_id=alice.id, today=today)
+    second = svc.list_contacts(session, alice.id, page=2, page_size=3, after=first.items[-1].id)
+    assert [c.name for c in second.items] == ["C3", "C4", "C5"]
+    assert (second.page, second.has_next) == (2, True)
+    third = svc.list_contacts(session, alice.id, page=3, page_size=3, after=second.items[-1].id)
+    assert [c.name for c in third.items] == ["C1"]
+    assert (third.page, third.has_next) == (2, False)  # the number follows the rows
+
+
+def test_paging_by_edge_contact_falls_back_to_the_number(session, make, alice, today, now):
+    contacts = [make(f"C{i}", next_followup_date=today + timedelta(days=i)) for i in range(7)]
+    # The edge contact erased since: the page by number.
+    svc.delete_contact(session, contacts[2].id, now=now)
+    svc.purge_contact(session, contacts[2].id)
+    page = svc.list_contacts(session, alice.id, page=2, page_size=3, after=contacts[2].id)
+    assert ([c.name for c in page.items], page.page) == (["C4", "C5", "C6"], 2)
+    # The edge contact moved to the end: nothing follows it, so the last page.
+    svc.update_contact(session, contacts[0].id, {"next_followup_date": None},
+                       by_user_id=alice.id, today=today)
+    page = svc.list_contacts(session, alice.id, page=2, page_size=3, after=contacts[0].id)
+    assert ([c.name for c in page.items], page.page, page.has_next) == (
+        ["C5", "C6", "C0"], 2, False
+    )
+    # Prev from a contact that is among the first few by now: the first page.
+    page = svc.list_contacts(session, alice.id, page=5, page_size=3, before=contacts[3].id)
+    assert ([c.name for c in page.items], page.page) == (["C1", "C3", "C4"], 1)
+    # A trashed edge contact still marks a place.
+    svc.delete_contact(session, contacts[4].id, now=now)
+    page = svc.list_contacts(session, alice.id, page=1, page_size=2, after=contacts[4].id)
+    assert [c.name for c in page.items] == ["C5", "C6"]
 
 
 def test_an_empty_list_is_one_empty_page(session, alice):
