@@ -145,9 +145,20 @@ def operations(
     ]
     with factory() as s:
         pages = [list_contacts(s, USER_ID, f, page_size=PAGE_SIZE).pages for f in filters]
+        middles = [max(1, n // 2) for n in pages]
+        # The bot's Next button: the page after the last contact of the page before.
+        def edge(flt: ContactFilter, page: int) -> int | None:
+            if page == 1:
+                return None
+            return list_contacts(s, USER_ID, flt, page=page - 1, page_size=PAGE_SIZE).items[-1].id
 
-    def page_of(flt: ContactFilter, page: int) -> Call:
-        return lambda s: list_contacts(s, USER_ID, flt, page=page, page_size=PAGE_SIZE)
+        edges = [edge(f, m) for f, m in zip(filters, middles, strict=True)]
+        last_edges = [edge(f, n) for f, n in zip(filters, pages, strict=True)]
+
+    def page_of(flt: ContactFilter, page: int, after: int | None = None) -> Call:
+        return lambda s: list_contacts(
+            s, USER_ID, flt, page=page, page_size=PAGE_SIZE, after=after
+        )
 
     ops = [Operation(f"search: {kind} ({q!r})", (search(q),)) for kind, q in queries.items()]
     # Not a target: a fragment inside one surname in eight, for what the worst case costs.
@@ -155,12 +166,23 @@ def operations(
     ops += [
         Operation("list: page 1 (12 filters)", tuple(page_of(f, 1) for f in filters)),
         Operation(
-            "list: middle page (12 filters)",
-            tuple(page_of(f, max(1, n // 2)) for f, n in zip(filters, pages, strict=True)),
+            "list: Next to the middle page (12 filters)",
+            tuple(
+                page_of(f, m, after)
+                for f, m, after in zip(filters, middles, edges, strict=True)
+            ),
         ),
         Operation(
-            "list: last page (12 filters)",
-            tuple(page_of(f, n) for f, n in zip(filters, pages, strict=True)),
+            "list: Next to the last page (12 filters)",
+            tuple(
+                page_of(f, n, after)
+                for f, n, after in zip(filters, pages, last_edges, strict=True)
+            ),
+        ),
+        # Not a target: a page asked for by its number (a button from before keyset paging).
+        Operation(
+            "list (info): middle page by number",
+            tuple(page_of(f, m) for f, m in zip(filters, middles, strict=True)),
         ),
         Operation("dashboard: mine", (lambda s: dashboard(s, USER_ID, View.MINE, today),)),
         Operation("dashboard: team", (lambda s: dashboard(s, USER_ID, View.TEAM, today),)),
