@@ -12,12 +12,17 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from crm_core.config import normalise_database_url
+
 #: A pooled PostgreSQL connection that has sat idle longer than this is pinged before use.
 PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; on SQLite, turn foreign keys on for every connection (cascades)."""
+    """Create an engine; on SQLite, turn foreign keys on for every connection (cascades).
+    Heroku's ``postgres://`` and a bare ``postgresql://`` mean psycopg2 here too, whoever asks
+    (Alembic, the CLI, a test), not only through Settings."""
+    url = normalise_database_url(url)
     if url.startswith("sqlite"):
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("check_same_thread", False)

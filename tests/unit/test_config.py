@@ -9,6 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from crm_core.config import AdminSpec, Settings, redact_url
+from crm_core.db import make_engine
 from crm_core.errors import ConfigError
 
 
@@ -49,6 +50,15 @@ def test_database_url_is_rewritten_for_sqlalchemy(given, expected):
     settings = from_env(DATABASE_URL=given)
     assert settings.database_url == expected
     assert settings.is_sqlite == expected.startswith("sqlite")
+
+
+@pytest.mark.parametrize("given", ["postgres://u@host/db", "postgresql://u@host/db"])
+def test_an_engine_made_from_a_bare_postgres_url_uses_psycopg2(given):
+    engine = make_engine(given)  # no connection is made
+    try:
+        assert engine.dialect.driver == "psycopg2"
+    finally:
+        engine.dispose()
 
 
 def test_admin_chat_ids_with_and_without_names():
