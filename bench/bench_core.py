@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.seed import seed
-from crm_core.db import make_engine, make_session_factory
+from crm_core.db import make_engine, make_session_factory, refresh_statistics
 from crm_core.migrate import upgrade
 from crm_core.models import Contact
 from crm_core.services.contacts import ContactFilter, View, list_contacts, search_contacts
@@ -89,14 +89,15 @@ def fresh_database(backend: str, pg_url: str) -> Iterator[str]:
 
 
 def analyze(engine: Engine) -> None:
-    """Planner statistics, as a live database has them. On PostgreSQL VACUUM also sets the
-    visibility map (autovacuum's job in production), which index-only scans rely on."""
+    """Planner statistics, as a live database has them: on SQLite the bot's own
+    ``refresh_statistics`` (at start and daily); on PostgreSQL autovacuum's work, whose VACUUM
+    also sets the visibility map that index-only scans rely on."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
     else:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+        with make_session_factory(engine).begin() as session:
+            refresh_statistics(session)
 
 
 # --- operations -----------------------------------------------------------------------------

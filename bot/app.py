@@ -35,7 +35,7 @@ from bot.handling import unclaimed_button
 from bot.persistence import DatabasePersistence
 from bot.runtime import BOT_DATA_KEY, Crm, in_transaction
 from crm_core.config import Settings, redact_url
-from crm_core.db import make_engine, make_session_factory
+from crm_core.db import make_engine, make_session_factory, refresh_statistics
 from crm_core.migrate import upgrade
 from crm_core.models import User
 from crm_core.services.contacts import purge_trash
@@ -103,6 +103,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         return list(session.query(User).filter(User.active))
 
     users = await in_transaction(services.session_factory, sync)
+    await in_transaction(services.session_factory, refresh_statistics)
     services.user_ids = {u.telegram_user_id: u.id for u in users}
     services.timezones = {u.telegram_user_id: u.timezone for u in users if u.timezone}
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
@@ -122,13 +123,15 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 async def _daily_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Erase contacts trashed over 30 days ago (then their stored files, and the files whose
-    deletes failed before), and forget old update ids and delivery ledger rows."""
+    deletes failed before), forget old update ids and delivery ledger rows, and refresh
+    SQLite's planner statistics."""
     services: Crm = context.application.bot_data[BOT_DATA_KEY]
     now = services.clock()
 
     def work(session: Session) -> tuple[list[str], int, int]:
         purged = purge_trash(session, now=now)
         pruned = prune_updates(session, now=now) + prune_ledgers(session, now)
+        refresh_statistics(session)
         return purged.storage_keys, len(purged.contact_ids), pruned
 
     keys, purged, pruned = await in_transaction(services.session_factory, work)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -90,6 +90,18 @@ def _sqlite_begin_before_savepoint(conn: Any, _name: Any) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def refresh_statistics(session: Session) -> bool:
+    """Gather the query planner's statistics on SQLite, which never does so by itself
+    (PostgreSQL's autovacuum does). Without them SQLite picks a worse index for some list
+    filters: at 100,000 contacts a list page's p95 was 42 ms instead of 4 (bench/), and the
+    search index's covering index goes unused. About 0.2 s at that size. Returns whether it
+    ran; the bot runs it at start and in the daily housekeeping."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    session.execute(text("ANALYZE"))
+    return True
 
 
 @contextmanager

@@ -26,8 +26,9 @@ def alembic_config(url: str) -> Config:
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """What autogenerate compares: everything but SQLite's search index, which is no model."""
-    return not (type_ == "table" and (name or "").startswith(SQLITE_SEARCH_INDEX))
+    """What autogenerate compares: everything but SQLite's search index (its tables and its
+    index on crm_contacts), which is no model."""
+    return not (name or "").startswith(SQLITE_SEARCH_INDEX)
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -103,9 +103,10 @@ class User(Base):
 
 #: On SQLite, migration 0005 adds an FTS5 trigram index of ``Contact.search_text`` under this
 #: name: a virtual table (and its shadow tables named after it) kept in step by triggers on
-#: crm_contacts. It is not a model; autogenerate leaves it alone (``migrate.include_object``).
-#: A later migration that rebuilds crm_contacts on SQLite (batch mode) drops those triggers and
-#: must create them again.
+#: crm_contacts, and a covering index for ranking matches, all named with this prefix. It is
+#: not a model; autogenerate leaves it alone (``migrate.include_object``). A later migration
+#: that rebuilds crm_contacts on SQLite (batch mode) drops those triggers and must create them
+#: (and the index) again.
 SQLITE_SEARCH_INDEX = "crm_contacts_fts"
 
 

@@ -3,7 +3,8 @@
 PostgreSQL already serves LIKE '%x%' from the pg_trgm GIN index of 0001. SQLite has no such
 index type; an FTS5 table with the trigram tokenizer (SQLite 3.34+) answers the same substring
 question from an index instead of a scan. It is an external-content table: it stores only the
-index, the text stays in crm_contacts, and triggers keep the two in step.
+index, the text stays in crm_contacts, and triggers keep the two in step. Everything here is
+named crm_contacts_fts*: autogenerate leaves such names alone (crm_core.migrate.include_object).
 
 Revision ID: 0005
 Revises: 0004
@@ -35,9 +36,15 @@ UPGRADE = (
     "INSERT INTO crm_contacts_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
     # Index the contacts that already exist.
     "INSERT INTO crm_contacts_fts(crm_contacts_fts) VALUES ('rebuild')",
+    # Ranking the matches reads each one's name: from this narrow index instead of the wide
+    # rows (about a quarter off a common fragment's search). SQLite's planner takes it once
+    # ANALYZE has run, which the bot does at start and daily.
+    "CREATE INDEX crm_contacts_fts_ranking ON crm_contacts (id, name, deleted_at) "
+    "WHERE deleted_at IS NULL",
 )
 
 DOWNGRADE = (
+    "DROP INDEX crm_contacts_fts_ranking",
     "DROP TRIGGER crm_contacts_fts_update",
     "DROP TRIGGER crm_contacts_fts_delete",
     "DROP TRIGGER crm_contacts_fts_insert",

@@ -52,6 +52,14 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def index_names(url: str, table: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return {str(i["name"]) for i in inspect(engine).get_indexes(table)}
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_builds_the_models_schema_and_downgrade_undoes_it(databases):
     url = databases.new()
     upgrade(url)
@@ -174,8 +182,11 @@ def test_the_sqlite_search_index_covers_contacts_made_before_it_and_stays_in_ste
                     "INSERT INTO crm_contacts_fts(crm_contacts_fts, rank) "
                     "VALUES ('integrity-check', 1)"
                 ))
+        ranking = {"crm_contacts_fts_ranking"} if engine.dialect.name == "sqlite" else set()
+        assert index_names(url, "crm_contacts") & {"crm_contacts_fts_ranking"} == ranking
         downgrade(url, "0004")
         assert not {t for t in tables(url) if t.startswith("crm_contacts_fts")}
+        assert "crm_contacts_fts_ranking" not in index_names(url, "crm_contacts")
         upgrade(url)
         with factory.begin() as session:
             assert [c.id for c in search_contacts(session, "wimsey")] == [old.id]
