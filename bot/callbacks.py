@@ -8,6 +8,10 @@ from dataclasses import dataclass
 
 MAX_BYTES = 64
 _ACTION = re.compile(r"[a-z][a-z0-9_]{0,11}")
+_ID = re.compile(r"\d{1,10}", re.ASCII)  # str.isdigit() would take "²", which int() refuses
+#: The largest id a button can carry: ids are 32-bit in the database, and a number past 64 bits
+#: can't even be bound to an SQLite query.
+MAX_ID = 2**31 - 1
 
 
 class StaleButton(ValueError):  # noqa: N818 (reads better at call sites)
@@ -32,7 +36,9 @@ class Cb:
     def decode(cls, data: str | None) -> Cb:
         action, sep1, rest = (data or "").partition(":")
         ident, sep2, arg = rest.partition(":")
-        if not (sep1 and sep2 and _ACTION.fullmatch(action) and ident.isdigit()):
+        if not (sep1 and sep2 and _ACTION.fullmatch(action) and _ID.fullmatch(ident)):
+            raise StaleButton(data)
+        if int(ident) > MAX_ID:
             raise StaleButton(data)
         return cls(action, int(ident), arg)
 

@@ -96,7 +96,7 @@ def refresh_statistics(session: Session) -> bool:
     """Gather the query planner's statistics on SQLite, which never does so by itself
     (PostgreSQL's autovacuum does). Without them SQLite picks a worse index for some list
     filters: at 100,000 contacts a list page's p95 was 42 ms instead of 4 (bench/), and the
-    search index's covering index goes unused. About 0.2 s at that size. Returns whether it
+    search index's covering index goes unused. About 0.1 s at that size. Returns whether it
     ran; the bot runs it at start and in the daily housekeeping."""
     if session.get_bind().dialect.name != "sqlite":
         return False

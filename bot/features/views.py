@@ -10,7 +10,7 @@ from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import texts
-from bot.callbacks import Cb, pattern
+from bot.callbacks import MAX_ID, Cb, pattern
 from bot.features.cards import tz_of
 from bot.handling import on_button, reply
 from bot.runtime import crm, me, run_db
@@ -32,7 +32,7 @@ from crm_core.services.followups import due_followups
 
 Ctx = ContextTypes.DEFAULT_TYPE
 PAGE_SIZE = 10
-_ANCHOR = re.compile(r"([ab])(\d{1,18})", re.ASCII)
+_EDGE = re.compile(r"([ab])(\d{1,10})", re.ASCII)
 
 
 async def start(update: Update, context: Ctx) -> None:
@@ -58,8 +58,10 @@ async def show_list(
     state = _list_state(context)
     flt = filter_from_state(state)
     user_id, today = me(update, context)
-    edge = _ANCHOR.fullmatch(anchor)  # anything else (an old button): the page by number
-    side, contact_id = (edge[1], int(edge[2])) if edge else ("", None)
+    # Anything else (a button from before edges, tampered data): the page by its number.
+    edge = _EDGE.fullmatch(anchor)
+    contact_id = int(edge[2]) if edge and int(edge[2]) <= MAX_ID else None
+    side = edge[1] if edge else ""
     page = await run_db(
         context, svc.list_contacts, user_id, flt, page=int(state.get("page", 1)),
         page_size=PAGE_SIZE,

@@ -121,6 +121,27 @@ async def test_next_continues_after_the_last_contact_shown_when_others_edit_mean
     assert "page 1 of 3" in page["text"]
 
 
+@pytest.mark.parametrize(
+    "data",
+    ["lp:2:", "lp:2:x7", "lp:2:a", "lp:2:a999999999", "lp:2:a2147483648", "lp:2:b" + "9" * 20],
+)
+async def test_a_page_button_without_a_readable_edge_contact_shows_that_page_by_number(
+    bot, phone, session_factory, alice, data
+):
+    """A button drawn before Next carried its edge contact, or one tampered with."""
+    for i in range(15):
+        seed(session_factory, alice.id, f"C{i:02}", next_followup_date=TODAY + timedelta(i))
+    page = await say(phone, "/list")
+    update = await phone.send_raw_update({"callback_query": {
+        "id": f"old-{data}", "from": dict(phone.user), "message": page, "chat_instance": "1",
+        "data": data,
+    }})
+    await phone.wait_answer(update)
+    page = await phone.wait_edit(page)
+    assert listed(page) == [f"C{i:02}" for i in range(10, 15)]
+    assert "page 2 of 2" in page["text"]
+
+
 async def test_list_filters_by_type_status_and_owner(
     bot, phone, bob_phone, session_factory, alice, bob
 ):

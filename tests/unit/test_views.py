@@ -110,7 +110,8 @@ def test_callback_codec_round_trip_and_limits() -> None:
     assert len(cb.encode().encode()) <= MAX_BYTES
     with pytest.raises(ValueError, match="64"):
         Cb("add", 1, "€" * 30).encode()
-    for bad in ["", "nonsense", "open:x:", "OPEN:1:", None]:
+    for bad in ["", "nonsense", "open:x:", "OPEN:1:", None, "open:²:", "open:2147483648:",
+                "open:" + "9" * 30 + ":"]:
         with pytest.raises(StaleButton):
             Cb.decode(bad)
     assert pattern("stg").match("stg:1:")
