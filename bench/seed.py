@@ -1,8 +1,9 @@
 """Seed data for the benchmarks: realistic contacts with notes and stage history, bulk-inserted.
 
 Rows go in with ``session.execute(insert(Model), rows)`` in batches (executemany; on PostgreSQL
-SQLAlchemy batches them into multi-row INSERTs). ``search_text`` comes from the service's own
-``search_text_for``, so search sees exactly what it would after ``create_contact``.
+SQLAlchemy batches them into multi-row INSERTs). ``search_text`` and ``name_key`` come from the
+service's own ``derived_columns``, so search and lists see exactly what they would after
+``create_contact``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
 from crm_core.models import Contact, Note, StageChange, User
-from crm_core.services.contacts import search_text_for
+from crm_core.services.contacts import derived_columns
 from crm_core.stages import PIPELINES, ContactType, NoteType, Urgency
 
 
@@ -251,9 +252,7 @@ def _contact(
         # About 1% sit in the trash: every query must leave them out.
         "deleted_at": now - timedelta(days=rng.randint(0, 29)) if rng.random() < 0.01 else None,
     }
-    row["search_text"] = search_text_for(
-        Contact(name=name, email=email, company=company, phone=phone)
-    )
+    row.update(derived_columns(Contact(name=name, email=email, company=company, phone=phone)))
     return row
 
 

@@ -130,12 +130,12 @@ class Contact(Base):
         # bench/). The team list in follow-up order; the due and overdue counts.
         _live_index(
             "ix_crm_contacts_live_followup",
-            "next_followup_date", "name", "id", "owner_id", "contact_type", "status",
+            "next_followup_date", "name_key", "id", "owner_id", "contact_type", "status",
         ),
         # One admin's list, dashboard figures and digest.
         _live_index(
             "ix_crm_contacts_owner_followup",
-            "owner_id", "next_followup_date", "name", "id", "contact_type", "status",
+            "owner_id", "next_followup_date", "name_key", "id", "contact_type", "status",
             "current_stage", "potential_value",
         ),
         # Counts per filter, quotes pending; due and overdue counts. Few distinct keys: on
@@ -188,6 +188,9 @@ class Contact(Base):
     )
     # Lower-cased name, email, company and phone digits, kept by the service for search.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The name casefolded, kept by the service: lists order by it, so "adam" sorts beside
+    # "Adam" whatever the database's collation (binary on SQLite; C, as here, on PostgreSQL).
+    name_key: Mapped[str] = mapped_column(Text, default="", server_default="")
     stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -102,14 +102,24 @@ def live() -> Any:
     return Contact.deleted_at.is_(None)
 
 
-def search_text_for(contact: Contact) -> str:
+def derived_columns(contact: Contact) -> dict[str, str]:
+    """The columns kept from a contact's fields: ``search_text`` (casefolded name, email,
+    company and phone digits) for search, ``name_key`` (the name casefolded) for ordering."""
     parts = [contact.name, contact.email or "", contact.company or ""]
     if contact.phone:
         digits = re.sub(r"\D", "", contact.phone)
         parts.append(digits)
         if contact.phone.startswith("+44"):
             parts.append("0" + digits[2:])  # the national form people type: 07700...
-    return " ".join(p.casefold() for p in parts if p)
+    return {
+        "search_text": " ".join(p.casefold() for p in parts if p),
+        "name_key": contact.name.casefold(),
+    }
+
+
+def _derive(contact: Contact) -> None:
+    for column_name, value in derived_columns(contact).items():
+        setattr(contact, column_name, value)
 
 
 def _clean(data: Mapping[str, Any], today: date) -> dict[str, Any]:
@@ -188,7 +198,7 @@ def create_contact(
     )
     if data.get("next_followup_date") is not None:  # "tomorrow 14:00" keeps its time
         contact.next_followup_time = clean_followup_at(data["next_followup_date"], today)[1]
-    contact.search_text = search_text_for(contact)
+    _derive(contact)
     session.add(contact)
     session.flush()
     session.add(
@@ -268,7 +278,7 @@ def update_contact(
     if new_type is not None and new_type.value != contact.contact_type:
         contact.contact_type = new_type.value
         _record_stage(session, contact, first_stage(new_type).key, by_user_id, now)
-    contact.search_text = search_text_for(contact)
+    _derive(contact)
     contact.updated_at = now
     session.flush()
     return contact
@@ -404,7 +414,7 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
     if digits.isdigit() and digits != query:
         needles.append(digits)
     escaped = [n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for n in needles]
-    name = func.lower(Contact.name)
+    name = Contact.name_key
     # Ordered by its label, so the database works the CASE out once a row, not twice (with
     # bound parameters SQLite can't tell the ORDER BY copy is the same expression).
     rank = case(
@@ -420,14 +430,14 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
     ranked = (
         select(Contact.id, rank)
         .where(live(), matches)
-        .order_by(rank, Contact.name, Contact.id)
+        .order_by(rank, Contact.name_key, Contact.id)
         .limit(limit)
         .subquery()
     )
     stmt = (
         select(Contact)
         .join(ranked, Contact.id == ranked.c.id)
-        .order_by(ranked.c.rank, Contact.name, Contact.id)
+        .order_by(ranked.c.rank, Contact.name_key, Contact.id)
     )
     return list(session.scalars(stmt))
 
@@ -467,10 +477,10 @@ def _list_order(*, reverse: bool = False) -> tuple[Any, ...]:
     if reverse:
         return (
             Contact.next_followup_date.desc().nulls_first(),
-            Contact.name.desc(),
+            Contact.name_key.desc(),
             Contact.id.desc(),
         )
-    return (Contact.next_followup_date.asc().nulls_last(), Contact.name, Contact.id)
+    return (Contact.next_followup_date.asc().nulls_last(), Contact.name_key, Contact.id)
 
 
 def list_contacts(
@@ -499,7 +509,7 @@ def list_contacts(
     anchor = None
     if anchor_id is not None and total:
         anchor = session.execute(
-            select(Contact.next_followup_date, Contact.name, Contact.id).where(
+            select(Contact.next_followup_date, Contact.name_key, Contact.id).where(
                 Contact.id == anchor_id
             )
         ).one_or_none()
@@ -563,7 +573,8 @@ def _ids_beyond(
 ) -> list[int]:
     """Up to ``limit`` ids next to the anchor's place in list order, nearest first.
 
-    The list is two runs: dated contacts by (date, name, id), then undated ones by (name, id).
+    The list is two runs: dated contacts by (date, name key, id), then undated ones by (name
+    key, id).
     Each run is read with a row-value comparison, which both databases answer by seeking the
     follow-up indexes; within a run the NULL placement of ``_list_order`` is moot, so the plain
     order is the one those indexes have."""
@@ -574,15 +585,14 @@ def _ids_beyond(
     def past(columns: Any, values: Any) -> Any:
         return columns > values if forward else columns < values
 
+    key = Contact.name_key
     if day is not None:
-        here = [dated, past(tuple_(when, Contact.name, Contact.id), tuple_(day, name, ident))]
+        here = [dated, past(tuple_(when, key, Contact.id), tuple_(day, name, ident))]
         then = [undated] if forward else None
     else:
-        here = [undated, past(tuple_(Contact.name, Contact.id), tuple_(name, ident))]
+        here = [undated, past(tuple_(key, Contact.id), tuple_(name, ident))]
         then = None if forward else [dated]
-    order = (when, Contact.name, Contact.id) if forward else (
-        when.desc(), Contact.name.desc(), Contact.id.desc()
-    )
+    order = (when, key, Contact.id) if forward else (when.desc(), key.desc(), Contact.id.desc())
     ids: list[int] = []
     for run in (here, then):
         if run is None or len(ids) >= limit:

@@ -181,13 +181,14 @@ def build_digests(
                 Contact.id,
                 Contact.owner_id,
                 Contact.name,
+                Contact.name_key,
                 Contact.contact_type,
                 Contact.current_stage,
                 Contact.next_followup_date,
                 Contact.next_followup_time,
             )
             .where(*_due(uid, targets[uid]))
-            .order_by(Contact.next_followup_date, Contact.name, Contact.id)
+            .order_by(Contact.next_followup_date, Contact.name_key, Contact.id)
             .limit(limit)
             .subquery()
             .select()  # SQLite wants each LIMITed branch of a UNION in its own subquery
@@ -196,7 +197,7 @@ def build_digests(
         top = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
         rows = session.execute(
             select(top, _last_note(top.c.id).label("last_note")).order_by(
-                top.c.owner_id, top.c.next_followup_date, top.c.name, top.c.id
+                top.c.owner_id, top.c.next_followup_date, top.c.name_key, top.c.id
             )
         )
         for row in rows:

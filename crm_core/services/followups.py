@@ -60,7 +60,7 @@ def due_followups(session: Session, owner_id: int, today: date) -> list[DueItem]
             Contact.next_followup_date.is_not(None),
             Contact.next_followup_date <= today,
         )
-        .order_by(Contact.next_followup_date, Contact.name, Contact.id)
+        .order_by(Contact.next_followup_date, Contact.name_key, Contact.id)
     )
     return [
         DueItem(c, (today - c.next_followup_date).days)  # type: ignore[operator]

@@ -23,7 +23,7 @@ from crm_core.migrate import (
     include_object,
     upgrade,
 )
-from crm_core.models import Base, User
+from crm_core.models import Base
 from crm_core.services.contacts import (
     create_contact,
     delete_contact,
@@ -146,32 +146,42 @@ def test_a_note_for_a_missing_contact_is_refused(databases):
         engine.dispose()
 
 
-def test_the_sqlite_search_index_covers_contacts_made_before_it_and_stays_in_step(databases):
-    """Migration 0005 indexes existing contacts; its triggers follow every later write (on
-    PostgreSQL it changes nothing: the trigram index of 0001 serves search there)."""
+def test_migration_0005_keys_the_contacts_it_finds_and_its_search_index_stays_in_step(
+    databases,
+):
+    """0005 backfills name keys and, on SQLite, indexes the existing contacts for search; the
+    triggers follow every later write. (On PostgreSQL the trigram index of 0001 serves search.)"""
     url = databases.new()
     upgrade(url, "0004")
     engine = make_engine(url)
     factory = make_session_factory(engine)
     try:
-        with factory.begin() as session:
-            alice = User(telegram_user_id=1001, display_name="Alice")
-            session.add(alice)
-            session.flush()
-            alice_id = alice.id
-            old = create_contact(session, alice_id, {"name": "Harriet Vane",
-                                                     "contact_type": "eviction_client"},
-                                 today=date(2026, 11, 24))
+        with engine.begin() as conn:  # as the 0004 schema has it: no name_key yet
+            conn.execute(text(
+                "INSERT INTO users (id, telegram_user_id, display_name, active, created_at) "
+                "VALUES (1, 1001, 'Alice', true, CURRENT_TIMESTAMP)"
+            ))
+            for name in ["Harriet Vane", "ÉMILE STRAßE"]:
+                conn.execute(text(
+                    "INSERT INTO crm_contacts (name, contact_type, current_stage, owner_id, "
+                    "search_text, created_at, updated_at) VALUES (:name, 'eviction_client', "
+                    "'new_inquiry', 1, :text, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ), {"name": name, "text": name.casefold()})
+            old_id = conn.scalar(text("SELECT min(id) FROM crm_contacts"))
         upgrade(url)
+        alice_id = 1
+        with engine.connect() as conn:
+            keys = conn.execute(text("SELECT name_key FROM crm_contacts ORDER BY id")).scalars()
+            assert list(keys) == ["harriet vane", "émile strasse"]
         with factory.begin() as session:
-            assert [c.id for c in search_contacts(session, "riet va")] == [old.id]
+            assert [c.id for c in search_contacts(session, "riet va")] == [old_id]
             new = create_contact(session, alice_id, {"name": "Peter Wimsey",
                                                      "contact_type": "eviction_client"},
                                  today=date(2026, 11, 24))
-            update_contact(session, old.id, {"name": "Harriet Wimsey"}, by_user_id=alice_id,
+            update_contact(session, old_id, {"name": "Harriet Wimsey"}, by_user_id=alice_id,
                            today=date(2026, 11, 24))
         with factory.begin() as session:
-            assert {c.id for c in search_contacts(session, "wimsey")} == {old.id, new.id}
+            assert {c.id for c in search_contacts(session, "wimsey")} == {old_id, new.id}
             assert search_contacts(session, "vane") == []
             delete_contact(session, new.id)
             purge_contact(session, new.id)
@@ -189,6 +199,6 @@ def test_the_sqlite_search_index_covers_contacts_made_before_it_and_stays_in_ste
         assert "crm_contacts_fts_ranking" not in index_names(url, "crm_contacts")
         upgrade(url)
         with factory.begin() as session:
-            assert [c.id for c in search_contacts(session, "wimsey")] == [old.id]
+            assert [c.id for c in search_contacts(session, "wimsey")] == [old_id]
     finally:
         engine.dispose()

@@ -554,6 +554,20 @@ def test_list_is_sorted_by_follow_up_with_empty_dates_last_then_name(session, ma
     assert [c.name for c in page.items] == ["Ben", "Amy", "Zoe", "Aaron", "Adam"]
 
 
+def test_names_sort_regardless_of_case_in_lists_search_and_due_follow_ups(
+    session, make, alice, today
+):
+    for name in ["Zoe Hart", "adam hart", "Ben Hart", "bella hart"]:
+        make(name, next_followup_date=today)
+    expected = ["adam hart", "bella hart", "Ben Hart", "Zoe Hart"]
+    assert [c.name for c in svc.list_contacts(session, alice.id).items] == expected
+    assert [c.name for c in svc.search_contacts(session, "hart")] == expected
+    assert [i.contact.name for i in due_followups(session, alice.id, today)] == expected
+    svc.update_contact(session, svc.search_contacts(session, "zoe")[0].id, {"name": "aaron"},
+                       by_user_id=alice.id, today=today)
+    assert svc.list_contacts(session, alice.id).items[0].name == "aaron"
+
+
 def test_list_filters_by_view_type_and_status(session, make, alice, bob):
     make("A1", contact_type=EVICTION)
     make("A2", current_stage="won")
@@ -613,7 +627,7 @@ def _walk(session, user_id, flt, size):
 def test_paging_by_edge_contact_matches_paging_by_number(session, make, alice, bob, today, flt):
     """Ties on date and name are broken by id; the undated run follows the dated one."""
     for i in range(23):
-        make(f"Same Name {i % 2}", owner=alice if i % 5 else bob,
+        make(f"{'same' if i % 3 else 'Same'} Name {i % 2}", owner=alice if i % 5 else bob,
              contact_type=EVICTION if i % 3 else PROSPECT,
              next_followup_date=today + timedelta(days=i % 4) if i % 7 else None)
     size = 3

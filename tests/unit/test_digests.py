@@ -276,7 +276,7 @@ def test_digest_content_oldest_first_with_last_note_and_team_figures(session_fac
                  now=utc(2026, 11, 2, 9, 0))
     make(session_factory, alice, "Yesterday", next_followup_date="yesterday")
     make(session_factory, alice, "Today B", next_followup_date="today")
-    make(session_factory, alice, "Today A", next_followup_date="today 14:00")
+    make(session_factory, alice, "today A", next_followup_date="today 14:00")  # names ignore case
     make(session_factory, alice, "Tomorrow", next_followup_date="tomorrow")
     make(session_factory, alice, "Undated")
     trashed = make(session_factory, alice, "Trashed", next_followup_date="yesterday")
@@ -289,7 +289,7 @@ def test_digest_content_oldest_first_with_last_note_and_team_figures(session_fac
     with session_factory() as s:
         digest = build_digest(s, alice.id, TODAY)
     assert [(i.name, i.days_overdue) for i in digest.items] == [
-        ("Old", 5), ("Yesterday", 1), ("Today A", 0), ("Today B", 0)
+        ("Old", 5), ("Yesterday", 1), ("today A", 0), ("Today B", 0)
     ]
     assert digest.items[0].last_note == "Latest <note>"
     assert digest.items[2].followup_time == time(14, 0)
