@@ -1,7 +1,7 @@
 """search and sort keys: crm_contacts.name_key orders lists; an FTS5 trigram index serves search
 on SQLite
 
-``name_key`` is the name casefolded (kept by the service, backfilled here with the same
+``name_key`` is the name casefolded (kept by the service, backfilled here to the same
 ``str.casefold``): the list indexes order by it instead of the name, so "adam" sorts beside
 "Adam" whatever the collation.
 
@@ -93,15 +93,20 @@ def upgrade() -> None:
     op.add_column(
         'crm_contacts', sa.Column('name_key', sa.Text(), server_default='', nullable=False)
     )
+    # lower() in SQL does most names at once; Python's casefold, which the service uses, then
+    # puts right the few it does differently (beyond ASCII: SQLite's lower() stops there).
     contacts = sa.table('crm_contacts', sa.column('id'), sa.column('name'), sa.column('name_key'))
     conn = op.get_bind()
-    rows = conn.execute(sa.select(contacts.c.id, contacts.c.name)).all()
-    if rows:
+    conn.execute(contacts.update().values(name_key=sa.func.lower(contacts.c.name)))
+    rows = conn.execute(sa.select(contacts.c.id, contacts.c.name, contacts.c.name_key)).all()
+    fixes = [{'key_id': i, 'key': name.casefold()} for i, name, key in rows
+             if key != name.casefold()]
+    if fixes:
         conn.execute(
             contacts.update().where(contacts.c.id == sa.bindparam('key_id')).values(
                 name_key=sa.bindparam('key')
             ),
-            [{'key_id': i, 'key': name.casefold()} for i, name in rows],
+            fixes,
         )
     _list_indexes('name_key')
     if sqlite:
