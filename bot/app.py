@@ -28,7 +28,7 @@ from bot import texts
 from bot.conversations import add_contact, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
-from bot.features import cards, digests, files, views
+from bot.features import attachments, cards, digests, file_list, views
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
@@ -85,7 +85,8 @@ def build_application(
          followup.conversation(), attach.conversation(), settings_conversation.conversation()]
     ):
         application.add_handler(conversation, group=group)
-    for handler in [*views.handlers(), *cards.handlers(), *files.handlers(),
+    for handler in [*views.handlers(), *cards.handlers(), *attachments.handlers(),
+                    *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
     # Keep this last in its group: every callback query is answered, even one nobody claims.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 MAX_BYTES = 64
 _ACTION = re.compile(r"[a-z][a-z0-9_]{0,11}")
-_ID = re.compile(r"\d{1,10}", re.ASCII)  # str.isdigit() would take "²", which int() refuses
+_ID = re.compile(r"\d{1,10}", re.ASCII)  # str.isdigit() takes "²", which int() refuses
 #: The largest id a button can carry: ids are 32-bit in the database, and a number past 64 bits
 #: can't even be bound to an SQLite query.
 MAX_ID = 2**31 - 1

@@ -1,7 +1,7 @@
 """The "Search…" button of "Attach to which contact?": type part of a name, tap the match.
 
 Only the typing needs a conversation (typed text is otherwise a contact search that opens a
-card); the answer buttons are the ordinary ``atc`` buttons of ``bot.features.files``.
+card); the answer buttons are the ordinary ``atc`` buttons of ``bot.features.attachments``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.callbacks import Cb, pattern
-from bot.features import files
+from bot.features import attachments
 from bot.handling import LEFT, button_step, reply, start_form, step, text_of
 from bot.runtime import run_db
 from bot.views.files import search_prompt, search_results
@@ -39,7 +39,7 @@ class State(IntEnum):
 @button_step
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for part of the contact's name."""
-    files.pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
+    attachments.pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
     start_form(context, KEY, {"token": cb.arg})
     await reply(update, search_prompt())
     return State.QUERY
@@ -53,9 +53,9 @@ async def typed(update: Update, context: Ctx) -> int:
         return LEFT  # the search was left for another form: this text is for that one
     token = draft["token"]
     try:
-        files.pending_of(context, str(token))
+        attachments.pending_of(context, str(token))
     except NotFound:
-        await reply(update, files.GONE)
+        await reply(update, attachments.GONE)
         return _end(context)
     query = text_of(update).strip()
     found = await run_db(context, search_contacts, query, limit=RESULTS)
@@ -75,7 +75,8 @@ async def cancel(update: Update, context: Ctx) -> int:
     """/cancel: forget the search and the file waiting for it."""
     draft = (context.user_data or {}).get(KEY)
     if context.user_data is not None and draft:
-        context.user_data.get(files.KEY, {}).get("pending", {}).pop(str(draft["token"]), None)
+        pending = context.user_data.get(attachments.KEY, {}).get("pending", {})
+        pending.pop(str(draft["token"]), None)
     await reply(update, texts.CANCELLED)
     return _end(context)
 
@@ -95,7 +96,7 @@ def conversation() -> ConversationHandler[Ctx]:
         fallbacks=[
             CommandHandler("cancel", cancel),
             MessageHandler(filters.COMMAND, leave),
-            MessageHandler(files.MEDIA, leave),
+            MessageHandler(attachments.MEDIA, leave),
             CallbackQueryHandler(leave),
         ],
     )

@@ -265,7 +265,7 @@ async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
 @on_button
 async def snooze(update: Update, context: Ctx, cb: Cb) -> Toast:
     _, today = me(update, context)
-    if not cb.arg.isdigit():
+    if not cb.arg.isdecimal():
         return Toast("That button is out of date.")
     contact = await run_db(
         context, snooze_followup, cb.id, int(cb.arg), today=today, now=crm(context).clock()

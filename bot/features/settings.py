@@ -83,7 +83,7 @@ async def choose(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Store a value picked from a menu and show the overview again."""
     user_id, _ = me(update, context)
     kind, _, value = cb.arg.partition(":")
-    if kind == "t" and len(value) == 4 and value.isdigit():
+    if kind == "t" and len(value) == 4 and value.isdecimal():
         await run_db(context, prefs_svc.set_digest_time, user_id, time(int(value[:2]),
                                                                           int(value[2:])))
     elif kind == "z":

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.callbacks import MAX_BYTES, Cb
+from bot.features.attachments import DOWNLOAD_LIMIT, _too_big
 from bot.features.cards import contact_id_of
-from bot.features.files import DOWNLOAD_LIMIT, _too_big
 from bot.views import files as views
 from crm_core.config import Settings
 from crm_core.models import Contact, File
@@ -173,7 +173,7 @@ async def test_the_cloud_api_refuses_big_files_without_asking():
 
 
 def test_pending_attachments_being_saved_are_never_forgotten():
-    from bot.features.files import MAX_KEPT, RUN, _keep
+    from bot.features.attachments import MAX_KEPT, RUN, _keep
 
     kept: dict[str, Any] = {}
     for i in range(MAX_KEPT + 5):

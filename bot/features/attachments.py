@@ -1,5 +1,6 @@
 """Attachments: a photo, document, video, voice note or audio sent or forwarded to the bot lands
-on a contact in storage; the card's "Files" button lists them and sends them back.
+on a contact in storage (the card's "Files" button, ``bot.features.file_list``, lists them and
+sends them back).
 
 The flow of a file sent to the bot:
 
@@ -23,17 +24,14 @@ Files over Telegram's 20 MB download limit are refused when they arrive, with th
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import secrets
 import tempfile
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy.orm import Session
-from telegram import InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
@@ -47,20 +45,16 @@ from bot.runtime import crm, run_db
 from bot.views import files as views
 from crm_core.config import DEFAULT_API_BASE_URL
 from crm_core.errors import CRMError, NotFound, StorageUnavailable
-from crm_core.models import Contact, File
+from crm_core.models import Contact
 from crm_core.services.contacts import get_contact, recently_touched, search_contacts
 from crm_core.services.files import (
     AttachResult,
     attach_file,
-    delete_file,
     find_duplicate,
-    get_file,
-    list_files,
     parse_category,
     set_category,
 )
 from crm_core.stages import FileCategory
-from crm_core.storage import FileStore
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -563,7 +557,7 @@ async def chose_contact(update: Update, context: Ctx, cb: Cb) -> None:
     """The answer to "Attach to which contact?"."""
     token, contact_id = _split(cb.arg)
     pending = pending_of(context, token)
-    if not contact_id.isdigit():
+    if not contact_id.isdecimal():
         raise NotFound(texts.STALE_BUTTON)
     contact = await run_db(context, get_contact, int(contact_id))
     if _saving(pending):
@@ -634,105 +628,6 @@ async def set_saved_category(update: Update, context: Ctx, cb: Cb) -> None:
     await reply(update, text, markup, edit=True)
 
 
-# ----------------------------------------------------------------- the Files list
-
-
-def _contact_and_files(session: Session, contact_id: int) -> tuple[Contact, list[File]]:
-    return get_contact(session, contact_id), list_files(session, contact_id)
-
-
-def _contact_and_file(session: Session, contact_id: int, file_id: int) -> tuple[Contact, File]:
-    return get_contact(session, contact_id), get_file(session, file_id, contact_id=contact_id)
-
-
-def _file_id(cb: Cb) -> int:
-    if not cb.arg.isdigit():
-        raise NotFound(texts.STALE_BUTTON)
-    return int(cb.arg)
-
-
-async def show_files(
-    update: Update, context: Ctx, contact_id: int, page: int = 1, *, edit: bool, notice: str = ""
-) -> None:
-    contact, rows = await run_db(context, _contact_and_files, contact_id)
-    text, markup = views.render_files(
-        contact, rows, crm(context).tz(_tg_user(update)), page, notice=notice
-    )
-    await reply(update, text, markup, edit=edit)
-
-
-@on_button
-async def files_button(update: Update, context: Ctx, cb: Cb) -> None:
-    """The card's "Files" (a new message), or a page of the list (edited in place)."""
-    paged = cb.arg.startswith("p") and cb.arg[1:].isdigit()
-    await show_files(update, context, cb.id, int(cb.arg[1:]) if paged else 1, edit=paged)
-
-
-@on_button
-async def send_back(update: Update, context: Ctx, cb: Cb) -> None:
-    """Send a stored file back into the chat."""
-    contact, row = await run_db(context, _contact_and_file, cb.id, _file_id(cb))
-    chat = update.effective_chat
-    if chat is not None:
-        await send_file(context, chat.id, contact, row)
-
-
-async def send_file(context: Ctx, chat_id: int, contact: Contact, row: File) -> Message:
-    """By its Telegram file id while Telegram still accepts it (no transfer at all), else
-    streamed from storage as a document."""
-    caption = views.sent_caption(contact, row)
-    markup = views.sent_keyboard(contact.id)
-    if row.telegram_file_id and row.telegram_kind in ("photo", *KINDS):
-        send = cast(
-            Callable[..., Awaitable[Message]], getattr(context.bot, f"send_{row.telegram_kind}")
-        )
-        try:
-            return await send(
-                chat_id,
-                row.telegram_file_id,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-        except BadRequest as err:
-            log.info(
-                "Telegram refused the file id of file %s (%s); sending it from storage",
-                row.id,
-                err.message,
-            )
-    data = await asyncio.to_thread(_read_object, crm(context).file_store(), row.storage_key)
-    return await context.bot.send_document(
-        chat_id,
-        InputFile(data, filename=row.file_name),
-        caption=caption,
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup,
-    )
-
-
-def _read_object(store: FileStore, key: str) -> bytes:
-    """The object's bytes. PTB sends an upload from memory whatever it is given (InputFile
-    reads a file object whole, on the event loop), so read it here, in the worker thread."""
-    buffer = io.BytesIO()
-    store.get(key, buffer)
-    return buffer.getvalue()
-
-
-@on_button
-async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
-    contact, row = await run_db(context, _contact_and_file, cb.id, _file_id(cb))
-    text, markup = views.delete_prompt(contact, row)
-    await reply(update, text, markup, edit=True)
-
-
-@on_button
-async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
-    """Delete the row (committed), then the object; a failed object delete is retried later."""
-    row = await run_db(context, delete_file, _file_id(cb), contact_id=cb.id)
-    await crm(context).delete_objects([row.storage_key])
-    await show_files(update, context, cb.id, edit=True, notice=views.deleted_notice(row))
-
-
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         MessageHandler(MEDIA, on_media),
@@ -742,8 +637,4 @@ def handlers() -> list[BaseHandler[Update, Ctx, object]]:
         CallbackQueryHandler(retry, pattern=pattern("atr")),
         CallbackQueryHandler(change_category, pattern=pattern("atchg")),
         CallbackQueryHandler(set_saved_category, pattern=pattern("atset")),
-        CallbackQueryHandler(files_button, pattern=pattern("files")),
-        CallbackQueryHandler(send_back, pattern=pattern("fget")),
-        CallbackQueryHandler(ask_delete, pattern=pattern("fdel")),
-        CallbackQueryHandler(confirm_delete, pattern=pattern("fdely")),
     ]
