@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import case, column, delete, func, or_, select, table, tuple_
+from sqlalchemy import and_, case, column, delete, func, or_, select, table, tuple_
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound, ValidationError
@@ -37,6 +37,8 @@ CONTACT_FIELDS: tuple[str, ...] = (
 )
 TRASH_DAYS = 30
 SEARCH_LIMIT = 20
+#: Words of a search that must all match (the rest of a longer text is ignored).
+SEARCH_WORDS = 8
 
 
 class View(StrEnum):
@@ -404,28 +406,38 @@ def purge_trash(
 
 
 def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -> list[Contact]:
-    """Case-insensitive substring search over name, email, company and phone digits.
-    Exact name first, then names starting with the text, then a word starting with it."""
+    """Case-insensitive search over name, email, company and phone digits: a contact matches
+    when it holds every word typed, in any order ("patel leeds" finds Priya Patel of Leeds
+    Lettings); a phone number matches as typed or as its digits. Exact name first, then names
+    starting with the text, then a word starting with it, then the rest by name."""
     query = " ".join(text.casefold().split())
     if not query:
         return []
     digits = re.sub(r"[\s()+-]", "", query)
-    needles = [query]
-    if digits.isdigit() and digits != query:
-        needles.append(digits)
-    escaped = [n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for n in needles]
+    # Either group matches: all of its needles are in the search text.
+    if digits.isdigit():
+        groups = [[query], [digits]] if digits != query else [[query]]
+    else:
+        # Each distinct word once, and no more than a sane number: a pasted letter still gets
+        # an answer, not a statement too deep for the database.
+        groups = [list(dict.fromkeys(query.split(" ")))[:SEARCH_WORDS]]
     name = Contact.name_key
     # Ordered by its label, so the database works the CASE out once a row, not twice (with
     # bound parameters SQLite can't tell the ORDER BY copy is the same expression).
     rank = case(
         (name == query, 0),
-        (name.like(escaped[0] + "%", escape="\\"), 1),
-        (name.like("% " + escaped[0] + "%", escape="\\"), 2),
+        (name.like(_escape(query) + "%", escape="\\"), 1),
+        (name.like("% " + _escape(query) + "%", escape="\\"), 2),
         else_=3,
     ).label("rank")
-    matches: Any = or_(*(Contact.search_text.like("%" + e + "%", escape="\\") for e in escaped))
+    matches: Any = or_(
+        *(
+            and_(*(Contact.search_text.like(f"%{_escape(n)}%", escape="\\") for n in group))
+            for group in groups
+        )
+    )
     if session.get_bind().dialect.name == "sqlite":
-        matches = Contact.id.in_(_sqlite_matching_ids(needles, matches))
+        matches = Contact.id.in_(_sqlite_matching_ids(groups, matches))
     # Rank on the ids first; only the page of winners is loaded (with its owner).
     ranked = (
         select(Contact.id, rank)
@@ -442,18 +454,26 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
     return list(session.scalars(stmt))
 
 
+def _escape(needle: str) -> str:
+    """LIKE's wildcards taken literally."""
+    return needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 _SQLITE_FTS = table(SQLITE_SEARCH_INDEX, column("rowid"), column("search_text"))
 
 
-def _sqlite_matching_ids(needles: list[str], like: Any) -> Any:
-    """The ids whose search text contains a needle, on SQLite (PostgreSQL's trigram index
-    serves the LIKE directly). The FTS5 trigram index answers for needles of three characters
-    or more; a shorter one is looked for by scanning the narrow search_text index alone, then
-    reading only the rows that matched."""
-    if all(len(n) >= 3 for n in needles):
-        # One quoted phrase per needle: with trigram tokens a phrase matches as a substring.
-        phrases = " OR ".join('"' + n.replace('"', '""') + '"' for n in needles)
-        return select(_SQLITE_FTS.c.rowid).where(_SQLITE_FTS.c.search_text.match(phrases))
+def _sqlite_matching_ids(groups: list[list[str]], like: Any) -> Any:
+    """The ids whose search text holds every needle of a group, on SQLite (PostgreSQL's
+    trigram index serves the LIKEs directly). The FTS5 trigram index answers when every needle
+    has three characters or more; otherwise the narrow search_text index is scanned alone, and
+    only the rows that matched are read."""
+    if all(len(n) >= 3 for group in groups for n in group):
+        # A quoted phrase per needle: with trigram tokens a phrase matches as a substring.
+        expression = " OR ".join(
+            "(" + " AND ".join('"' + n.replace('"', '""') + '"' for n in group) + ")"
+            for group in groups
+        )
+        return select(_SQLITE_FTS.c.rowid).where(_SQLITE_FTS.c.search_text.match(expression))
     return select(Contact.id).where(like)
 
 

@@ -503,6 +503,31 @@ def test_search_treats_like_wildcards_literally(session, make):
     assert [c.name for c in svc.search_contacts(session, "k\\s")] == ["Back\\slash"]
 
 
+def test_search_finds_every_word_in_any_order(session, make):
+    priya = make("Priya Patel", email="pp@example.com", company="Leeds Lettings")
+    make("Priya Shah", company="York Homes")
+    make("Raj Patel", company="Leeds Security")
+    for text in ["patel lettings", "LETTINGS priya", "priya  lettings pat", "pp@ leeds",
+                 "Pr lee", "Priya Patel"]:
+        assert [c.id for c in svc.search_contacts(session, text)] == [priya.id], text
+    assert [c.name for c in svc.search_contacts(session, "leeds patel")] == [
+        "Priya Patel", "Raj Patel"
+    ]
+    assert svc.search_contacts(session, "priya york leeds") == []
+    pasted = " ".join(["Dear Priya & Co,"] * 500 + ["patel"])  # a repeated word counts once
+    assert svc.search_contacts(session, pasted) == []
+    assert [c.id for c in svc.search_contacts(session, "pat " * 40 + "lettings")] == [priya.id]
+    eight = "priya patel pp@example.com leeds lettings pri pat lee"
+    assert [c.id for c in svc.search_contacts(session, eight + " zzz")] == [priya.id]  # 9th
+
+
+def test_a_phone_number_matches_as_typed_or_by_its_digits_only(session, make):
+    mobile = make("Mobile", phone="07700 900123")
+    make("Lookalike", phone="020 7700 0000", email="x900123@example.com")
+    for text in ["07700 900123", "07700 900", "+44 7700 900123"]:
+        assert [c.id for c in svc.search_contacts(session, text)] == [mobile.id], text
+
+
 def test_search_follows_edits_trash_restore_and_purge(session, make, now, today):
     contact = make("Gwendolyn Price", company="Harbour Lettings")
     svc.update_contact(session, contact.id, {"name": "Gwen Ashby"}, by_user_id=None, today=today)
