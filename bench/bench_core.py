@@ -123,10 +123,12 @@ def sample_queries(factory: sessionmaker[Session], contacts: int) -> dict[str, s
     if not (email and phone):
         raise RuntimeError("the seed should have emails and mobile numbers")
     national = "0" + phone[3:]  # +447412345678 -> 07412345678
+    first, _, last = email.split("@")[0].partition(".")
     return {
         "surname": "Patel",
         "3-letter fragment": "har",  # Harry, Harris, Harvey, Charlotte, Richardson...
         "email fragment": email.split("@")[0],  # e.g. oliver.harris
+        "two words": f"{first} {last[:3]}",  # e.g. "oliver har": each word anywhere
         "phone fragment": f"{national[:5]} {national[5:8]}",  # typed as "07412 345"
         "no match": "xqzvw",
     }
