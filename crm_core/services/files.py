@@ -273,18 +273,25 @@ def delete_objects_after_purge(
 ) -> DeleteReport:
     """Delete objects whose rows are already gone (committed). A delete that fails is logged
     and recorded, to be retried by ``retry_pending_deletes`` on the next purge run."""
+    report = _delete_each(store, keys, "Couldn't delete object %s, will retry: %s")
+    if report.failed:
+        with session_factory.begin() as session:
+            _record_failures(session, report.failed)
+    return report
+
+
+def _delete_each(store: FileStore, keys: Iterable[str], failure: str) -> DeleteReport:
+    """Delete each object; one storage can't delete is logged with ``failure`` (a format
+    of the key and the reason) and reported as failed."""
     report = DeleteReport()
     for key in keys:
         try:
             store.delete(key)
         except StorageUnavailable as err:
-            log.warning("Couldn't delete object %s, will retry: %s", key, err.detail)
+            log.warning(failure, key, err.detail)
             report.failed.append(key)
         else:
             report.deleted.append(key)
-    if report.failed:
-        with session_factory.begin() as session:
-            _record_failures(session, report.failed)
     return report
 
 
@@ -310,15 +317,7 @@ def retry_pending_deletes(
                 .limit(limit)
             )
         )
-    report = DeleteReport()
-    for key in keys:
-        try:
-            store.delete(key)
-        except StorageUnavailable as err:
-            log.warning("Still can't delete object %s: %s", key, err.detail)
-            report.failed.append(key)
-        else:
-            report.deleted.append(key)
+    report = _delete_each(store, keys, "Still can't delete object %s: %s")
     if keys:
         with session_factory.begin() as session:
             if report.deleted:
