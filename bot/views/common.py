@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -62,42 +62,39 @@ def when(value: datetime, tz: ZoneInfo) -> str:
 def split_message(parts: Sequence[str], limit: int = MAX_MESSAGE) -> list[str]:
     """Join parts with blank lines into as few messages as fit under ``limit`` characters.
     A single part longer than the limit is split on line breaks (or hard-cut)."""
-    messages: list[str] = []
-    current = ""
-    for part in parts:
-        for piece in _pieces(part, limit):
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                messages.append(current)
-                current = piece
-    if current:
-        messages.append(current)
-    return messages
+    return _pack((piece for part in parts for piece in _pieces(part, limit)), "\n\n", limit)
 
 
 def _pieces(text: str, limit: int) -> list[str]:
     if len(text) <= limit:
         return [text]
-    out: list[str] = []
-    current = ""
+    return _pack(_cut_lines(text, limit), "\n", limit)
+
+
+def _cut_lines(text: str, limit: int) -> Iterator[str]:
+    """The lines of ``text``, a line longer than ``limit`` hard-cut into pieces that fit."""
     for line in text.split("\n"):
         while len(line) > limit:
-            if current:
-                out.append(current)
-                current = ""
-            out.append(line[:limit])
+            yield line[:limit]
             line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
+        yield line
+
+
+def _pack(items: Iterable[str], separator: str, limit: int) -> list[str]:
+    """Join items (each at most ``limit`` long) with ``separator``, greedily, into as few
+    strings of at most ``limit`` characters as they fit in."""
+    packed: list[str] = []
+    current = ""
+    for item in items:
+        candidate = f"{current}{separator}{item}" if current else item
         if len(candidate) <= limit:
             current = candidate
         else:
-            out.append(current)
-            current = line
+            packed.append(current)
+            current = item
     if current:
-        out.append(current)
-    return out
+        packed.append(current)
+    return packed
 
 
 def escaped_pieces(text: str, limit: int) -> list[str]:
