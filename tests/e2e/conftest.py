@@ -14,6 +14,7 @@ from bot.app import build_application
 from crm_core.config import Settings
 from tests.botapi import BotApiDouble, Phone, RunningApp, running
 from tests.conftest import ALICE, BOB
+from tests.e2e.flows import all_answered, freeze
 
 
 @pytest.fixture
@@ -71,3 +72,12 @@ def bob_phone(double: BotApiDouble) -> Phone:
 @pytest.fixture
 def stranger(double: BotApiDouble) -> Phone:
     return double.phone(user_id=666, first_name="Mallory")
+
+
+@pytest.fixture
+async def phone_rules(bot: RunningApp, double: BotApiDouble) -> AsyncIterator[None]:
+    """A frozen clock for the bot; afterwards, every button press was answered."""
+    freeze(bot)
+    yield
+    await double.wait_idle(quiet=0.05)
+    all_answered(double)

@@ -43,6 +43,24 @@ async def tap(phone: Phone, message: Mapping[str, Any], label: str) -> JSON:
     return await phone.wait_answer(update)
 
 
+async def say(phone: Phone, text: str, reply_to: Mapping[str, Any] | None = None) -> JSON:
+    """Send a text (as a reply to ``reply_to``, if given) and return the bot's reply."""
+    await phone.send(text, reply_to=reply_to)
+    return await phone.wait_reply()
+
+
+async def press(phone: Phone, message: Mapping[str, Any], label: str) -> JSON:
+    """Tap and return the bot's next new message."""
+    await tap(phone, message, label)
+    return await phone.wait_reply()
+
+
+async def press_edit(phone: Phone, message: Mapping[str, Any], label: str) -> JSON:
+    """Tap and return ``message`` as the bot redrew it."""
+    await tap(phone, message, label)
+    return await phone.wait_edit(message)
+
+
 def seed(
     factory: sessionmaker[Session],
     owner_id: int,

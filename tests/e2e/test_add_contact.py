@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.flows import all_answered, contacts, day_label, freeze, seed, tap
+from tests.e2e.flows import (
+    contacts,
+    day_label,
+    press,
+    say,
+    seed,
+    tap,
+)
 
 JSON = dict[str, Any]
 
@@ -26,22 +33,7 @@ Q_VALUE = "Potential value in £?"
 SUMMARY = "New contact — check and save:"
 
 
-@pytest.fixture(autouse=True)
-async def _phone_rules(bot, double):
-    freeze(bot)
-    yield
-    await double.wait_idle(quiet=0.05)
-    all_answered(double)
-
-
-async def say(phone, text: str) -> JSON:
-    await phone.send(text)
-    return await phone.wait_reply()
-
-
-async def press(phone, message: JSON, label: str) -> JSON:
-    await tap(phone, message, label)
-    return await phone.wait_reply()
+pytestmark = pytest.mark.usefixtures("phone_rules")
 
 
 def asks(message: JSON, question: str, problem: str | None = None) -> None:

@@ -15,11 +15,12 @@ from crm_core.services.contacts import delete_contact, restore_contact
 from tests.e2e.flows import (
     TODAY,
     add_file_row,
-    all_answered,
     contacts,
     count,
-    freeze,
     notes_of,
+    press,
+    press_edit,
+    say,
     seed,
     tap,
 )
@@ -31,29 +32,7 @@ MARKDOWNY = "_*[x]"
 CARD_BUTTONS = ["📝 Note", "📶 Stage", "📅 Follow-up", "📎 Files", "✏️ Edit", "🗑 Delete"]
 
 
-@pytest.fixture(autouse=True)
-async def _phone_rules(bot, double):
-    freeze(bot)
-    yield
-    await double.wait_idle(quiet=0.05)
-    all_answered(double)
-
-
-async def say(phone, text: str, reply_to: JSON | None = None) -> JSON:
-    await phone.send(text, reply_to=reply_to)
-    return await phone.wait_reply()
-
-
-async def press(phone, message: JSON, label: str) -> JSON:
-    """Tap and return the bot's next new message."""
-    await tap(phone, message, label)
-    return await phone.wait_reply()
-
-
-async def press_edit(phone, message: JSON, label: str) -> JSON:
-    """Tap and return ``message`` as the bot redrew it."""
-    await tap(phone, message, label)
-    return await phone.wait_edit(message)
+pytestmark = pytest.mark.usefixtures("phone_rules")
 
 
 async def open_card(phone, name: str) -> JSON:

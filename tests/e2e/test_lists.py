@@ -12,32 +12,21 @@ import pytest
 
 from crm_core.services.contacts import create_contact, delete_contact, update_contact
 from crm_core.services.csv_io import COLUMNS
-from tests.e2e.flows import NOW, TODAY, all_answered, day_label, freeze, seed, tap
+from tests.e2e.flows import (
+    NOW,
+    TODAY,
+    day_label,
+    press,
+    press_edit,
+    say,
+    seed,
+    tap,
+)
 
 JSON = dict[str, Any]
 
 
-@pytest.fixture(autouse=True)
-async def _phone_rules(bot, double):
-    freeze(bot)
-    yield
-    await double.wait_idle(quiet=0.05)
-    all_answered(double)
-
-
-async def say(phone, text: str) -> JSON:
-    await phone.send(text)
-    return await phone.wait_reply()
-
-
-async def press(phone, message: JSON, label: str) -> JSON:
-    await tap(phone, message, label)
-    return await phone.wait_reply()
-
-
-async def press_edit(phone, message: JSON, label: str) -> JSON:
-    await tap(phone, message, label)
-    return await phone.wait_edit(message)
+pytestmark = pytest.mark.usefixtures("phone_rules")
 
 
 def listed(message: JSON) -> list[str]:
