@@ -13,6 +13,10 @@ USE_BUTTONS = "Please tap one of the buttons below."
 EDIT_IGNORED = "Edited messages aren't picked up: send the text again as a new message."
 FORM_CLOSED = "That form was closed; start again from the card or the menu."
 OLD_QUESTION = "That question is answered already; use the latest message below."
+#: Before the parts of a quick-add line that fit no field (on the summary and in the note).
+NOT_RECOGNISED = "Not recognised (kept as a note)"
+#: The note a quick add leaves with what it could not place.
+QUICK_ADD_NOTE = "Typed in the quick add, not recognised"
 
 HELP = (
     "<b>V3 CRM</b> — contacts, notes, stages and follow-ups from your phone.\n\n"
