@@ -2165,12 +2165,13 @@ class Phone:
         from_user: Mapping[str, Any] | None = None,
         sender_name: str | None = None,
         date: int | None = None,
+        reply_to: Mapping[str, Any] | int | None = None,
     ) -> JSON:
         """A message forwarded from another chat: a text, or a photo (with its caption).
 
         ``forward_origin`` is a MessageOriginUser (``sender_user``: ``from_user``) or, with
         ``sender_name``, a MessageOriginHiddenUser (only ``sender_user_name``: the sender hides
-        their account in forwards). As on Telegram, a forward is never a reply.
+        their account in forwards).
         """
         if (text is None) == (photo is None):
             raise AssertionError("forward a text or a photo")
@@ -2184,7 +2185,8 @@ class Phone:
         content: JSON = {"text": text} if text is not None else {
             "photo": self.double._new_photo(photo or b""), **self._caption(caption)
         }
-        return await self._emit({"message": self._message(forward_origin=origin, **content)})
+        message = self._message(reply_to, forward_origin=origin, **content)
+        return await self._emit({"message": message})
 
     async def edit(self, message: Mapping[str, Any], new_text: str) -> JSON:
         """The user edits their own text message -> an ``edited_message`` update."""
