@@ -35,18 +35,22 @@ from telegram.ext import (
 
 from bot import texts
 from bot.callbacks import Cb, pattern
+from bot.conversations.quick_add import (
+    after_command,
+    as_quick_add,
+    create_with_leftovers,
+    unplaced_line,
+)
 from bot.features.cards import show_card
 from bot.features.forwarded import ADD_FORWARDED, forwarded_name
 from bot.handling import LEFT, Toast, button_step, reply, start_form, step
 from bot.runtime import me, run_db
-from bot.views.common import button, chunks, cut, esc, keyboard
+from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
 from crm_core.errors import ValidationError
-from crm_core.models import Contact
-from crm_core.quick_add import QuickAdd, parse_quick_add, split_parts
-from crm_core.services.contacts import Duplicate, create_contact, find_duplicates
-from crm_core.services.notes import add_note
-from crm_core.stages import ContactType, NoteType
+from crm_core.quick_add import QuickAdd, parse_quick_add
+from crm_core.services.contacts import Duplicate, find_duplicates
+from crm_core.stages import ContactType
 from crm_core.validation import clean_field
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -134,6 +138,7 @@ async def _show(
 
 async def _advance(update: Update, context: Ctx) -> State:
     draft = _draft(context)
+    draft.pop("saving", None)  # a question or the summary next: "Save now" was let go
     # Back to the summary after an edit, unless the edit made a new question apply (a
     # referral partner turned eviction client now needs the property address).
     field = _next_field(draft)
@@ -148,8 +153,8 @@ def _summary_text(values: dict[str, Any], today: date, unplaced: list[str]) -> s
     for field in FIELDS:
         if _applies(field, values):
             lines.append(f"{label(field)}: {show_value(field, values.get(field), today)}")
-    if unplaced:
-        lines.append(f"{texts.NOT_RECOGNISED}: " + esc(cut(" · ".join(unplaced), 1000)))
+    if line := unplaced_line(unplaced):
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -254,10 +259,8 @@ def _open(context: Ctx) -> bool:
 @step
 async def start(update: Update, context: Ctx) -> int:
     """/add: start an empty form, or read the contact typed after the command."""
-    message = update.effective_message
-    words = (message.text or "").split(maxsplit=1) if message else []
-    if len(words) == 2:
-        line = words[1]
+    line = after_command(update.effective_message)
+    if line:
         start_form(context, DRAFT, {"values": {}})
         return await _quick(update, context, parse_quick_add(line, me(update, context)[1]))
     return await _begin(update, context, {})
@@ -331,8 +334,8 @@ async def typed(update: Update, context: Ctx) -> int:
     field = draft.get("at") or _next_field(draft) or "name"
     text = update.effective_message.text if update.effective_message else ""
     if field == "name" and not draft["values"] and not draft.get("editing"):
-        parsed = parse_quick_add(text or "", me(update, context)[1])
-        if len(split_parts(text or "")) > 1 or parsed.values.keys() - {"name"}:
+        parsed = as_quick_add(text or "", me(update, context)[1])
+        if parsed is not None:
             return await _quick(update, context, parsed)  # a whole contact on one line
     if field in BUTTON_ONLY:
         try:
@@ -410,9 +413,8 @@ async def _save(update: Update, context: Ctx) -> int:
     answers = draft["values"]
     values = {k: v for k, v in answers.items() if v is not None and _applies(k, answers)}
     unplaced = draft.get("unplaced", [])
-    note = f"{texts.QUICK_ADD_NOTE}: " + "; ".join(unplaced) if unplaced else None
     try:
-        contact = await run_db(context, _create, user_id, values, today, note)
+        contact = await run_db(context, create_with_leftovers, user_id, values, today, unplaced)
     except ValidationError as err:
         # Shouldn't happen (each answer was checked), but never lose the form over it.
         draft["editing"] = True
@@ -422,16 +424,6 @@ async def _save(update: Update, context: Ctx) -> int:
     await reply(update, f"✅ Saved <b>{esc(contact.name)}</b>.")
     await show_card(update, context, contact.id)
     return ConversationHandler.END
-
-
-def _create(
-    session: Any, user_id: int, values: dict[str, Any], today: date, note: str | None
-) -> Contact:
-    """The contact, and what the quick-add line could not place as its first note."""
-    contact = create_contact(session, user_id, values, today=today)
-    if note:
-        add_note(session, contact.id, user_id, NoteType.INTERNAL, note)
-    return contact
 
 
 async def _cancel(update: Update, context: Ctx) -> int:

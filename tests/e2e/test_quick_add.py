@@ -83,6 +83,15 @@ async def test_the_same_line_after_tapping_add_contact(bot, phone, session_facto
     assert [c.email for c in contacts(session_factory)] == ["jane@example.com"]
 
 
+async def test_add_with_just_a_name_asks_the_type_then_sums_up(bot, phone, session_factory):
+    q = await say(phone, "/add Jane Smith")
+    assert Q_TYPE in q["text"]
+    q = await press(phone, q, "Eviction client")
+    assert summary_lines(q)["Name"] == "Jane Smith"
+    await press(phone, q, "✅ Save")
+    assert [c.name for c in contacts(session_factory)] == ["Jane Smith"]
+
+
 async def test_a_plain_name_still_walks_the_form(bot, phone):
     q = await say(phone, "/add")
     q = await say(phone, "Jane Smith")
