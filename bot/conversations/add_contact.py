@@ -120,7 +120,10 @@ async def _ask(update: Update, context: Ctx, field: str, problem: str | None = N
     draft["at"] = field
     extra = [("✅ Save now", "now")] if _can_save_now(draft, field) else []
     markup = question_markup(field, ACTION, extra=extra)
-    await _show(update, context, QUESTIONS[field].text, markup, problem)
+    text = QUESTIONS[field].text
+    if field == "name" and not draft["values"]:
+        text += texts.QUICK_ADD_HINT
+    await _show(update, context, text, markup, problem)
     return State.ANSWER
 
 

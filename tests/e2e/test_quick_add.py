@@ -77,6 +77,7 @@ async def test_the_same_line_after_tapping_add_contact(bot, phone, session_facto
     menu = await say(phone, "/start")
     q = await press(phone, menu, "➕ Add contact")
     assert Q_NAME in q["text"]
+    assert "Or the whole contact on one line: Jane Smith, jane@example.com" in q["text"]
     q = await say(phone, "Jane Smith, jane@example.com, 07700 900123, eviction")
     assert summary_lines(q)["Phone"] == "+447700900123"
     await press(phone, q, "✅ Save")
