@@ -142,6 +142,11 @@ async def _show(
 async def _advance(update: Update, context: Ctx) -> State:
     draft = _draft(context)
     draft.pop("saving", None)  # a question or the summary next: "Save now" was let go
+    values = draft["values"]
+    if draft.get("quick") and values.get("property_address") and not _applies(
+        "property_address", values
+    ):  # a line's address, and then the type of a partner: keep it with the leftovers
+        draft.setdefault("unplaced", []).append(values.pop("property_address"))
     # Back to the summary after an edit, unless the edit made a new question apply (a
     # referral partner turned eviction client now needs the property address).
     field = _next_field(draft)

@@ -66,4 +66,7 @@ async def offer(update: Update, context: Ctx) -> None:
 
 
 def handler() -> BaseHandler[Update, Ctx, None]:
-    return MessageHandler(filters.FORWARDED & filters.TEXT & ~filters.COMMAND, offer)
+    # A forward that replies to a card is a note on it (``bot.features.cards``), not a person.
+    return MessageHandler(
+        filters.FORWARDED & filters.TEXT & ~filters.COMMAND & ~filters.REPLY, offer
+    )

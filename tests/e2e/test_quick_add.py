@@ -5,29 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from tests.e2e.flows import contacts, notes_of, press, say, seed, tap
+from tests.e2e.test_add_contact import Q_EMAIL, Q_NAME, Q_PHONE, Q_TYPE, summary_lines
 
-JSON = dict[str, Any]
-
-SUMMARY = "New contact — check and save:"
-Q_NAME = "What's the contact's name?"
-Q_TYPE = "What type of contact is this?"
-Q_EMAIL = "Their email address?"
-Q_PHONE = "Their phone number?"
 NOT_RECOGNISED = "Not recognised (kept as a note)"
 JANE = {"id": 4242, "is_bot": False, "first_name": "Jane", "last_name": "Smith"}
 
 pytestmark = pytest.mark.usefixtures("phone_rules")
-
-
-def summary_lines(message: JSON) -> dict[str, str]:
-    text = message["text"]
-    assert text.startswith(SUMMARY), text
-    return dict(line.split(": ", 1) for line in text.splitlines()[1:])
 
 
 # --- one line ------------------------------------------------------------------------------
@@ -112,6 +99,19 @@ async def test_what_is_not_recognised_is_shown_and_kept_as_a_note(bot, phone, se
     assert note.content == (
         "Typed in the quick add, not recognised: rang twice <re tenant>; jane@example"
     )
+
+
+async def test_an_address_for_what_turns_out_a_partner_is_kept(bot, phone, session_factory):
+    q = await say(phone, "/add Pat Lee, 12 High Street")
+    q = await press(phone, q, "Referral partner")
+    fields = summary_lines(q)
+    assert "Property address" not in fields
+    assert fields[NOT_RECOGNISED] == "12 High Street"
+    await press(phone, q, "✅ Save")
+    [contact] = contacts(session_factory)
+    assert [n.content for n in notes_of(session_factory, contact.id)] == [
+        "Typed in the quick add, not recognised: 12 High Street"
+    ]
 
 
 async def test_name_missing_is_asked_then_the_type(bot, phone, session_factory):
@@ -233,6 +233,16 @@ async def test_a_forwarded_text_is_an_answer_while_a_form_is_open(bot, phone):
     assert Q_TYPE in q["text"]  # taken as the name, no offer
     q = await press(phone, q, "Eviction client")
     q = await say(phone, "/cancel")
+
+
+async def test_a_forward_replying_to_a_card_is_a_note(bot, phone, session_factory, alice):
+    jane = seed(session_factory, alice.id, "Jane Smith")
+    card = await say(phone, "/find Jane Smith")
+    await phone.forward("Tenant left on Friday", from_user=JANE, reply_to=card)
+    said = await phone.wait_reply()
+    assert "Forwarded from" not in said["text"]
+    await phone.wait_idle()
+    assert [n.content for n in notes_of(session_factory, jane)] == ["Tenant left on Friday"]
 
 
 async def test_an_old_offer_is_out_of_date(bot, phone, session_factory):
