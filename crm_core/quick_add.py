@@ -3,7 +3,8 @@
 The line is cut into parts at commas (but not the thousands comma of "£1,500"), semicolons
 and line breaks. The first part is the name, unless it is plainly an email address or a phone
 number. Every other part is recognised by its shape (an email, a type word, an urgency word,
-an amount, a follow-up date, a UK phone number, a property address, a company) and cleaned by
+an amount, a follow-up date, a UK phone number, a property address, how they found us, a
+company) and cleaned by
 that field's own cleaner in ``crm_core.validation``. A part that matches no shape, fails its
 cleaner, or would fill a field a second time is returned in ``unplaced``, for the caller to
 show and keep: nothing typed is lost.
@@ -66,8 +67,15 @@ _AMOUNT = re.compile(r"£ ?\d[\d,]*(?:\.\d+)?k?|\d[\d,]*(?:\.\d+)?k")
 _PHONE = re.compile(r"\+?[\d ()-]{7,}")
 _POSTCODE = re.compile(r"\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b")
 _STREET = re.compile(
-    r"\d+[a-z]? .*\b(?:road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|court|ct"
+    r"(?:flat|unit|apartment|apt) \d+[a-z]?$"
+    r"|\d+[a-z]? .*\b(?:road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|court|ct"
     r"|crescent|place|pl|terrace|grove|gardens|square|sq|hill|row|walk|mews|parade)\b\.?"
+)
+# "via Google", "found us on Facebook", or a channel's name on its own.
+_HOW = re.compile(
+    r"(?:via|found us (?:on|via|through)|heard (?:of us )?(?:on|via|from|through)) (?P<how>.+)"
+    r"|(?P<channel>google|facebook|instagram|linkedin|website|checkatrade|yell|word of mouth"
+    r"|repeat client)"
 )
 _COMPANY = re.compile(
     r"(?:^|\s)(?:ltd|limited|llp|plc|inc|& ?co|lettings?|estates?|agents?|agency|properties"
@@ -124,6 +132,8 @@ def _recognise(part: str, today: date, *, first: bool) -> tuple[str, Any] | None
     raw: Any = part
     if field == "next_followup_date" and (match := _DATE.fullmatch(low)):
         raw = low[match.start("date") :]  # without the lead-in ("follow up", "call back")
+    if field == "how_found_us" and (match := _HOW.fullmatch(low)) and match["how"]:
+        raw = part[match.start("how") :]  # "via Google": Google
     try:
         value = clean_field(field, raw, today=today)
     except ValidationError:
@@ -149,6 +159,8 @@ def _shape(part: str, low: str, *, first: bool) -> str | None:
         return "phone"
     if _POSTCODE.search(low) or _STREET.match(low):
         return "property_address"
+    if _HOW.fullmatch(low):
+        return "how_found_us"
     if _COMPANY.search(low):
         return "company"
     return None

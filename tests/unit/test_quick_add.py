@@ -123,6 +123,18 @@ def test_a_second_value_for_a_field_is_kept_not_overwritten():
     assert got.unplaced == ("b@example.com", "partner", "07700 900124")
 
 
+@pytest.mark.parametrize(
+    ("typed", "how"),
+    [("via Google", "Google"), ("found us on Facebook", "Facebook"),
+     ("heard of us from Mr Jones", "Mr Jones"), ("Checkatrade", "Checkatrade"),
+     ("word of mouth", "word of mouth")],
+)
+def test_how_they_found_us(typed, how):
+    got = parse_quick_add(f"Pat, {typed}", TODAY)
+    assert got.values["how_found_us"] == how
+    assert got.unplaced == ()
+
+
 def test_a_company_by_its_words():
     for company in ("Acme Lettings", "Smith & Co", "Northern Housing Trust", "Keys Estate Agents"):
         got = parse_quick_add(f"Pat, {company}", TODAY)
@@ -132,6 +144,8 @@ def test_a_company_by_its_words():
 def test_address_parts_join_and_partners_have_none():
     got = parse_quick_add("Pat, eviction, 12 High Street, LS1 4AB", TODAY)
     assert got.values["property_address"] == "12 High Street, LS1 4AB"
+    got = parse_quick_add("Pat, Flat 2, 10 Oak Road, Leeds LS6 1AA", TODAY)
+    assert got.values["property_address"] == "Flat 2, 10 Oak Road, Leeds LS6 1AA"
     got = parse_quick_add("Pat, partner, 12 High Street", TODAY)
     assert "property_address" not in got.values
     assert got.unplaced == ("12 High Street",)
