@@ -112,7 +112,8 @@ def _can_save_now(draft: dict[str, Any], field: str) -> bool:
     """"Save now" goes under an optional question once the required answers are in."""
     values = draft["values"]
     required = all(values.get(f) for f in FIELDS if not QUESTIONS[f].optional)
-    return required and QUESTIONS[field].optional and not draft.get("editing")
+    question = QUESTIONS.get(field)
+    return required and question is not None and question.optional and not draft.get("editing")
 
 
 async def _ask(update: Update, context: Ctx, field: str, problem: str | None = None) -> State:
