@@ -204,6 +204,8 @@ async def test_a_forward_from_a_person_offers_add_as_contact(bot, phone, session
     await phone.forward("Hi, we need help with a tenant", from_user=JANE)
     offer = await phone.wait_reply()
     assert offer["text"] == "↪️ Forwarded from Jane Smith."
+    await phone.wait_idle()
+    assert phone.last_message["message_id"] == offer["message_id"]  # not searched as well
     q = await press(phone, offer, "➕ Add as contact")
     assert Q_TYPE in q["text"]  # the name is filled in
     q = await press(phone, q, "Eviction client")
