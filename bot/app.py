@@ -4,6 +4,7 @@ Handler groups, in the order updates meet them:
   -2  the admin gate (stops everyone else)
   -1  duplicate-update filter (stops redeliveries)
    0+ conversations, one group each, so that leaving one never swallows the update
+   9  a message forwarded from a person (after the forms, before the plain-text search)
   10  stateless features (commands, card buttons, lists, plain-text search)
 """
 
@@ -28,7 +29,7 @@ from bot import texts
 from bot.conversations import add_contact, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
-from bot.features import attachments, cards, digests, file_list, views
+from bot.features import attachments, cards, digests, file_list, forwarded, views
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
@@ -46,6 +47,7 @@ from crm_core.storage import make_store
 
 log = logging.getLogger(__name__)
 
+FORWARDED_GROUP = 9
 FEATURES_GROUP = 10
 PURGE_TIME = time(3, 30)
 
@@ -85,6 +87,9 @@ def build_application(
          followup.conversation(), attach.conversation(), settings_conversation.conversation()]
     ):
         application.add_handler(conversation, group=group)
+    # A form open takes a forwarded text as its answer; otherwise "Add as contact" is offered
+    # and the update stops here (it is not a search).
+    application.add_handler(forwarded.handler(), group=FORWARDED_GROUP)
     for handler in [*views.handlers(), *cards.handlers(), *attachments.handlers(),
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:

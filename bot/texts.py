@@ -13,10 +13,20 @@ USE_BUTTONS = "Please tap one of the buttons below."
 EDIT_IGNORED = "Edited messages aren't picked up: send the text again as a new message."
 FORM_CLOSED = "That form was closed; start again from the card or the menu."
 OLD_QUESTION = "That question is answered already; use the latest message below."
+#: Before the parts of a quick-add line that fit no field (on the summary and in the note).
+NOT_RECOGNISED = "Not recognised (kept as a note)"
+#: The note a quick add leaves with what it could not place.
+QUICK_ADD_NOTE = "Typed in the quick add, not recognised"
+#: Under the first question of /add.
+QUICK_ADD_HINT = (
+    "\n\n<i>Or the whole contact on one line: Jane Smith, jane@example.com, 07700 900123, "
+    "eviction</i>"
+)
 
 HELP = (
     "<b>V3 CRM</b> — contacts, notes, stages and follow-ups from your phone.\n\n"
-    "/add — add a contact (or share a phone contact with me)\n"
+    "/add — add a contact (or share a phone contact with me); all on one line: "
+    "/add <i>name, email, phone, type</i>\n"
     "/find <i>text</i> — find a contact (or just type a name)\n"
     "/list — browse contacts with filters\n"
     "/today — follow-ups due today and overdue\n"

@@ -5,12 +5,20 @@ name -> type -> email -> phone -> company -> property address (eviction and prev
 Cancel). Optional steps take "Skip" or /skip. A wrong answer gets the reason and the same
 question; earlier answers are kept in ``user_data`` (persisted, so a restart loses nothing).
 A matching email or phone, or a very similar name at the same company, is flagged at once.
-Sharing a phone contact starts the form with the name and phone filled in.
+Sharing a phone contact starts the form with the name and phone filled in; so does "Add as
+contact" under a forwarded message (``bot.features.forwarded``), with the sender's name.
+
+Fewer taps: once the name and type are in, every optional question has "Save now" (the
+duplicate check runs once more and can still stop it). A whole contact on one line, after
+/add or as the answer to the name question, is read by ``crm_core.quick_add``: the form then
+asks only what is required and missing and shows the summary, with whatever the line had that
+could not be placed ("Not recognised"), which is saved as a note so that nothing typed is lost.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import IntEnum
 from typing import Any
@@ -27,13 +35,21 @@ from telegram.ext import (
 
 from bot import texts
 from bot.callbacks import Cb, pattern
+from bot.conversations.quick_add import (
+    after_command,
+    as_quick_add,
+    create_with_leftovers,
+    unplaced_line,
+)
 from bot.features.cards import show_card
+from bot.features.forwarded import ADD_FORWARDED, forwarded_name
 from bot.handling import LEFT, Toast, button_step, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
 from crm_core.errors import ValidationError
-from crm_core.services.contacts import Duplicate, create_contact, find_duplicates
+from crm_core.quick_add import QuickAdd, parse_quick_add
+from crm_core.services.contacts import Duplicate, find_duplicates
 from crm_core.stages import ContactType
 from crm_core.validation import clean_field
 
@@ -81,18 +97,34 @@ def _applies(field: str, values: dict[str, Any]) -> bool:
 
 
 def _next_field(draft: dict[str, Any]) -> str | None:
-    """The first field not answered yet (skipped ones count as answered)."""
+    """The first field not answered yet (skipped ones count as answered); after a quick add,
+    the first required one."""
     values = draft["values"]
     for field in FIELDS:
+        if draft.get("quick") and QUESTIONS[field].optional:
+            continue
         if field not in values and _applies(field, values):
             return field
     return None
 
 
+def _can_save_now(draft: dict[str, Any], field: str) -> bool:
+    """"Save now" goes under an optional question once the required answers are in."""
+    values = draft["values"]
+    required = all(values.get(f) for f in FIELDS if not QUESTIONS[f].optional)
+    question = QUESTIONS.get(field)
+    return required and question is not None and question.optional and not draft.get("editing")
+
+
 async def _ask(update: Update, context: Ctx, field: str, problem: str | None = None) -> State:
     draft = _draft(context)
     draft["at"] = field
-    await _show(update, context, QUESTIONS[field].text, question_markup(field, ACTION), problem)
+    extra = [("✅ Save now", "now")] if _can_save_now(draft, field) else []
+    markup = question_markup(field, ACTION, extra=extra)
+    text = QUESTIONS[field].text
+    if field == "name" and not draft["values"]:
+        text += texts.QUICK_ADD_HINT
+    await _show(update, context, text, markup, problem)
     return State.ANSWER
 
 
@@ -110,6 +142,12 @@ async def _show(
 
 async def _advance(update: Update, context: Ctx) -> State:
     draft = _draft(context)
+    draft.pop("saving", None)  # a question or the summary next: "Save now" was let go
+    values = draft["values"]
+    if draft.get("quick") and values.get("property_address") and not _applies(
+        "property_address", values
+    ):  # a line's address, and then the type of a partner: keep it with the leftovers
+        draft.setdefault("unplaced", []).append(values.pop("property_address"))
     # Back to the summary after an edit, unless the edit made a new question apply (a
     # referral partner turned eviction client now needs the property address).
     field = _next_field(draft)
@@ -119,11 +157,13 @@ async def _advance(update: Update, context: Ctx) -> State:
     return await _ask(update, context, field)
 
 
-def _summary_text(values: dict[str, Any], today: date) -> str:
+def _summary_text(values: dict[str, Any], today: date, unplaced: list[str]) -> str:
     lines = ["<b>New contact</b> — check and save:"]
     for field in FIELDS:
         if _applies(field, values):
             lines.append(f"{label(field)}: {show_value(field, values.get(field), today)}")
+    if line := unplaced_line(unplaced):
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -138,7 +178,9 @@ async def _summary(update: Update, context: Ctx, problem: str | None = None) -> 
             ]
         ]
     )
-    await _show(update, context, _summary_text(_draft(context)["values"], today), markup, problem)
+    draft = _draft(context)
+    text = _summary_text(draft["values"], today, draft.get("unplaced", []))
+    await _show(update, context, text, markup, problem)
     return State.CONFIRM
 
 
@@ -151,7 +193,7 @@ def _storable(value: Any) -> Any:
     return str(value)  # Decimal, date
 
 
-async def _accept(update: Update, context: Ctx, field: str, raw: Any) -> State:
+async def _accept(update: Update, context: Ctx, field: str, raw: Any) -> int:
     """Validate one answer, keep it, check for duplicates, move on."""
     _, today = me(update, context)
     try:
@@ -161,11 +203,21 @@ async def _accept(update: Update, context: Ctx, field: str, raw: Any) -> State:
     draft = _draft(context)
     draft["values"][field] = _storable(value)
     if field in ("email", "phone", "company") and value:
-        dupes = await run_db(context, _duplicates_of, draft["values"])
-        dupes = [d for d in dupes if d.contact.id not in draft.get("dismissed", [])]
-        if dupes:
-            return await _warn_duplicate(update, context, dupes)
+        return await _check_duplicates(update, context, _advance)
     return await _advance(update, context)
+
+
+async def _check_duplicates(
+    update: Update, context: Ctx, then: Callable[[Update, Ctx], Awaitable[int]]
+) -> int:
+    """Warn about contacts that look like this one (unless already waved through), else go on
+    with ``then``."""
+    draft = _draft(context)
+    dupes = await run_db(context, _duplicates_of, draft["values"])
+    dupes = [d for d in dupes if d.contact.id not in draft.get("dismissed", [])]
+    if dupes:
+        return await _warn_duplicate(update, context, dupes)
+    return await then(update, context)
 
 
 def _duplicates_of(session: Any, values: dict[str, Any]) -> list[Duplicate]:
@@ -215,8 +267,35 @@ def _open(context: Ctx) -> bool:
 
 @step
 async def start(update: Update, context: Ctx) -> int:
-    """/add: start an empty form."""
+    """/add: start an empty form, or read the contact typed after the command."""
+    line = after_command(update.effective_message)
+    if line:
+        start_form(context, DRAFT, {"values": {}})
+        return await _quick(update, context, parse_quick_add(line, me(update, context)[1]))
     return await _begin(update, context, {})
+
+
+async def _quick(update: Update, context: Ctx, parsed: QuickAdd) -> int:
+    """Fill the draft from one line, then ask only what is required and missing."""
+    draft = _draft(context)
+    draft["values"] = {k: _storable(v) for k, v in parsed.values.items()}
+    draft["unplaced"] = list(parsed.unplaced)
+    draft["quick"] = True
+    if any(parsed.values.get(f) for f in ("email", "phone", "company")):
+        return await _check_duplicates(update, context, _advance)
+    return await _advance(update, context)
+
+
+@button_step
+async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int:
+    """"Add as contact" under a forwarded message: start with the sender's name filled in."""
+    name = forwarded_name(context, cb.id)
+    if name is None:
+        return Toast(texts.STALE_BUTTON)  # type: ignore[return-value]
+    values: dict[str, Any] = {}
+    with contextlib.suppress(ValidationError):  # no usable name: the form asks for one
+        values["name"] = clean_field("name", name)
+    return await _begin(update, context, values)
 
 
 @button_step
@@ -263,6 +342,10 @@ async def typed(update: Update, context: Ctx) -> int:
     draft = _draft(context)
     field = draft.get("at") or _next_field(draft) or "name"
     text = update.effective_message.text if update.effective_message else ""
+    if field == "name" and not draft["values"] and not draft.get("editing"):
+        parsed = as_quick_add(text or "", me(update, context)[1])
+        if parsed is not None:
+            return await _quick(update, context, parsed)  # a whole contact on one line
     if field in BUTTON_ONLY:
         try:
             clean_field(field, text)
@@ -311,7 +394,10 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
         return await _accept(update, context, "next_followup_date", followup_date(arg[3:], today))
     if arg == "dupok":
         draft.setdefault("dismissed", []).extend(draft.pop("dupes", []))
-        return await _advance(update, context)
+        return await (_save if draft.get("saving") else _advance)(update, context)
+    if arg == "now" and _can_save_now(draft, draft.get("at") or ""):
+        draft["saving"] = True
+        return await _check_duplicates(update, context, _save)
     if arg == "open":
         _drop(context)
         await show_card(update, context, cb.id)
@@ -331,13 +417,15 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
 
 async def _save(update: Update, context: Ctx) -> int:
     user_id, today = me(update, context)
-    answers = _draft(context)["values"]
+    draft = _draft(context)
+    draft.pop("saving", None)
+    answers = draft["values"]
     values = {k: v for k, v in answers.items() if v is not None and _applies(k, answers)}
+    unplaced = draft.get("unplaced", [])
     try:
-        contact = await run_db(context, create_contact, user_id, values, today=today)
+        contact = await run_db(context, create_with_leftovers, user_id, values, today, unplaced)
     except ValidationError as err:
         # Shouldn't happen (each answer was checked), but never lose the form over it.
-        draft = _draft(context)
         draft["editing"] = True
         field = err.field if err.field in FIELDS else "name"
         return await _ask(update, context, field, err.message)
@@ -410,6 +498,7 @@ def conversation() -> ConversationHandler[Ctx]:
             CommandHandler("add", start),
             CallbackQueryHandler(start_from_menu, pattern=r"^menu:0:add$"),
             MessageHandler(filters.CONTACT, start_from_contact),
+            CallbackQueryHandler(start_from_forward, pattern=pattern(ADD_FORWARDED)),
         ],
         states={
             State.ANSWER: answer,

@@ -2158,13 +2158,23 @@ class Phone:
 
     async def forward(
         self,
-        text: str,
+        text: str | None = None,
         *,
+        photo: bytes | None = None,
+        caption: str | None = None,
         from_user: Mapping[str, Any] | None = None,
         sender_name: str | None = None,
         date: int | None = None,
+        reply_to: Mapping[str, Any] | int | None = None,
     ) -> JSON:
-        """A forwarded text message; ``sender_name`` makes it a forward from a hidden user."""
+        """A message forwarded from another chat: a text, or a photo (with its caption).
+
+        ``forward_origin`` is a MessageOriginUser (``sender_user``: ``from_user``) or, with
+        ``sender_name``, a MessageOriginHiddenUser (only ``sender_user_name``: the sender hides
+        their account in forwards).
+        """
+        if (text is None) == (photo is None):
+            raise AssertionError("forward a text or a photo")
         origin: JSON
         if sender_name is not None:
             origin = {"type": "hidden_user", "sender_user_name": sender_name}
@@ -2172,7 +2182,11 @@ class Phone:
             sender = dict(from_user or {"id": 999, "is_bot": False, "first_name": "Someone"})
             origin = {"type": "user", "sender_user": sender}
         origin["date"] = date if date is not None else _now() - 3600
-        return await self._emit({"message": self._message(text=text, forward_origin=origin)})
+        content: JSON = {"text": text} if text is not None else {
+            "photo": self.double._new_photo(photo or b""), **self._caption(caption)
+        }
+        message = self._message(reply_to, forward_origin=origin, **content)
+        return await self._emit({"message": message})
 
     async def edit(self, message: Mapping[str, Any], new_text: str) -> JSON:
         """The user edits their own text message -> an ``edited_message`` update."""

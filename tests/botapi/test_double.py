@@ -755,6 +755,9 @@ async def test_phone_updates_are_valid_ptb_updates(double: BotApiDouble) -> None
             await phone.send_audio(b"mp3", title="song"),
             await phone.forward("fwd text", sender_name="Hidden"),
             await phone.forward("fwd text 2"),
+            await phone.forward(photo=PNG, caption="site", from_user={
+                "id": 4242, "is_bot": False, "first_name": "Jane", "last_name": "Smith",
+            }),
         ]
         first = sent[0]["message"]
         sent.append(await phone.send("reply", reply_to=first))
@@ -772,7 +775,11 @@ async def test_phone_updates_are_valid_ptb_updates(double: BotApiDouble) -> None
         assert parsed[2].message.photo[-1].file_size == len(PNG)
         assert parsed[3].message.document.file_name == "a.pdf"
         assert parsed[7].message.forward_origin.sender_user_name == "Hidden"
-        assert parsed[9].message.reply_to_message.message_id == first["message_id"]
-        assert parsed[10].edited_message.text == "/help you"
+        assert parsed[8].message.forward_origin.sender_user.first_name == "Someone"
+        photo = parsed[9].message
+        assert photo.forward_origin.sender_user.last_name == "Smith"
+        assert (photo.photo[-1].file_size, photo.caption, photo.text) == (len(PNG), "site", None)
+        assert parsed[10].message.reply_to_message.message_id == first["message_id"]
+        assert parsed[11].edited_message.text == "/help you"
         ids = [raw.get("message", raw.get("edited_message"))["message_id"] for raw in sent]
         assert ids[-1] == message.message_id + 1  # ids are shared with the bot's messages
