@@ -22,6 +22,8 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
+    MessageHandler,
+    filters,
 )
 
 from bot import texts
@@ -30,6 +32,7 @@ from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
 from bot.features import attachments, cards, digests, file_list, views
 from bot.features import settings as settings_feature
+from bot.features.views import unknown_command
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
 from bot.persistence import DatabasePersistence
@@ -80,17 +83,22 @@ def build_application(
     )
     for group, handler in gate_handlers():
         application.add_handler(handler, group=group)
+    # The attach search first: it is asked aside, over a form that stays open, and while it
+    # is open typed text is its own.
     for group, conversation in enumerate(
-        [add_contact.conversation(), note.conversation(), edit_contact.conversation(),
-         followup.conversation(), attach.conversation(), settings_conversation.conversation()]
+        [attach.conversation(), add_contact.conversation(), note.conversation(),
+         edit_contact.conversation(), followup.conversation(),
+         settings_conversation.conversation()]
     ):
         application.add_handler(conversation, group=group)
     for handler in [*views.handlers(), *cards.handlers(), *attachments.handlers(),
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
-    # Keep this last in its group: every callback query is answered, even one nobody claims.
+    # Keep these last in their group: every callback query is answered, even one nobody
+    # claims, and every command, even one nobody knows (/lsit).
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command), group=FEATURES_GROUP)
     application.add_error_handler(on_error)
     return application
 
