@@ -60,17 +60,15 @@ async def kind(update: Update, context: Ctx, cb: Cb) -> int:
     """Keep the kind and ask for the text."""
     assert context.user_data is not None
     draft = context.user_data.get(KEY)
+    if draft is not None and draft.get("contact_id") != cb.id:
+        # An older question, of another contact's note: it must not cancel or take over the
+        # note being written now (and lose its text). The card's Note button starts one.
+        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
     if cb.arg == "cancel":
-        if draft is not None and draft.get("contact_id") != cb.id:
-            # Another contact's note is being written: this old question can't cancel it.
-            return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
     draft = draft or start_form(context, KEY, {"contact_id": cb.id})
-    if draft.get("contact_id") != cb.id:  # a kind button of another contact's note
-        draft.clear()
-        draft["contact_id"] = cb.id
     draft["kind"] = NoteType(cb.arg).value
     if draft.get("text"):
         return await _save(update, context, draft, draft["text"])

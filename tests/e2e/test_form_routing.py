@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot import texts
 from tests.e2e.flows import contacts, notes_of, press, press_edit, say, seed, tap
 from tests.e2e.test_files import PDF, label_starting, wait_text
 
@@ -244,19 +245,25 @@ async def test_older_questions_of_every_card_form_never_act_on_the_newer_form(
     bot, phone, session_factory, alice
 ):
     anna = seed(session_factory, alice.id, "Anna Able")
-    seed(session_factory, alice.id, "Ben Baker")
+    ben = seed(session_factory, alice.id, "Ben Baker")
     anna_card = await open_card(phone, "Anna Able")
     ben_card = await open_card(phone, "Ben Baker")
-    # Note: Anna's kinds, then Ben's; Anna's Cancel must not cancel Ben's note.
+    # Note: Anna's kinds, then Ben's; Anna's buttons must not cancel or take over Ben's.
     anna_kinds = await press(phone, anna_card, "📝 Note")
-    ben_kinds = await press(phone, ben_card, "📝 Note")
-    answer = await tap(phone, anna_kinds, "Cancel")
-    assert answer.get("text")
-    await press_edit(phone, ben_kinds, "Call")
-    done = await say(phone, "Ben rang")
+    await press(phone, ben_card, "📝 Note")
+    ben_draft = await say(phone, "Ben rang")  # typed before the kind: kept
+    assert "What kind of note" in ben_draft["text"]
+    for label in ("Cancel", "Meeting"):
+        answer = await tap(phone, anna_kinds, label)
+        assert answer.get("text") == texts.OLD_QUESTION
+    await tap(phone, ben_draft, "Call")
+    done = await phone.wait_reply()
     assert done["text"] == "📝 Note added."
     await phone.wait_reply()
     assert notes_of(session_factory, anna) == []
+    assert [(n.note_type, n.content) for n in notes_of(session_factory, ben)] == [
+        ("call", "Ben rang")
+    ]
     # Follow-up: Anna's question, then Ben's; Anna's button sets Anna's (it says whose) and
     # Ben's form goes on.
     anna_fu = await press(phone, anna_card, "📅 Follow-up")
