@@ -98,7 +98,7 @@ def clean_name(raw: str | None) -> str:
 
 
 def clean_email(raw: str | None) -> str | None:
-    text = (raw or "").strip()
+    text = visible_text(raw)
     if not text:
         return None
     if len(text) > 254:
@@ -117,7 +117,7 @@ def clean_email(raw: str | None) -> str | None:
 
 
 def clean_phone(raw: str | None, region: str = "GB") -> str | None:
-    text = (raw or "").strip()
+    text = visible_text(raw)
     if not text:
         return None
     try:

@@ -404,3 +404,11 @@ def test_a_note_needs_a_visible_character(session, make_contact):
         add_note(session, contact.id, None, "internal", "\u200b\u2060")
     note = add_note(session, contact.id, None, "internal", "\ufeffCalled\u200b")
     assert note.content == "Called"
+
+
+def test_email_and_phone_lose_invisible_characters_at_the_ends():
+    """Pasted from a web page or a chat, they often carry a zero-width space or a BOM."""
+    assert clean_email("\u200bjane@example.com\ufeff") == "jane@example.com"
+    assert clean_phone("\u2060 07700 900123\u200b") == "+447700900123"
+    assert clean_email("\u200b") is None  # blank, not "doesn't look right"
+    assert clean_phone("\u200b\u00a0") is None
