@@ -32,7 +32,6 @@ from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
 from bot.features import attachments, cards, digests, file_list, views
 from bot.features import settings as settings_feature
-from bot.features.views import unknown_command
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
 from bot.persistence import DatabasePersistence
@@ -98,7 +97,9 @@ def build_application(
     # Keep these last in their group: every callback query is answered, even one nobody
     # claims, and every command, even one nobody knows (/lsit).
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)
-    application.add_handler(MessageHandler(filters.COMMAND, unknown_command), group=FEATURES_GROUP)
+    application.add_handler(
+        MessageHandler(filters.COMMAND, views.unknown_command), group=FEATURES_GROUP
+    )
     application.add_error_handler(on_error)
     return application
 
