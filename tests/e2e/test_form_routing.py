@@ -13,23 +13,13 @@ import pytest
 
 from bot import texts
 from tests.e2e.flows import contacts, notes_of, press, press_edit, say, seed, tap
+from tests.e2e.test_add_contact import Q_ADDRESS, Q_COMPANY, Q_FOLLOWUP, Q_VALUE, SUMMARY
+from tests.e2e.test_cards import open_card
 from tests.e2e.test_files import PDF, label_starting, wait_text
 
 JSON = dict[str, Any]
 
-Q_COMPANY = "Their company"
-Q_ADDRESS = "The property address?"
-Q_FOLLOWUP = "Next follow-up?"
-Q_VALUE = "Potential value in £?"
-SUMMARY = "New contact — check and save:"
-
 pytestmark = pytest.mark.usefixtures("phone_rules")
-
-
-async def open_card(phone, name: str) -> JSON:
-    card = await say(phone, f"/find {name}")
-    assert card["text"].startswith(name + "\n"), card["text"]
-    return card
 
 
 async def add_up_to_company(phone, name: str = "New Nina") -> JSON:
@@ -40,6 +30,15 @@ async def add_up_to_company(phone, name: str = "New Nina") -> JSON:
     q = await press(phone, q, "Skip")  # phone
     assert Q_COMPANY in q["text"]
     return q
+
+
+async def anna_and_ben(phone, session_factory, alice) -> tuple[int, int, JSON, JSON]:
+    """Two contacts and their cards (Ben's first): their ids, then Anna's and Ben's cards."""
+    anna = seed(session_factory, alice.id, "Anna Able")
+    ben = seed(session_factory, alice.id, "Ben Baker")
+    ben_card = await open_card(phone, "Ben Baker")
+    anna_card = await open_card(phone, "Anna Able")
+    return anna, ben, anna_card, ben_card
 
 
 def note_texts(session_factory, contact_id: int) -> list[tuple[str, str]]:
@@ -85,10 +84,7 @@ async def test_reply_to_a_card_mid_add_is_a_note_and_the_form_goes_on(
 async def test_reply_to_another_card_with_a_note_form_open_saves_on_that_contact(
     bot, phone, session_factory, alice
 ):
-    anna = seed(session_factory, alice.id, "Anna Able")
-    ben = seed(session_factory, alice.id, "Ben Baker")
-    ben_card = await open_card(phone, "Ben Baker")
-    anna_card = await open_card(phone, "Anna Able")
+    anna, ben, anna_card, ben_card = await anna_and_ben(phone, session_factory, alice)
     kinds = await press(phone, anna_card, "📝 Note")
     ask = await press_edit(phone, kinds, "Call")
     assert ask["text"] == "Send the call note as a message."
@@ -119,10 +115,7 @@ async def test_reply_to_another_card_with_a_note_form_open_saves_on_that_contact
 async def test_every_card_form_takes_a_reply_to_another_card_as_its_note(
     bot, phone, session_factory, alice, start, pick, question
 ):
-    anna = seed(session_factory, alice.id, "Anna Able")
-    ben = seed(session_factory, alice.id, "Ben Baker")
-    ben_card = await open_card(phone, "Ben Baker")
-    anna_card = await open_card(phone, "Anna Able")
+    anna, ben, anna_card, ben_card = await anna_and_ben(phone, session_factory, alice)
     q = await press(phone, anna_card, start)
     if pick:
         q = await press(phone, q, pick)
@@ -244,10 +237,7 @@ async def test_an_older_edit_question_says_it_is_out_of_date(bot, phone, session
 async def test_older_questions_of_every_card_form_never_act_on_the_newer_form(
     bot, phone, session_factory, alice
 ):
-    anna = seed(session_factory, alice.id, "Anna Able")
-    ben = seed(session_factory, alice.id, "Ben Baker")
-    anna_card = await open_card(phone, "Anna Able")
-    ben_card = await open_card(phone, "Ben Baker")
+    anna, ben, anna_card, ben_card = await anna_and_ben(phone, session_factory, alice)
     # Note: Anna's kinds, then Ben's; Anna's buttons must not cancel or take over Ben's.
     anna_kinds = await press(phone, anna_card, "📝 Note")
     await press(phone, ben_card, "📝 Note")
