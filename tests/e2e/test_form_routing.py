@@ -219,6 +219,20 @@ async def test_answering_the_attach_question_mid_add_keeps_the_form(
     assert jane
 
 
+async def test_answering_the_attach_question_keeps_a_card_form_too(
+    bot, phone, session_factory, alice
+):
+    anna, _, anna_card, _ = await anna_and_ben(phone, session_factory, alice)
+    kinds = await press(phone, anna_card, "📝 Note")
+    await press_edit(phone, kinds, "Call")
+    waiting = wait_text(phone, "to which contact?")
+    await phone.send_document(PDF, "lease.pdf", "application/pdf")
+    await press_edit(phone, await waiting, "Cancel")
+    done = await say(phone, "Rang about the lease")
+    assert done["text"] == "📝 Note added."
+    assert note_texts(session_factory, anna) == [("call", "Rang about the lease")]
+
+
 # --- 11: an older question's button ---------------------------------------------------------
 
 
