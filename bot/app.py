@@ -23,6 +23,8 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
+    MessageHandler,
+    filters,
 )
 
 from bot import texts
@@ -82,9 +84,12 @@ def build_application(
     )
     for group, handler in gate_handlers():
         application.add_handler(handler, group=group)
+    # The attach search first: it is asked aside, over a form that stays open, and while it
+    # is open typed text is its own.
     for group, conversation in enumerate(
-        [add_contact.conversation(), note.conversation(), edit_contact.conversation(),
-         followup.conversation(), attach.conversation(), settings_conversation.conversation()]
+        [attach.conversation(), add_contact.conversation(), note.conversation(),
+         edit_contact.conversation(), followup.conversation(),
+         settings_conversation.conversation()]
     ):
         application.add_handler(conversation, group=group)
     # A form open takes a forwarded text as its answer; otherwise "Add as contact" is offered
@@ -94,8 +99,12 @@ def build_application(
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
-    # Keep this last in its group: every callback query is answered, even one nobody claims.
+    # Keep these last in their group: every callback query is answered, even one nobody
+    # claims, and every command, even one nobody knows (/lsit).
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)
+    application.add_handler(
+        MessageHandler(filters.COMMAND, views.unknown_command), group=FEATURES_GROUP
+    )
     application.add_error_handler(on_error)
     return application
 

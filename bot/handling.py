@@ -7,6 +7,9 @@ as having consumed the update, so later handler groups don't see it too.
 One form at a time: every form (conversation) keeps its draft in ``user_data`` under a key of
 ``FORM_KEYS`` and starts with ``start_form``, which drops the other drafts; a step that finds
 its draft gone returns ``LEFT`` so the update reaches the form or feature it is meant for.
+What leaves a form: /cancel, a command of the menu, and a button of another message, unless
+that button answers a question the bot asked on its own meanwhile (``ASIDE_ACTIONS``). A
+mistyped command, /skip where nothing can be skipped, and those answers leave it open.
 """
 
 from __future__ import annotations
@@ -27,12 +30,11 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot import texts
 from bot.callbacks import Cb, StaleButton
+from bot.views.digest import BACK, DONE, NEXT, OUTCOME, SNOOZE
 from crm_core.errors import CRMError, NotFound
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,21 @@ async def _answer(query: Any, text: str | None) -> None:
 #: The ``user_data`` keys of the forms (conversations) a user can be half-way through.
 FORM_KEYS: tuple[str, ...] = ("add", "note", "edit", "followup", "settings", "attach_search")
 
+#: Buttons of questions the bot asks on its own, whatever the admin is doing: a file waiting
+#: for its contact or category (and the search for one), a saved file's category, the digest's
+#: and reminders' item buttons. Answering one mid-form leaves the form open.
+ASIDE_ACTIONS = frozenset(
+    {"atc", "atk", "atx", "atr", "ats", "atchg", "atset", DONE, OUTCOME, NEXT, SNOOZE, BACK}
+)
+#: The commands that open something else: typed mid-form, they leave it (others don't).
+LEAVING_COMMANDS: tuple[str, ...] = tuple(name for name, _ in texts.COMMANDS if name != "cancel")
+
+
+def other_button(data: object) -> bool:
+    """A button that leaves a form: anything but the answer to a question asked aside."""
+    action = str(data).partition(":")[0]
+    return action not in ASIDE_ACTIONS
+
 
 class _Left(int):
     """The type of ``LEFT``."""
@@ -102,25 +119,32 @@ class _Left(int):
 LEFT = _Left(ConversationHandler.END)
 
 
-def start_form(context: Ctx, key: str, draft: dict[str, Any]) -> dict[str, Any]:
+def start_form(
+    context: Ctx, key: str, draft: dict[str, Any], *, aside: bool = False
+) -> dict[str, Any]:
     """Begin the form kept under ``user_data[key]``, dropping any other left half-done.
 
     One form at a time: a conversation in a busier handler group never sees the update that
     starts another form, so each form's steps check that their draft is still there, and
     return ``LEFT`` when it isn't (a note typed after starting /add is not an edit).
+    An ``aside`` form answers a question the bot asked on its own (which contact a file is
+    for): it keeps the open form, taken up again once the aside is answered (its conversation
+    comes first, so meanwhile typed text is its own).
     """
     assert context.user_data is not None
-    for other in FORM_KEYS:
-        if other != key:
-            context.user_data.pop(other, None)
+    if not aside:
+        for other in FORM_KEYS:
+            if other != key:
+                context.user_data.pop(other, None)
     context.user_data[key] = draft
     return draft
 
 
 def form_exits(key: str) -> list[BaseHandler[Update, Ctx, int]]:
     """The ways out of the form kept under ``user_data[key]``, for its ``fallbacks``:
-    /cancel drops it and says so; another command or another message's button drops it
-    silently and goes on to where it belongs."""
+    /cancel drops it and says so; a menu command or another message's button drops it
+    silently and goes on to where it belongs. Any other command (a typo, /skip) and the
+    answers to questions asked aside go on without ending the form."""
 
     @step
     async def cancel(update: Update, context: Ctx) -> int:
@@ -137,14 +161,16 @@ def form_exits(key: str) -> list[BaseHandler[Update, Ctx, int]]:
 
     return [
         CommandHandler("cancel", cancel),
-        MessageHandler(filters.COMMAND, leave),
-        CallbackQueryHandler(leave),
+        CommandHandler(LEAVING_COMMANDS, leave),
+        CallbackQueryHandler(leave, pattern=other_button),
     ]
 
 
 def step(fn: Callable[[Update, Ctx], Awaitable[int]]) -> Callable[[Update, Ctx], Awaitable[int]]:
     """A conversation step: returns the next state and stops other groups seeing the update.
-    A contact deleted meanwhile ends the form with that sentence instead of an error."""
+    A contact deleted meanwhile ends the form with that sentence instead of an error. Any
+    other failure is reported (logged, the admin told) and the update stops here too, the
+    form staying where it was: a failed answer must not also become a search."""
 
     @functools.wraps(fn)
     async def wrapper(update: Update, context: Ctx) -> int:
@@ -153,6 +179,11 @@ def step(fn: Callable[[Update, Ctx], Awaitable[int]]) -> Callable[[Update, Ctx],
         except NotFound as err:
             await reply(update, html.escape(str(err) or texts.GONE))
             state = ConversationHandler.END
+        except ApplicationHandlerStop:
+            raise
+        except Exception as err:
+            await context.application.process_error(update, err)
+            raise ApplicationHandlerStop from err  # no new state: the form stays put
         if state is LEFT:
             return state
         raise ApplicationHandlerStop(state)

@@ -8,6 +8,8 @@ STALE_BUTTON = "That button is out of date. Send /start for the menu."
 GONE = "That contact no longer exists."
 CANCELLED = "Cancelled — nothing was saved."
 NOTHING_TO_CANCEL = "Nothing to cancel."
+NOTHING_TO_SKIP = "Nothing to skip: no question is waiting for an answer."
+SKIP_NOT_HERE = "There's nothing to skip here: answer the question above, or /cancel."
 LEFT_WIZARD = "Left the new-contact form; nothing was saved."
 USE_BUTTONS = "Please tap one of the buttons below."
 EDIT_IGNORED = "Edited messages aren't picked up: send the text again as a new message."
@@ -55,6 +57,13 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("export", "Current list as CSV"),
     ("cancel", "Leave what you're doing"),
 )
+
+
+def unknown_command(command: str, *, form_open: bool) -> str:
+    """``command`` is HTML-escaped already."""
+    known = " ".join(f"/{name}" for name, _ in COMMANDS)
+    still = "\nYour form is still open: answer the question above, or /cancel."
+    return f"I don't know {command}. The commands are: {known}.{still if form_open else ''}"
 
 
 def refusal(user_id: int) -> str:

@@ -50,11 +50,35 @@ LABELS: dict[str, str] = {
 }
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Unicode categories that show nothing: controls, formats (zero-width space and joiners, the
+#: BOM, soft hyphen, bidi and tag characters), surrogates, unassigned code points, and every
+#: separator (spaces of all widths, line and paragraph separators).
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Cn", "Zs", "Zl", "Zp"})
+
+
+def _shows(char: str) -> bool:
+    """Whether a character is visible on its own (a combining mark needs a letter to sit on)."""
+    category = unicodedata.category(char)
+    return category not in _INVISIBLE and not category.startswith("M")
+
+
+def visible_text(raw: str | None) -> str:
+    """``raw`` without invisible characters at either end; "" when nothing in it shows.
+    Inside the text they stay: joiners shape Persian and Indic words and emoji sequences."""
+    text = raw or ""
+    start, end = 0, len(text)
+    while start < end and unicodedata.category(text[start]) in _INVISIBLE:
+        start += 1
+    while end > start and unicodedata.category(text[end - 1]) in _INVISIBLE:
+        end -= 1
+    text = text[start:end]
+    return text if any(_shows(char) for char in text) else ""
 
 
 def clean_text(field: str, raw: str | None, *, required: bool = False) -> str | None:
-    """Trim, drop control characters and enforce the field's length cap."""
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", raw or "")).strip()
+    """Trim (invisible characters too), drop control characters and enforce the field's
+    length cap. Text with no visible character is blank."""
+    text = visible_text(_CONTROL.sub("", unicodedata.normalize("NFC", raw or "")))
     label = LABELS.get(field, field.replace("_", " ").capitalize())
     if not text:
         if required:
@@ -74,7 +98,7 @@ def clean_name(raw: str | None) -> str:
 
 
 def clean_email(raw: str | None) -> str | None:
-    text = (raw or "").strip()
+    text = visible_text(raw)
     if not text:
         return None
     if len(text) > 254:
@@ -93,7 +117,7 @@ def clean_email(raw: str | None) -> str | None:
 
 
 def clean_phone(raw: str | None, region: str = "GB") -> str | None:
-    text = (raw or "").strip()
+    text = visible_text(raw)
     if not text:
         return None
     try:
@@ -113,15 +137,29 @@ def clean_phone(raw: str | None, region: str = "GB") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+#: Commas only between groups of three digits: "1,500" and "12,345.67", never "1,5".
+_THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
 def clean_money(field: str, raw: str | Decimal | int | float | None) -> Decimal | None:
-    """GBP, non-negative, two decimals. Accepts '£1,250', '1250.5', '1.2k'."""
+    """GBP, non-negative, two decimals. Accepts '£1,250', '1250.5', '1.2k'. A comma is a
+    thousands separator only where that is unambiguous: '1,5' (a decimal comma in much of
+    Europe) is refused with the reason, never read as 15."""
     label = LABELS.get(field, field)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    text = str(raw).strip().replace(",", "").replace("£", "").replace("GBP", "").strip()
+    text = str(raw).strip().replace("£", "").replace("GBP", "").strip()
     multiplier = Decimal(1)
     if text[-1:].lower() == "k":
-        multiplier, text = Decimal(1000), text[:-1]
+        multiplier, text = Decimal(1000), text[:-1].strip()
+    if "," in text:
+        if not _THOUSANDS.fullmatch(text):
+            raise ValidationError(
+                field,
+                f"{label} has a comma I can't read: a comma only goes between thousands "
+                "(1,500), and pence come after a point (1.5 is £1.50).",
+            )
+        text = text.replace(",", "")
     try:
         value = Decimal(text) * multiplier
     except InvalidOperation:
@@ -187,13 +225,22 @@ def parse_date(raw: str | date | None, today: date) -> date | None:
         if m[3]:
             year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
             return _safe_date(year, int(m[2]), int(m[1]))
-        value = _safe_date(today.year, int(m[2]), int(m[1]))
-        # Without a year, a date well behind us means next year ("5/1" typed in December);
-        # a recent one is a missed follow-up being back-filled.
-        if (today - value).days > BACKFILL_DAYS:
-            value = _safe_date(today.year + 1, int(m[2]), int(m[1]))
-        return value
+        return _day_month(today, int(m[2]), int(m[1]))
     return _parse_words(text, today)
+
+
+def _day_month(today: date, month: int, day: int) -> date:
+    """A day and month without a year: this year's if it is at most ``BACKFILL_DAYS`` behind
+    us (a missed follow-up being back-filled), else the next such date that exists ("5/1"
+    typed in December is next January; "29/02" waits for the next leap year)."""
+    for year in range(today.year, today.year + 9):  # leap years are at most 8 years apart
+        try:
+            value = date(year, month, day)
+        except ValueError:
+            continue
+        if year > today.year or (today - value).days <= BACKFILL_DAYS:
+            return value
+    raise ValidationError("next_followup_date", _DATE_ERROR)
 
 
 def _safe_date(year: int, month: int, day: int) -> date:

@@ -41,9 +41,18 @@ from bot.conversations.quick_add import (
     create_with_leftovers,
     unplaced_line,
 )
-from bot.features.cards import show_card
+from bot.features.cards import note_from_reply, show_card
 from bot.features.forwarded import ADD_FORWARDED, forwarded_name
-from bot.handling import LEFT, Toast, button_step, reply, start_form, step
+from bot.handling import (
+    LEAVING_COMMANDS,
+    LEFT,
+    Toast,
+    button_step,
+    other_button,
+    reply,
+    start_form,
+    step,
+)
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
@@ -118,13 +127,13 @@ def _can_save_now(draft: dict[str, Any], field: str) -> bool:
 
 async def _ask(update: Update, context: Ctx, field: str, problem: str | None = None) -> State:
     draft = _draft(context)
-    draft["at"] = field
     extra = [("✅ Save now", "now")] if _can_save_now(draft, field) else []
     markup = question_markup(field, ACTION, extra=extra)
     text = QUESTIONS[field].text
     if field == "name" and not draft["values"]:
         text += texts.QUICK_ADD_HINT
     await _show(update, context, text, markup, problem)
+    _draft(context)["at"] = field  # once asked: if sending failed, the old question stands
     return State.ANSWER
 
 
@@ -334,6 +343,12 @@ async def start_from_contact(update: Update, context: Ctx) -> int:
 # --- answers ------------------------------------------------------------------------------
 
 
+async def _noted_elsewhere(update: Update, context: Ctx) -> bool:
+    """A reply to a contact's card is that contact's note, never an answer: added, the form's
+    current question is asked again."""
+    return await note_from_reply(update, context, own=frozenset({ACTION}))
+
+
 @step
 async def typed(update: Update, context: Ctx) -> int:
     """A typed answer to the current question."""
@@ -341,6 +356,8 @@ async def typed(update: Update, context: Ctx) -> int:
         return LEFT
     draft = _draft(context)
     field = draft.get("at") or _next_field(draft) or "name"
+    if await _noted_elsewhere(update, context):
+        return await _ask(update, context, field)
     text = update.effective_message.text if update.effective_message else ""
     if field == "name" and not draft["values"] and not draft.get("editing"):
         parsed = as_quick_add(text or "", me(update, context)[1])
@@ -452,6 +469,8 @@ async def summary_text(update: Update, context: Ctx) -> int:
     """Text or /skip at the summary: the summary again, with its buttons at hand."""
     if not _open(context):
         return LEFT
+    if await _noted_elsewhere(update, context):
+        return await _summary(update, context)
     return await _summary(update, context, texts.USE_BUTTONS)
 
 
@@ -460,6 +479,8 @@ async def pick_text(update: Update, context: Ctx) -> int:
     """Text or /skip instead of picking a field to change: the fields again."""
     if not _open(context):
         return LEFT
+    if await _noted_elsewhere(update, context):
+        return await _pick_field(update, context)
     return await _pick_field(update, context, texts.USE_BUTTONS)
 
 
@@ -468,17 +489,19 @@ async def duplicate_text(update: Update, context: Ctx) -> int:
     """Text or /skip at a duplicate warning: the warning again."""
     if not _open(context):
         return LEFT
+    problem = None if await _noted_elsewhere(update, context) else texts.USE_BUTTONS
     draft = _draft(context)
     dupes = await run_db(context, _duplicates_of, draft["values"])
     dupes = [d for d in dupes if d.contact.id in draft.get("dupes", [])]
     if not dupes:  # deleted meanwhile: nothing to warn about any more
         draft.pop("dupes", None)
         return await _advance(update, context)
-    return await _warn_duplicate(update, context, dupes, texts.USE_BUTTONS)
+    return await _warn_duplicate(update, context, dupes, problem)
 
 
 async def leave(update: Update, context: Ctx) -> int:
-    """Another command or another message's button: drop the form and let that run."""
+    """A menu command or another message's button (not an answer to a question the bot asked
+    aside): drop the form and let that run."""
     _drop(context)
     await reply(update, texts.LEFT_WIZARD)
     return ConversationHandler.END
@@ -520,7 +543,7 @@ def conversation() -> ConversationHandler[Ctx]:
         },
         fallbacks=[
             CommandHandler("cancel", cancel),
-            MessageHandler(filters.COMMAND, leave),
-            CallbackQueryHandler(leave),
+            CommandHandler(LEAVING_COMMANDS, leave),
+            CallbackQueryHandler(leave, pattern=other_button),
         ],
     )

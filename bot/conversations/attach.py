@@ -21,7 +21,8 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features import attachments
-from bot.handling import LEFT, button_step, reply, start_form, step, text_of
+from bot.features.cards import note_from_reply
+from bot.handling import LEAVING_COMMANDS, LEFT, button_step, reply, start_form, step, text_of
 from bot.runtime import run_db
 from bot.views.files import search_prompt, search_results
 from crm_core.errors import NotFound
@@ -40,7 +41,7 @@ class State(IntEnum):
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for part of the contact's name."""
     attachments.pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
-    start_form(context, KEY, {"token": cb.arg})
+    start_form(context, KEY, {"token": cb.arg}, aside=True)  # a form open meanwhile stays
     await reply(update, search_prompt())
     return State.QUERY
 
@@ -57,6 +58,9 @@ async def typed(update: Update, context: Ctx) -> int:
     except NotFound:
         await reply(update, attachments.GONE)
         return _end(context)
+    if await note_from_reply(update, context, own=frozenset()):  # a reply to a card: its note
+        await reply(update, search_prompt())
+        return State.QUERY
     query = text_of(update).strip()
     found = await run_db(context, search_contacts, query, limit=RESULTS)
     text, markup = search_results(query, found, str(token))
@@ -74,7 +78,9 @@ def _end(context: Ctx) -> int:
 async def cancel(update: Update, context: Ctx) -> int:
     """/cancel: forget the search and the file waiting for it."""
     draft = (context.user_data or {}).get(KEY)
-    if context.user_data is not None and draft:
+    if not draft:
+        return LEFT  # the search was left for another form: "/cancel" is for that one
+    if context.user_data is not None:
         pending = context.user_data.get(attachments.KEY, {}).get("pending", {})
         pending.pop(str(draft["token"]), None)
     await reply(update, texts.CANCELLED)
@@ -82,7 +88,7 @@ async def cancel(update: Update, context: Ctx) -> int:
 
 
 async def leave(update: Update, context: Ctx) -> int:
-    """Something else was asked for (a command, a button, another file): let that run."""
+    """Something else was asked for (a menu command, a button, another file): let that run."""
     return _end(context)
 
 
@@ -95,7 +101,7 @@ def conversation() -> ConversationHandler[Ctx]:
         states={State.QUERY: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed)]},
         fallbacks=[
             CommandHandler("cancel", cancel),
-            MessageHandler(filters.COMMAND, leave),
+            CommandHandler(LEAVING_COMMANDS, leave),
             MessageHandler(attachments.MEDIA, leave),
             CallbackQueryHandler(leave),
         ],

@@ -17,7 +17,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.callbacks import Cb, pattern
-from bot.features.cards import show_card
+from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
@@ -59,7 +59,6 @@ async def _fields(update: Update, contact_id: int, name: str, problem: str = "")
 async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> int:
     assert context.user_data is not None
     draft = context.user_data[KEY]
-    draft["field"] = field
     owners: list[tuple[int, str]] = []
     if field == "owner":
         users = await run_db(context, active_users)
@@ -71,8 +70,10 @@ async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> i
         text = f"⚠️ {esc(problem)}\n\n{text}"
     markup = question_markup(field, "ev", draft["contact_id"], skip_label="Clear", owners=owners)
     sent = await reply(update, text, markup)
-    if sent is not None:  # only this question's buttons answer it, not an earlier one's
-        draft["msg"] = sent.message_id
+    # Once asked (if sending failed, the question before stands): only this question's
+    # buttons answer it, not an earlier one's.
+    draft["field"] = field
+    draft["msg"] = sent.message_id if sent is not None else None
     return State.VALUE
 
 
@@ -112,9 +113,14 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
     if KEY not in context.user_data and cb.arg != "cancel":
         return Toast(texts.FORM_CLOSED)  # type: ignore[return-value]
     message = update.callback_query.message if update.callback_query else None
-    asked = context.user_data.get(KEY, {}).get("msg")
-    if cb.arg != "cancel" and message is not None and asked and message.message_id != asked:
+    draft = context.user_data.get(KEY, {})
+    # Only the question being asked acts: not one asked before another Edit or another field
+    # (there may be no question at all now, only a field list).
+    current = message is not None and draft.get("msg") == message.message_id
+    if cb.arg != "cancel" and not current:
         return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
+    if cb.arg == "cancel" and draft and draft.get("contact_id") != cb.id:
+        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]  # another contact's
     if cb.arg == "cancel":
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
@@ -136,6 +142,13 @@ async def typed(update: Update, context: Ctx) -> int:
     draft = context.user_data.get(KEY)
     if not draft:
         return LEFT  # the edit was left for another form: this text is for that one
+    noted = await note_from_reply(
+        update, context, own=frozenset({"ef", "ev"}), contact_id=draft["contact_id"]
+    )
+    if noted and "field" in draft:  # a reply to a card is its note: the question again
+        return await _ask(update, context, draft["field"])
+    if noted:
+        return await _fields(update, draft["contact_id"], draft["name"])
     if "field" not in draft:  # typed instead of picking a field: the fields again
         return await _fields(update, draft["contact_id"], draft["name"], texts.USE_BUTTONS)
     if draft["field"] == "owner":

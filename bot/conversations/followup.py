@@ -15,8 +15,8 @@ from telegram.ext import (
 
 from bot import texts
 from bot.callbacks import Cb, pattern
-from bot.features.cards import show_card
-from bot.handling import LEFT, button_step, form_exits, reply, start_form, step
+from bot.features.cards import note_from_reply, show_card
+from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import esc
 from bot.views.forms import QUESTIONS, followup_date, question_markup
@@ -57,9 +57,18 @@ async def _set(
     """Save the date; show the card (in place of the question, when a button was tapped)."""
     _, today = me(update, context)
     await run_db(context, set_followup, contact_id, when, today=today)  # type: ignore[arg-type]
+    return await _done(update, context, contact_id, edit=edit)
+
+
+async def _done(update: Update, context: Ctx, contact_id: int, *, edit: bool) -> int:
+    """Show the card; end the form if it was this contact's (an older question of another
+    contact answered meanwhile leaves the newer one open)."""
     assert context.user_data is not None
-    context.user_data.pop(KEY, None)
+    draft = context.user_data.get(KEY)
     await show_card(update, context, contact_id, edit=edit)
+    if draft is not None and draft.get("contact_id") != contact_id:
+        return State.DATE
+    context.user_data.pop(KEY, None)
     return ConversationHandler.END
 
 
@@ -67,6 +76,9 @@ async def _set(
 async def chosen(update: Update, context: Ctx, cb: Cb) -> int:
     assert context.user_data is not None
     if cb.arg == "cancel":
+        draft = context.user_data.get(KEY)
+        if draft is not None and draft.get("contact_id") != cb.id:
+            return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]  # another contact's
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
@@ -84,6 +96,10 @@ async def typed(update: Update, context: Ctx) -> int:
     draft = context.user_data.get(KEY)
     if not draft:
         return LEFT  # the follow-up was left for another form: this text is for that one
+    if await note_from_reply(
+        update, context, own=frozenset({ACTION}), contact_id=draft["contact_id"]
+    ):
+        return await _ask(update, draft["contact_id"], draft["name"])
     try:
         return await _set(update, context, draft["contact_id"], update.effective_message.text)
     except ValidationError as err:

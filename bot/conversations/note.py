@@ -17,8 +17,8 @@ from telegram.ext import (
 
 from bot import texts
 from bot.callbacks import Cb, pattern
-from bot.features.cards import show_card
-from bot.handling import LEFT, button_step, form_exits, reply, start_form, step
+from bot.features.cards import note_from_reply, show_card
+from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from crm_core.errors import NotFound, ValidationError
@@ -39,8 +39,14 @@ class State(IntEnum):
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask which kind of note."""
     contact = await run_db(context, get_contact, cb.id)
-    start_form(context, KEY, {"contact_id": contact.id})
-    await reply(update, f"What kind of note for <b>{esc(contact.name)}</b>?", _kinds(contact.id))
+    draft = start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
+    return await _ask_kind(update, draft)
+
+
+async def _ask_kind(update: Update, draft: dict[str, Any]) -> int:
+    name = draft.get("name")
+    text = f"What kind of note for <b>{esc(name)}</b>?" if name else "What kind of note?"
+    await reply(update, text, _kinds(draft["contact_id"]))
     return State.KIND
 
 
@@ -53,25 +59,37 @@ def _kinds(contact_id: int) -> InlineKeyboardMarkup:
 async def kind(update: Update, context: Ctx, cb: Cb) -> int:
     """Keep the kind and ask for the text."""
     assert context.user_data is not None
+    draft = context.user_data.get(KEY)
+    if draft is not None and draft.get("contact_id") != cb.id:
+        # An older question, of another contact's note: it must not cancel or take over the
+        # note being written now (and lose its text). The card's Note button starts one.
+        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
     if cb.arg == "cancel":
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
-    draft = context.user_data.get(KEY) or start_form(context, KEY, {"contact_id": cb.id})
-    if draft.get("contact_id") != cb.id:  # a kind button of another contact's note
-        draft.clear()
-        draft["contact_id"] = cb.id
+    draft = draft or start_form(context, KEY, {"contact_id": cb.id})
     draft["kind"] = NoteType(cb.arg).value
     if draft.get("text"):
         return await _save(update, context, draft, draft["text"])
-    cancel_button = keyboard([[button("Cancel", Cb("nt", cb.id, "cancel"))]])
-    await reply(
-        update,
-        f"Send the {NOTE_TYPE_LABELS[NoteType(cb.arg)].lower()} note as a message.",
-        cancel_button,
-        edit=True,
-    )
+    await reply(update, _text_question(draft), _cancel_button(cb.id), edit=True)
     return State.TEXT
+
+
+def _text_question(draft: dict[str, Any]) -> str:
+    return f"Send the {NOTE_TYPE_LABELS[NoteType(draft['kind'])].lower()} note as a message."
+
+
+def _cancel_button(contact_id: int) -> InlineKeyboardMarkup:
+    return keyboard([[button("Cancel", Cb("nt", contact_id, "cancel"))]])
+
+
+async def _noted_elsewhere(update: Update, context: Ctx, draft: dict[str, Any]) -> bool:
+    """A reply to another contact's card is that contact's note: added, this form's question
+    is asked again. A reply to this contact's card is the note being written."""
+    return await note_from_reply(
+        update, context, own=frozenset({"nt"}), contact_id=draft["contact_id"], writes_note=True
+    )
 
 
 @step
@@ -81,6 +99,8 @@ async def text_first(update: Update, context: Ctx) -> int:
     draft = context.user_data.get(KEY)
     if not draft:
         return LEFT
+    if await _noted_elsewhere(update, context, draft):
+        return await _ask_kind(update, draft)
     return await _keep_text(update, draft)
 
 
@@ -99,6 +119,11 @@ async def text(update: Update, context: Ctx) -> int:
     draft = context.user_data.get(KEY)
     if not draft:
         return LEFT  # the note was left for another form: this text is for that one
+    if await _noted_elsewhere(update, context, draft):
+        if "kind" not in draft:
+            return await _ask_kind(update, draft)
+        await reply(update, _text_question(draft), _cancel_button(draft["contact_id"]))
+        return State.TEXT
     if "kind" not in draft:
         return await _keep_text(update, draft)
     return await _save(update, context, draft, update.effective_message.text or "")

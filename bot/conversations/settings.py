@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import Cb, pattern
+from bot.features.cards import note_from_reply
 from bot.features.settings import remember_timezone, show_settings
 from bot.handling import LEFT, button_step, form_exits, reply, start_form, step, text_of
 from bot.runtime import me, run_db
@@ -51,6 +52,9 @@ async def typed_time(update: Update, context: Ctx) -> int:
     """Store a typed digest time, or explain and ask again."""
     if not _has_draft(context):
         return LEFT  # left for another form: this text is for that one
+    if await _noted_elsewhere(update, context):
+        await reply(update, ask_time_text())
+        return State.TIME
     user_id, _ = me(update, context)
     try:
         await run_db(context, set_digest_time, user_id, text_of(update))
@@ -67,6 +71,9 @@ async def typed_timezone(update: Update, context: Ctx) -> int:
     """Store a typed timezone, or explain and ask again."""
     if not _has_draft(context):
         return LEFT  # left for another form: this text is for that one
+    if await _noted_elsewhere(update, context):
+        await reply(update, ask_timezone_text())
+        return State.TIMEZONE
     user_id, _ = me(update, context)
     try:
         user = await run_db(context, set_timezone, user_id, text_of(update))
@@ -78,6 +85,11 @@ async def typed_timezone(update: Update, context: Ctx) -> int:
         remember_timezone(update, context, user.timezone)
     await show_settings(update, context)
     return ConversationHandler.END
+
+
+async def _noted_elsewhere(update: Update, context: Ctx) -> bool:
+    """A reply to a contact's card is that contact's note: added, the question is asked again."""
+    return await note_from_reply(update, context, own=frozenset())
 
 
 def _has_draft(context: Ctx) -> bool:

@@ -191,6 +191,51 @@ async def reply_note(update: Update, context: Ctx) -> None:
     if contact_id is None:
         await plain_text(update, context)
         return
+    await _note_by_reply(update, context, contact_id, with_card=True)
+
+
+def _actions_of(message: Message) -> set[str]:
+    actions = set()
+    for row in message.reply_markup.inline_keyboard if message.reply_markup else ():
+        for btn in row:
+            actions.add(str(btn.callback_data).partition(":")[0])
+    return actions
+
+
+async def note_from_reply(
+    update: Update,
+    context: Ctx,
+    *,
+    own: frozenset[str],
+    contact_id: int | None = None,
+    writes_note: bool = False,
+) -> bool:
+    """While a form is open: a text reply to a bot message about a contact (a card) is that
+    contact's note, as a reply to a card always is; add it and return True, and the form asks
+    its question again. False when the text is the form's: not such a reply, or a reply to
+    the form's own question (a message with buttons of its ``own`` actions, about its
+    ``contact_id`` or about no one), or, for a form that ``writes_note`` on ``contact_id``,
+    a reply to that contact's card (the note it is writing)."""
+    message = update.effective_message
+    replied = message.reply_to_message if message else None
+    target = contact_id_of(replied)
+    if replied is None or target is None or filters.COMMAND.check_update(update):
+        return False
+    if _actions_of(replied) & own and contact_id in (None, target):
+        return False
+    if writes_note and target == contact_id:
+        return False
+    await _note_by_reply(update, context, target, with_card=False)
+    return True
+
+
+async def _note_by_reply(
+    update: Update, context: Ctx, contact_id: int, *, with_card: bool
+) -> None:
+    """Add the replied text as an internal note on ``contact_id``; say so (with the card
+    after it when ``with_card``), or say why not."""
+    message = update.effective_message
+    assert message is not None
     user_id, _ = me(update, context)
 
     def work(session: Session) -> svc.ContactCard:
@@ -202,8 +247,13 @@ async def reply_note(update: Update, context: Ctx) -> None:
     except CRMError as err:  # deleted meanwhile, or a note that can't be kept
         await reply(update, esc(str(err) or texts.GONE))
         return
-    await message.reply_text("📝 Note added.", parse_mode=ParseMode.HTML)
-    await send_card(update, context, card)
+    if with_card:
+        await message.reply_text("📝 Note added.", parse_mode=ParseMode.HTML)
+        await send_card(update, context, card)
+    else:
+        await message.reply_text(
+            f"📝 Note added to <b>{esc(card.contact.name)}</b>.", parse_mode=ParseMode.HTML
+        )
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:

@@ -12,8 +12,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot import texts
 from bot.callbacks import MAX_ID, Cb, pattern
 from bot.features.cards import tz_of
-from bot.handling import on_button, reply
+from bot.handling import FORM_KEYS, on_button, reply, text_of
 from bot.runtime import crm, me, run_db
+from bot.views.common import esc
 from bot.views.dashboard import render_dashboard
 from bot.views.lists import (
     filter_from_state,
@@ -42,6 +43,26 @@ async def start(update: Update, context: Ctx) -> None:
 
 async def cancel_outside(update: Update, context: Ctx) -> None:
     await reply(update, texts.NOTHING_TO_CANCEL, main_menu())
+
+
+def _form_open(context: Ctx) -> bool:
+    return any(key in (context.user_data or {}) for key in FORM_KEYS)
+
+
+async def skip_outside(update: Update, context: Ctx) -> None:
+    """/skip that no form took: nothing is waiting, or the question can't be skipped."""
+    await reply(update, texts.SKIP_NOT_HERE if _form_open(context) else texts.NOTHING_TO_SKIP)
+
+
+async def unknown_command(update: Update, context: Ctx) -> None:
+    """A command nobody handles (/lsit): say so, with the commands and the menu; an open
+    form stays open."""
+    command = text_of(update).split(maxsplit=1)[0] if text_of(update) else "/"
+    await reply(
+        update,
+        texts.unknown_command(esc(command[:40]), form_open=_form_open(context)),
+        main_menu(),
+    )
 
 
 def _list_state(context: Ctx) -> dict[str, Any]:
@@ -181,6 +202,7 @@ def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler(["start", "help"], start),
         CommandHandler("cancel", cancel_outside),
+        CommandHandler("skip", skip_outside),
         CommandHandler("list", list_command),
         CommandHandler("today", today_command),
         CommandHandler("dashboard", dashboard_command),

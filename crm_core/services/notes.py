@@ -11,7 +11,7 @@ from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Note, utcnow
 from crm_core.services.contacts import get_contact
 from crm_core.stages import NoteType
-from crm_core.validation import NOTE_MAX_LENGTH
+from crm_core.validation import NOTE_MAX_LENGTH, visible_text
 
 
 def add_note(
@@ -31,7 +31,7 @@ def add_note(
         raise ValidationError(
             "note_type", "Note type must be call, email, meeting, internal or quote sent."
         ) from None
-    text = (content or "").strip()
+    text = visible_text(content)
     if not text:
         raise ValidationError("content", "A note can't be empty.")
     if len(text) > NOTE_MAX_LENGTH:

@@ -16,6 +16,7 @@ from crm_core.validation import (
     clean_email,
     clean_field,
     clean_followup,
+    clean_followup_at,
     clean_money,
     clean_name,
     clean_phone,
@@ -312,3 +313,102 @@ def test_day_month_without_year_rolls_to_next_year_when_long_past() -> None:
     assert parse_date("5/1", date(2026, 12, 28)) == date(2027, 1, 5)
     assert parse_date("1/11", date(2026, 11, 23)) == date(2026, 11, 1)  # a recent back-fill
     assert parse_date("5/1/2026", date(2026, 12, 28)) == date(2026, 1, 5)  # a year is kept
+
+
+# --- issue 9: ambiguous commas, 29 February, invisible names ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1,500", Decimal("1500.00")),
+        ("£12,345,678.90", Decimal("12345678.90")),
+        ("1,000k", Decimal("1000000.00")),
+    ],
+)
+def test_commas_in_groups_of_three_are_thousands(raw, expected):
+    assert clean_money("potential_value", raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["1,5", "1,50", "12,5000", ",500", "1,,500", "1,500,00", "1,5k"])
+def test_a_comma_that_is_not_a_thousands_separator_is_asked_about(raw):
+    """ "1,5" is one and a half in much of Europe and fifteen to nobody: never £15."""
+    with pytest.raises(ValidationError) as info:
+        clean_money("potential_value", raw)
+    assert info.value.field == "potential_value"
+    assert "comma" in str(info.value)
+    assert "1.5" in str(info.value)  # says how to write it
+
+
+@pytest.mark.parametrize(
+    ("raw", "today", "expected"),
+    [
+        ("29/02", date(2026, 11, 23), date(2028, 2, 29)),  # 2027 has none: the next one
+        ("29/2", date(2027, 1, 10), date(2028, 2, 29)),
+        ("29.02", date(2028, 1, 10), date(2028, 2, 29)),  # this year's
+        ("29/02", date(2028, 3, 10), date(2028, 2, 29)),  # a recent one: a back-fill
+        ("29/02", date(2028, 11, 1), date(2032, 2, 29)),
+        ("29/02 14:00", date(2026, 11, 23), date(2028, 2, 29)),
+    ],
+)
+def test_day_month_without_year_is_the_next_such_date(raw, today, expected):
+    assert clean_followup_at(raw, today)[0] == expected
+
+
+@pytest.mark.parametrize("raw", ["30/02", "31/04", "29/02/2027"])
+def test_a_day_that_never_comes_is_still_refused(raw):
+    with pytest.raises(ValidationError, match="couldn't read that date"):
+        clean_followup(raw, TODAY)
+
+
+INVISIBLE = [
+    "\u200b",  # zero-width space
+    "\u200b\u200c\u200d\u2060\ufeff",  # zero-width (non-)joiner, word joiner, BOM
+    "\u00ad",  # soft hyphen
+    "\u202e\u202d",  # bidi overrides
+    "\u3000\u00a0\u2028",  # ideographic space, no-break space, line separator
+    "\u0301",  # a combining accent with nothing to sit on
+    "\U000e0041",  # a tag character
+]
+
+
+@pytest.mark.parametrize("raw", INVISIBLE)
+def test_a_name_needs_a_visible_character(raw):
+    with pytest.raises(ValidationError, match="can't be empty"):
+        clean_name(raw)
+    with pytest.raises(ValidationError, match="can't be empty"):
+        clean_name(f" {raw} ")
+
+
+@pytest.mark.parametrize("raw", INVISIBLE)
+def test_other_text_made_of_invisible_characters_is_blank(raw):
+    assert clean_text("company", raw) is None
+
+
+def test_invisible_characters_are_stripped_at_the_ends_only():
+    assert clean_name("\u200bJane Smith\ufeff\u200d") == "Jane Smith"
+    assert clean_text("company", "\u2060 Acme \u200b") == "Acme"
+    # Inside a name they may be meaningful (Persian and Indic scripts join with them), and a
+    # combining accent at the end belongs to the letter before it.
+    assert clean_name("Mehr\u200cdad") == "Mehr\u200cdad"
+    assert clean_name("Jose\u0301") == "José"  # NFC
+    assert clean_name("Zoe\u0308\u200b") == "Zoë"
+    assert clean_name("👩\u200d💻 Ada") == "👩\u200d💻 Ada"
+
+
+def test_a_note_needs_a_visible_character(session, make_contact):
+    from crm_core.services.notes import add_note
+
+    contact = make_contact()
+    with pytest.raises(ValidationError, match="can't be empty"):
+        add_note(session, contact.id, None, "internal", "\u200b\u2060")
+    note = add_note(session, contact.id, None, "internal", "\ufeffCalled\u200b")
+    assert note.content == "Called"
+
+
+def test_email_and_phone_lose_invisible_characters_at_the_ends():
+    """Pasted from a web page or a chat, they often carry a zero-width space or a BOM."""
+    assert clean_email("\u200bjane@example.com\ufeff") == "jane@example.com"
+    assert clean_phone("\u2060 07700 900123\u200b") == "+447700900123"
+    assert clean_email("\u200b") is None  # blank, not "doesn't look right"
+    assert clean_phone("\u200b\u00a0") is None
