@@ -22,7 +22,7 @@ import bot.app as bot_app
 from bot import texts
 from bot.app import build_application, webhook_secret
 from crm_core.config import Settings
-from tests.botapi import BotApiDouble, Phone, command_entities, running
+from sandbox import BotApiDouble, Phone, command_entities, running
 from tests.e2e.support import row_counts
 
 VENV_BIN = Path(sys.executable).parent

@@ -435,7 +435,7 @@ class BotApiDouble:
         self.updates: list[JSON] = []  # every update ever produced, in order
         self.dropped_updates: list[JSON] = []  # filtered out by allowed_updates
         self.answers: list[JSON] = []  # answerCallbackQuery params, in order
-        self.bot_exceptions: list[BaseException] = []  # reported by tests.botapi.ptb.running
+        self.bot_exceptions: list[BaseException] = []  # reported by sandbox.ptb.running
         self.webhook: JSON = {"url": "", "secret_token": None, "allowed_updates": None}
         self.my_commands: dict[tuple[str, str], list[JSON]] = {}
         self.my_descriptions: dict[str, str] = {}
