@@ -406,6 +406,10 @@ class BotApiDouble:
             would print them verbatim).
         callback_query_ttl: seconds after which a callback query can no longer be answered.
         bot_username / bot_first_name: what getMe returns.
+        host / port: where to listen (port 0: a free one). ``web_app`` takes more routes (the
+            sandbox's chat page) until the double starts.
+        first_update_id: where update ids start (default: random). A bot that remembers the
+            ids it handled needs them to keep growing across restarts of the double.
     """
 
     def __init__(
@@ -416,8 +420,13 @@ class BotApiDouble:
         callback_query_ttl: float = 15.0,
         bot_username: str = "double_bot",
         bot_first_name: str = "Double Bot",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        first_update_id: int | None = None,
     ) -> None:
         self.token = token
+        self.host = host
+        self._listen_port = port
         self.strict_entities = strict_entities
         self.callback_query_ttl = callback_query_ttl
         bot_id = token.split(":", 1)[0]
@@ -455,7 +464,9 @@ class BotApiDouble:
         self._last_commands: list[JSON] = []
 
         # Update queue.
-        self._next_update_id = secrets.randbelow(10**6) + 10**5
+        self._next_update_id = (
+            first_update_id if first_update_id is not None else secrets.randbelow(10**6) + 10**5
+        )
         self._pending: list[JSON] = []  # not yet confirmed (polling) / delivered (webhook)
         self._redeliver: list[JSON] = []  # phone.resend() in polling mode
         self._allowed_updates: frozenset[str] | None = None
@@ -508,19 +519,19 @@ class BotApiDouble:
             "getFile",
         ):
             self._methods[name.lower()] = (name, getattr(self, "_m_" + _snake(name)))
+        self.web_app = web.Application(client_max_size=UPLOAD_LIMIT + 10 * 1024 * 1024)
+        self.web_app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        self.web_app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
 
     # ------------------------------------------------------------------ lifecycle & URLs
 
     async def __aenter__(self) -> BotApiDouble:
-        app = web.Application(client_max_size=UPLOAD_LIMIT + 10 * 1024 * 1024)
-        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         # handler_cancellation: a long poll whose client went away must not linger.
         self._runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+            self.web_app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, self._listen_port)
         await site.start()
         self._port = self._runner.addresses[0][1]
         return self
@@ -545,14 +556,20 @@ class BotApiDouble:
         return self._port
 
     @property
+    def url(self) -> str:
+        """The server's own address (its root serves the chat page, when one is installed)."""
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    @property
     def base_url(self) -> str:
         """For ``ApplicationBuilder().base_url()``; PTB appends the token and the method."""
-        return f"http://127.0.0.1:{self.port}/bot"
+        return f"{self.url}/bot"
 
     @property
     def base_file_url(self) -> str:
         """For ``ApplicationBuilder().base_file_url()``."""
-        return f"http://127.0.0.1:{self.port}/file/bot"
+        return f"{self.url}/file/bot"
 
     @property
     def api_url(self) -> str:
@@ -648,6 +665,20 @@ class BotApiDouble:
     def history(self, chat_id: int, message_id: int) -> list[JSON]:
         """Previous versions of a message, oldest first (the current one is not included)."""
         return copy.deepcopy(self._messages[(chat_id, message_id)].history)
+
+    def transcript(self, chat_id: int) -> list[tuple[JSON, bool, bool, int]]:
+        """Every message of a chat, both ways, by id: (current state, sent by the bot,
+        deleted, number of edits). What a Telegram client shows (the chat page); not a copy."""
+        return [
+            (stored.message, stored.outgoing, stored.deleted, len(stored.history))
+            for (cid, _), stored in sorted(self._messages.items())
+            if cid == chat_id
+        ]
+
+    def answer_of(self, query_id: str) -> JSON | None:
+        """The answerCallbackQuery params of a button press, once the bot answered it."""
+        query = self._queries.get(query_id)
+        return query.answer if query else None
 
     def is_deleted(self, chat_id: int, message_id: int) -> bool:
         return self._messages[(chat_id, message_id)].deleted
@@ -1832,6 +1863,10 @@ class Phone:
     @property
     def chat(self) -> JSON:
         return self.double._private_chat(self.user)
+
+    def open_chat(self) -> None:
+        """The user has talked to the bot before, so the bot may write first (a digest)."""
+        self.double._chats[self.chat_id] = self.chat
 
     # ------------------------------------------------------------------ what the bot did
 
