@@ -9,7 +9,6 @@ never opens ``DATABASE_URL`` or ``FILE_STORAGE_DIR``, so trying it can't touch r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
@@ -157,17 +156,19 @@ async def _load_demo(application: Application, settings: Settings) -> None:  # t
 
 
 async def _until_stopped(stop: asyncio.Event | None) -> None:
-    stop = stop or asyncio.Event()
+    """Wait for ``stop``, or for SIGINT / SIGTERM when none is given (the command line)."""
+    if stop is not None:
+        await stop.wait()
+        return
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
+            loop.remove_signal_handler(sig)
 
 
 def run(settings: Settings, *, demo: bool = False) -> None:

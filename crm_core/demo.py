@@ -279,7 +279,7 @@ def _attach(
     now: datetime,
 ) -> None:
     if ctype is ContactType.PREVENTION_PROSPECT:
-        name, mime, data, kind = "site-survey.png", "image/png", _png(), FileCategory.PHOTO
+        name, mime, data, kind = "site-survey.png", "image/png", picture_png(), FileCategory.PHOTO
     else:
         name, mime, kind = "quote.txt", "text/plain", FileCategory.QUOTE
         data = (
@@ -299,7 +299,7 @@ def _attach(
     )
 
 
-def _png(width: int = 96, height: int = 64) -> bytes:
+def picture_png(width: int = 96, height: int = 64) -> bytes:
     """A small sky-over-grass picture, made here so that the demo needs no image files."""
 
     def pixel(y: int) -> bytes:
