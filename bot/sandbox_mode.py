@@ -172,4 +172,8 @@ async def _until_stopped(stop: asyncio.Event | None) -> None:
 
 
 def run(settings: Settings, *, demo: bool = False) -> None:
+    # The terminal's job is to show the page's address: the scheduler's every tick and
+    # Alembic's plugin list would bury it.
+    for name in ("apscheduler", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     asyncio.run(serve(settings, demo=demo))
