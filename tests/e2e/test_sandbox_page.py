@@ -198,3 +198,14 @@ async def test_command_menu_contact_form_toasts_and_the_digest_action(page: Page
     await expect(messages(page).last).to_contain_text(
         re.compile("Nothing due today|Your follow-ups")
     )
+
+
+async def test_typed_html_is_shown_as_text_never_run(page: Page):
+    hostile = "<img src=x onerror=\"document.title='pwned'\"> & <b>bold</b>"
+    await say(page, hostile)
+    await expect(messages(page).first).to_have_text(re.compile(re.escape(hostile)))
+    await expect(messages(page)).to_have_count(2)  # the bot answers (a search with no match)
+    await expect(messages(page).last).to_contain_text(hostile)
+    assert await page.title() != "pwned"
+    assert await page.locator("#messages img").count() == 0
+    assert await page.locator("#messages b").count() == 0
