@@ -118,6 +118,7 @@ async def serve(
         # Ids keep growing across restarts: the database remembers the ones it handled.
         first_update_id=time.time_ns() // 1000,
         callback_query_ttl=60.0,
+        local_web_apps=True,  # the Mini App is served on this machine, over plain HTTP
     )
     admins = settings.admins or SANDBOX_ADMINS
     page = ChatPage(double, chat_users(settings.with_(admins=admins)))

@@ -17,6 +17,8 @@ Routes, added to the double's own aiohttp app:
                                document, or several as an album
     POST /chat/contact         {user, name, phone}: share a contact
     POST /chat/action          {user, label}: one of the host's actions (a digest now)
+    POST /chat/webapp          {user, url}: the Mini App's launch URL, with init data signed
+                               by the bot's token exactly as Telegram signs it
     GET  /chat/file/{file_id}  a file's bytes (?download=1 to save it)
 """
 
@@ -33,6 +35,7 @@ from typing import Any
 from aiohttp import web
 
 from .server import BotApiDouble, Phone
+from .webapp import init_data, launch_url
 
 JSON = dict[str, Any]
 STATIC = Path(__file__).with_name("static")
@@ -73,6 +76,7 @@ class ChatPage:
         router.add_post("/chat/files", self._files)
         router.add_post("/chat/contact", self._contact)
         router.add_post("/chat/action", self._action)
+        router.add_post("/chat/webapp", self._webapp)
         router.add_get("/chat/file/{file_id}", self._file)
 
     def add_action(self, label: str, action: Action) -> None:
@@ -87,11 +91,14 @@ class ChatPage:
         return web.FileResponse(STATIC / "index.html")
 
     async def _state(self, request: web.Request) -> web.Response:
-        return web.json_response(self._state_payload())
+        user = request.query.get("user")
+        return web.json_response(self._state_payload(self._user(user) if user else None))
 
-    def _state_payload(self) -> JSON:
+    def _state_payload(self, user: ChatUser | None = None) -> JSON:
         bot = self.double.bot_user
+        menu = self.double.menu_button(user.user_id if user else None)
         return {
+            "menu_button": menu,
             "bot": {"name": bot["first_name"], "username": bot.get("username")},
             "users": [{"id": u.user_id, "name": u.name} for u in self.users.values()],
             "commands": self.double.commands_for(),
@@ -258,4 +265,17 @@ class ChatPage:
         if action is None:
             raise web.HTTPBadRequest(text="That action is not offered any more")
         await action(user.user_id)
-        return web.json_response(self._state_payload())
+        return web.json_response(self._state_payload(user))
+
+    async def _webapp(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        phone = self._phone(body.get("user"))
+        url = body.get("url")
+        if not isinstance(url, str) or not self.double.web_app_url_ok({"url": url}):
+            raise web.HTTPBadRequest(text="Not a Web App URL the bot gave")
+        data = init_data(
+            self.double.token,
+            phone.user,
+            chat_instance=str(abs(hash((self.double.token, phone.chat_id))) % 10**18),
+        )
+        return web.json_response({"url": launch_url(url, data)})

@@ -410,6 +410,8 @@ class BotApiDouble:
             sandbox's chat page) until the double starts.
         first_update_id: where update ids start (default: random). A bot that remembers the
             ids it handled needs them to keep growing across restarts of the double.
+        local_web_apps: also accept Web App URLs on http://127.0.0.1 and http://localhost
+            (Telegram takes HTTPS only), so the sandbox can open a Mini App served locally.
     """
 
     def __init__(
@@ -423,11 +425,13 @@ class BotApiDouble:
         host: str = "127.0.0.1",
         port: int = 0,
         first_update_id: int | None = None,
+        local_web_apps: bool = False,
     ) -> None:
         self.token = token
         self.host = host
         self._listen_port = port
         self.strict_entities = strict_entities
+        self.local_web_apps = local_web_apps
         self.callback_query_ttl = callback_query_ttl
         bot_id = token.split(":", 1)[0]
         self.bot_user: JSON = {
@@ -462,6 +466,7 @@ class BotApiDouble:
         self._reply_keyboards: dict[int, JSON] = {}
         self._phones: dict[int, Phone] = {}
         self._last_commands: list[JSON] = []
+        self._menu_buttons: dict[int | None, JSON] = {}  # chat id (None: the default) -> button
 
         # Update queue.
         self._next_update_id = (
@@ -499,6 +504,7 @@ class BotApiDouble:
             "setMyDescription",
             "setMyShortDescription",
             "setChatMenuButton",
+            "getChatMenuButton",
             "getChat",
             "sendMessage",
             "editMessageText",
@@ -1101,8 +1107,7 @@ class BotApiDouble:
             return "force", value
         raise bad_request("can't parse reply keyboard markup JSON object")
 
-    @staticmethod
-    def _inline_keyboard(rows: Any) -> list[list[JSON]]:
+    def _inline_keyboard(self, rows: Any) -> list[list[JSON]]:
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
             raise bad_request(
                 'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
@@ -1150,6 +1155,11 @@ class BotApiDouble:
                         or not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT
                     ):
                         raise bad_request("BUTTON_DATA_INVALID")
+                if action == "web_app" and not self.web_app_url_ok(button["web_app"]):
+                    raise bad_request(
+                        f"inline keyboard button Web App URL {button['web_app']!r} is invalid: "
+                        "Only HTTPS links are allowed"
+                    )
                 if action == "url":
                     url = button["url"]
                     if not isinstance(url, str) or not re.match(
@@ -1568,8 +1578,43 @@ class BotApiDouble:
         self.my_descriptions["short_description"] = str(params.get("short_description") or "")
         return True
 
+    def web_app_url_ok(self, web_app: Any) -> bool:
+        """A WebAppInfo whose URL Telegram would open (HTTPS; local HTTP when allowed)."""
+        url = web_app.get("url") if isinstance(web_app, dict) else None
+        if not isinstance(url, str):
+            return False
+        if re.match(r"^https://[^\s/]+", url):
+            return True
+        return self.local_web_apps and bool(
+            re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/|$)", url)
+        )
+
+    def menu_button(self, chat_id: int | None = None) -> JSON:
+        """The chat's menu button (its own, else the default one, else the command list)."""
+        found = self._menu_buttons.get(chat_id) or self._menu_buttons.get(None)
+        return copy.deepcopy(found or {"type": "commands"})
+
     def _m_set_chat_menu_button(self, params: JSON) -> bool:
+        chat_id = self._chat(params)["id"] if params.get("chat_id") is not None else None
+        button = params.get("menu_button") or {"type": "default"}
+        kind = button.get("type") if isinstance(button, dict) else None
+        if kind not in ("default", "commands", "web_app"):
+            raise bad_request("can't parse menu button JSON object")
+        if kind == "web_app":
+            if not str(button.get("text") or "").strip():
+                raise bad_request("BUTTON_TEXT_EMPTY: menu button text is empty")
+            if not self.web_app_url_ok(button.get("web_app")):
+                raise bad_request("BUTTON_URL_INVALID: the Web App URL must be HTTPS")
+        if kind == "default":
+            self._menu_buttons.pop(chat_id, None)
+        else:
+            self._menu_buttons[chat_id] = dict(button)
         return True
+
+    def _m_get_chat_menu_button(self, params: JSON) -> JSON:
+        if params.get("chat_id") is None:
+            return self.menu_button()
+        return self.menu_button(self._chat(params)["id"])
 
     def _m_get_chat(self, params: JSON) -> JSON:
         chat = copy.deepcopy(self._chat(params))

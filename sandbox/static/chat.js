@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { user: null, users: [], commands: [], actions: [], replyTo: null, events: null,
-                messages: new Map() };
+                messages: new Map(), menuButton: { type: "commands" } };
 
 // ---------------------------------------------------------------- server calls
 
@@ -25,8 +25,7 @@ async function loadState() {
   const response = await fetch("/chat/state");
   const data = await response.json();
   state.users = data.users;
-  state.commands = data.commands;
-  setActions(data.actions);
+  applyState(data);
   $("bot-name").textContent = data.bot.name;
   document.title = `${data.bot.name} — sandbox`;
   const select = $("user");
@@ -36,6 +35,20 @@ async function loadState() {
     const found = data.users.find((u) => String(u.id) === wanted || u.name === wanted);
     select.value = String((found || data.users[0]).id);
   }
+}
+
+function applyState(data) {
+  state.commands = data.commands;
+  if (data.actions.join("\n") !== state.actions.join("\n")) setActions(data.actions);
+  state.menuButton = data.menu_button;
+  const web = data.menu_button.type === "web_app";
+  $("menu").textContent = web ? data.menu_button.text : "Menu";
+  $("menu").classList.toggle("web-app", web);
+}
+
+async function refreshState() {
+  const response = await fetch(`/chat/state?user=${encodeURIComponent(state.user)}`);
+  if (response.ok) applyState(await response.json());
 }
 
 function setActions(labels) {
@@ -66,6 +79,7 @@ function closeActions() {
 
 function switchUser(userId) {
   state.user = Number(userId);
+  refreshState();
   if (state.events) state.events.close();
   state.messages.clear();
   $("messages").replaceChildren();
@@ -240,6 +254,9 @@ function keyboardOf(message) {
       button.textContent = spec.text;
       if (spec.callback_data !== undefined) {
         button.addEventListener("click", () => press(button, message.message_id, spec.callback_data));
+      } else if (spec.web_app) {
+        button.classList.add("web-app");
+        button.addEventListener("click", () => openWebApp(spec.web_app.url, spec.text));
       } else if (spec.url && safeUrl(spec.url)) {
         button.classList.add("link");
         button.addEventListener("click", () => window.open(spec.url, "_blank", "noopener"));
@@ -300,6 +317,16 @@ async function press(button, messageId, data) {
   if (!answer || !answer.text) return;
   if (answer.alert) showAlert(answer.text);
   else toast(answer.text);
+}
+
+// Opens a Mini App as Telegram does: its URL with #tgWebAppData=... signed by the bot's token.
+async function openWebApp(url, title) {
+  const data = await post("/chat/webapp", { user: state.user, url });
+  if (!data) return;
+  $("webapp-title").textContent = title;
+  $("webapp-frame").title = title;
+  $("webapp-frame").src = data.url;
+  $("webapp").showModal();
 }
 
 function toast(text) {
@@ -404,7 +431,17 @@ function wire() {
     const value = e.target.value;
     showCommands(/^\/\w*$/.test(value), value);
   });
-  $("menu").addEventListener("click", () => showCommands($("commands").hidden, "/"));
+  $("menu").addEventListener("click", () => {
+    if (state.menuButton.type === "web_app") {
+      openWebApp(state.menuButton.web_app.url, state.menuButton.text);
+    } else {
+      showCommands($("commands").hidden, "/");
+    }
+  });
+  $("webapp-close").addEventListener("click", () => {
+    $("webapp").close();
+    $("webapp-frame").src = "about:blank";
+  });
   $("attach").addEventListener("change", async (e) => {
     await sendFiles([...e.target.files]);
     e.target.value = "";
@@ -436,14 +473,8 @@ async function main() {
   wire();
   await loadState();
   switchUser($("user").value);
-  // Commands and actions can change while the page is open (the bot sets its menu at start).
-  setInterval(async () => {
-    const response = await fetch("/chat/state");
-    if (!response.ok) return;
-    const data = await response.json();
-    state.commands = data.commands;
-    if (data.actions.join("\n") !== state.actions.join("\n")) setActions(data.actions);
-  }, 5000);
+  // The command list, the menu button and the actions can change while the page is open.
+  setInterval(refreshState, 5000);
 }
 
 main();
