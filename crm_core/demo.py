@@ -204,7 +204,7 @@ def _people(rng: random.Random) -> list[tuple[ContactType, str, str, str]]:
     in turn, so that each appears at least once; names drawn without repeats."""
     total = sum(DEMO_COUNTS.values())
     firsts, lasts = rng.sample(FIRST_NAMES, total), rng.sample(SURNAMES, total)
-    people = []
+    people: list[tuple[ContactType, str, str, str]] = []
     for ctype, count in DEMO_COUNTS.items():
         stages = PIPELINES[ctype]
         for n in range(count):

@@ -21,27 +21,10 @@ from playwright.async_api import Locator, Page, expect
 
 from bot.sandbox_mode import serve
 from crm_core.config import Settings
-from tests.browser import chromium
+from tests.browser import chromium, last_saying, messages, say, tap
 
 OUT = Path(__file__).with_name("screens")
 PHONE = {"width": 390, "height": 760}
-
-
-def messages(page: Page) -> Locator:
-    return page.get_by_role("list", name="Messages").get_by_role("listitem")
-
-
-async def say(page: Page, text: str) -> None:
-    await page.get_by_role("textbox", name="Message").fill(text)
-    await page.get_by_role("button", name="Send", exact=True).click()
-
-
-async def tap(item: Locator, label: str) -> None:
-    await item.get_by_role("button", name=label, exact=True).first.click()
-
-
-def last(page: Page, text: str | re.Pattern[str]) -> Locator:
-    return messages(page).filter(has_text=text).last
 
 
 async def to_top(item: Locator) -> None:
@@ -52,36 +35,36 @@ async def to_top(item: Locator) -> None:
 
 async def start_menu(page: Page) -> None:
     await say(page, "/start")
-    await expect(last(page, "Add contact")).to_be_visible()
+    await expect(last_saying(page, "Add contact")).to_be_visible()
 
 
 async def add_wizard(page: Page) -> None:
     await say(page, "/add")
-    await expect(last(page, "What's the contact's name?")).to_be_visible()
+    await expect(last_saying(page, "What's the contact's name?")).to_be_visible()
     await say(page, "Jane Smith")
-    await tap(last(page, "What type of contact is this?"), "Eviction client")
-    await expect(last(page, "Their email address?")).to_be_visible()
+    await tap(last_saying(page, "What type of contact is this?"), "Eviction client")
+    await expect(last_saying(page, "Their email address?")).to_be_visible()
     await say(page, "jane@example")
-    await expect(last(page, "doesn't look right")).to_be_visible()
+    await expect(last_saying(page, "doesn't look right")).to_be_visible()
     await say(page, "jane.smith@example.co.uk")
-    await expect(last(page, "Their phone number?")).to_be_visible()
+    await expect(last_saying(page, "Their phone number?")).to_be_visible()
 
 
 async def contact_card(page: Page) -> None:
     await say(page, "/cancel")
     await say(page, "/list")
-    listing = last(page, re.compile("contact"))
+    listing = last_saying(page, re.compile("contact"))
     # The first contact of the list: the keyboard has the type and status filters first.
     first = listing.get_by_role("group", name="Buttons").get_by_role("button").nth(9)
     await first.click()
-    await expect(last(page, "Stage:")).to_be_visible()
+    await expect(last_saying(page, "Stage:")).to_be_visible()
     await page.wait_for_timeout(300)
-    await to_top(last(page, "Stage:"))
+    await to_top(last_saying(page, "Stage:"))
 
 
 async def list_with_filters(page: Page) -> None:
     await say(page, "/list")
-    listing = last(page, re.compile("contact"))
+    listing = last_saying(page, re.compile("contact"))
     await tap(listing, "Eviction")
     await tap(listing, "Active")
     await expect(listing.get_by_role("button", name="• Active")).to_be_visible()
@@ -90,9 +73,9 @@ async def list_with_filters(page: Page) -> None:
 async def morning_digest(page: Page) -> None:
     await page.get_by_role("button", name="More").click()
     await page.get_by_role("menuitem", name="Send morning digest now").click()
-    await expect(last(page, "Your follow-ups")).to_be_visible()
+    await expect(last_saying(page, "Your follow-ups")).to_be_visible()
     await page.wait_for_timeout(500)
-    await to_top(last(page, "Your follow-ups"))
+    await to_top(last_saying(page, "Your follow-ups"))
 
 
 async def dashboard(page: Page) -> None:

@@ -1,5 +1,6 @@
 """Real Chromium for the page tests (and the README's screenshots): Debian's system browser
-driven by Playwright for Python. No browser is ever downloaded.
+driven by Playwright for Python. No browser is ever downloaded. Also the verbs that use the
+sandbox's chat page as a person would (``say``, ``tap``, ``last_saying``).
 
 Outside CI, a missing Chromium or Playwright skips a browser test with one line saying how to
 enable it; with ``CRM_REQUIRE_BROWSER=1`` (CI) such a skip is a failure (``tests/conftest.py``).
@@ -11,7 +12,11 @@ import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from re import Pattern
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,3 +52,23 @@ async def chromium() -> AsyncIterator[Any]:
             yield browser
         finally:
             await browser.close()
+
+
+def messages(page: Page) -> Locator:
+    """The chat's messages, both ways, oldest first."""
+    return page.get_by_role("list", name="Messages").get_by_role("listitem")
+
+
+def last_saying(page: Page, text: str | Pattern[str]) -> Locator:
+    return messages(page).filter(has_text=text).last
+
+
+async def say(page: Page, text: str) -> None:
+    """Type ``text`` in the message box and tap Send."""
+    await page.get_by_role("textbox", name="Message").fill(text)
+    await page.get_by_role("button", name="Send", exact=True).click()
+
+
+async def tap(item: Locator, label: str) -> None:
+    """Tap the button ``label`` of a message."""
+    await item.get_by_role("button", name=label, exact=True).click()

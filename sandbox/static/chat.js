@@ -293,7 +293,7 @@ function renderMessage(message, bot) {
   }
   const when = new Date(message.date * 1000);
   bubble.dataset.time = (message.edit_date ? "edited " : "")
-    + when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    + when.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
   const reply = document.createElement("button");
   reply.type = "button";
   reply.className = "reply";

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright", reason="`pip install -e '.[test]'` to run the browser tests")
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Page, expect
 
 from bot.sandbox_mode import SANDBOX_ADMINS, serve
 from crm_core.config import Settings
 from crm_core.demo import picture_png
-from tests.browser import chromium, missing
+from tests.browser import chromium, last_saying, messages, missing, say, tap
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -71,23 +71,6 @@ async def page(sandbox: str) -> AsyncIterator[Page]:
         yield page
         await context.close()
     assert not errors, f"the page's script failed: {errors}"
-
-
-def messages(page: Page) -> Locator:
-    return page.get_by_role("list", name="Messages").get_by_role("listitem")
-
-
-async def say(page: Page, text: str) -> None:
-    await page.get_by_role("textbox", name="Message").fill(text)
-    await page.get_by_role("button", name="Send", exact=True).click()
-
-
-async def tap(item: Locator, label: str) -> None:
-    await item.get_by_role("button", name=label, exact=True).click()
-
-
-def last_saying(page: Page, text: str) -> Locator:
-    return messages(page).filter(has_text=text).last
 
 
 async def test_add_a_client_move_its_stage_note_it_and_attach_a_photo(page: Page, tmp_path: Path):
