@@ -115,8 +115,10 @@ async def serve(
         bot_first_name="V3 CRM",
         host=settings.sandbox_host,
         port=settings.sandbox_port,
-        # Ids keep growing across restarts: the database remembers the ones it handled.
+        # Ids keep growing across restarts, as on Telegram: the database remembers the update
+        # ids it handled, and conversations remember their messages' ids.
         first_update_id=time.time_ns() // 1000,
+        first_message_id=int(time.time()) - 1_700_000_000,
         callback_query_ttl=60.0,
         local_web_apps=True,  # the Mini App is served on this machine, over plain HTTP
     )

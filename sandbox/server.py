@@ -410,6 +410,8 @@ class BotApiDouble:
             sandbox's chat page) until the double starts.
         first_update_id: where update ids start (default: random). A bot that remembers the
             ids it handled needs them to keep growing across restarts of the double.
+        first_message_id: the first message id of each chat (Telegram never reuses one: a bot
+            that remembers ids across restarts of the double needs them to keep growing).
         local_web_apps: also accept Web App URLs on http://127.0.0.1 and http://localhost
             (Telegram takes HTTPS only), so the sandbox can open a Mini App served locally.
     """
@@ -425,6 +427,7 @@ class BotApiDouble:
         host: str = "127.0.0.1",
         port: int = 0,
         first_update_id: int | None = None,
+        first_message_id: int = 1,
         local_web_apps: bool = False,
     ) -> None:
         self.token = token
@@ -432,6 +435,7 @@ class BotApiDouble:
         self._listen_port = port
         self.strict_entities = strict_entities
         self.local_web_apps = local_web_apps
+        self._first_message_id = first_message_id
         self.callback_query_ttl = callback_query_ttl
         bot_id = token.split(":", 1)[0]
         self.bot_user: JSON = {
@@ -913,7 +917,7 @@ class BotApiDouble:
     # ------------------------------------------------------------------ state helpers
 
     def _next_message_id(self, chat_id: int) -> int:
-        mid = self._last_message_id.get(chat_id, 0) + 1
+        mid = self._last_message_id.get(chat_id, self._first_message_id - 1) + 1
         self._last_message_id[chat_id] = mid
         return mid
 

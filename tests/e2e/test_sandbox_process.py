@@ -1,17 +1,27 @@
 """``crm-bot`` with no token, as ``make run`` starts it: a process that serves the sandbox's chat
-page, says what it is, keeps to SANDBOX_DIR and stops cleanly on SIGTERM."""
+page, says what it is, keeps to SANDBOX_DIR and stops cleanly on SIGTERM; the demo data offered
+on an empty database; ids that keep growing across restarts."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+
+from bot.sandbox_mode import serve
+from crm_core.config import Settings
+from crm_core.db import make_engine
 
 
 def free_port() -> int:
@@ -72,3 +82,62 @@ def test_no_token_starts_the_sandbox(tmp_path: Path):
     assert (tmp_path / "sandbox-data" / "crm.db").exists()
     assert not (tmp_path / "crm.db").exists()  # DATABASE_URL's default is never opened
     assert not (tmp_path / "crm-files").exists()
+
+
+@asynccontextmanager
+async def sandbox(folder: Path, *, demo: bool = False) -> AsyncIterator[httpx.AsyncClient]:
+    """The sandbox in this process (a free port, ``folder``), and an HTTP client for its page."""
+    settings = Settings(sandbox_dir=folder, sandbox_port=0, digest_check_seconds=0)
+    stop = asyncio.Event()
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve(settings, demo=demo, stop=stop, ready=ready.set_result))
+    done, _ = await asyncio.wait({task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()
+    try:
+        async with httpx.AsyncClient(base_url=ready.result(), timeout=30) as client:
+            yield client
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+def contact_count(folder: Path) -> int:
+    engine = make_engine(f"sqlite:///{folder / 'crm.db'}")
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM crm_contacts")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+async def test_an_empty_sandbox_offers_the_demo_once(tmp_path: Path, capsys):
+    async with sandbox(tmp_path) as page:
+        assert "The sandbox database is empty" in capsys.readouterr().out
+        state = (await page.get("/chat/state")).json()
+        assert state["actions"] == ["Load demo data", "Send morning digest now"]
+        after = await page.post("/chat/action", json={"user": 1001, "label": "Load demo data"})
+        assert after.json()["actions"] == ["Send morning digest now"]
+    assert contact_count(tmp_path) == 40
+    async with sandbox(tmp_path, demo=True) as page:
+        assert "has contacts already; no demo data added" in capsys.readouterr().out
+        assert (await page.get("/chat/state")).json()["actions"] == ["Send morning digest now"]
+    assert contact_count(tmp_path) == 40
+
+
+async def test_ids_keep_growing_across_restarts(tmp_path: Path):
+    """The database remembers handled update ids and conversations remember message ids: a
+    restarted sandbox must not hand out old ones again (Telegram never does)."""
+    seen = []
+    for _ in range(2):
+        async with sandbox(tmp_path) as page:
+            await page.post("/chat/send", json={"user": 1001, "text": "/start"})
+            async with page.stream("GET", "/chat/events", params={"user": 1001}) as events:
+                async for line in events.aiter_lines():
+                    if line.startswith("data: "):
+                        message = json.loads(line[6:])["message"]
+                        if "reply_markup" in message:  # the bot's menu answered
+                            seen.append(message["message_id"])
+                            break
+        await asyncio.sleep(1.1)  # the id base is in seconds
+    assert seen[1] > seen[0] + 1
