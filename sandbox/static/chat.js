@@ -302,6 +302,14 @@ function renderMessage(message, bot) {
   reply.addEventListener("click", () => startReply(message, bot));
   bubble.append(reply);
   bubble.addEventListener("dblclick", () => startReply(message, bot));
+  // Swipe a message to the left to reply to it, as on a phone.
+  let startX = null;
+  bubble.addEventListener("touchstart", (e) => { startX = e.touches[0].clientX; },
+                          { passive: true });
+  bubble.addEventListener("touchend", (e) => {
+    if (startX !== null && startX - e.changedTouches[0].clientX > 60) startReply(message, bot);
+    startX = null;
+  });
   item.append(bubble);
   const keyboard = keyboardOf(message);
   if (keyboard) item.append(keyboard);
