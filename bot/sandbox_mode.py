@@ -12,7 +12,8 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import func, select
@@ -172,6 +173,27 @@ async def _until_stopped(stop: asyncio.Event | None) -> None:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+@asynccontextmanager
+async def started(settings: Settings, *, demo: bool = False) -> AsyncIterator[str]:
+    """Run the sandbox for the duration of the block (tests, screenshots); yields the chat
+    page's address. A start-up failure is raised here."""
+    stop = asyncio.Event()
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve(settings, demo=demo, stop=stop, ready=ready.set_result))
+    done, _ = await asyncio.wait({task, ready}, timeout=120, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # raises what stopped it
+        raise RuntimeError("the sandbox stopped before it was ready")
+    if ready not in done:
+        task.cancel()
+        raise TimeoutError("the sandbox did not start within 120 s")
+    try:
+        yield ready.result()
+    finally:
+        stop.set()
+        await task
 
 
 def run(settings: Settings, *, demo: bool = False) -> None:

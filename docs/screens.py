@@ -19,7 +19,7 @@ from pathlib import Path
 
 from playwright.async_api import Locator, Page, expect
 
-from bot.sandbox_mode import serve
+from bot.sandbox_mode import started
 from crm_core.config import Settings
 from tests.browser import chromium, last_saying, messages, say, tap
 
@@ -97,25 +97,17 @@ async def take(out: Path) -> list[Path]:
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="crm-screens-") as folder:
         settings = Settings(sandbox_dir=Path(folder), sandbox_port=0, digest_check_seconds=0)
-        stop = asyncio.Event()
-        ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(serve(settings, demo=True, stop=stop, ready=ready.set_result))
-        try:
-            url = await asyncio.wait_for(ready, 120)
-            async with chromium() as browser:
-                context = await browser.new_context(viewport=PHONE, device_scale_factor=2)
-                page = await context.new_page()
-                await page.goto(url)
-                for name, play in SCREENS:
-                    await play(page)
-                    await page.wait_for_timeout(400)  # let the last message settle
-                    path = out / f"{name}.png"
-                    await page.screenshot(path=str(path))
-                    written.append(path)
-                await context.close()
-        finally:
-            stop.set()
-            await task
+        async with started(settings, demo=True) as url, chromium() as browser:
+            context = await browser.new_context(viewport=PHONE, device_scale_factor=2)
+            page = await context.new_page()
+            await page.goto(url)
+            for name, play in SCREENS:
+                await play(page)
+                await page.wait_for_timeout(400)  # let the last message settle
+                path = out / f"{name}.png"
+                await page.screenshot(path=str(path))
+                written.append(path)
+            await context.close()
     return written
 
 

@@ -7,7 +7,6 @@ these cases run on SQLite only.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 pytest.importorskip("playwright", reason="`pip install -e '.[test]'` to run the browser tests")
 from playwright.async_api import Page, expect
 
-from bot.sandbox_mode import SANDBOX_ADMINS, serve
+from bot.sandbox_mode import SANDBOX_ADMINS, started
 from crm_core.config import Settings
 from crm_core.demo import picture_png
 from tests.browser import chromium, last_saying, messages, missing, say, tap
@@ -36,16 +35,8 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[str]:
         database_url="sqlite:///must-not-be-used.db",
         file_storage_dir=tmp_path / "must-not-be-used",
     )
-    stop = asyncio.Event()
-    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(settings, stop=stop, ready=ready.set_result))
-    done, _ = await asyncio.wait({task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()  # raises what stopped it
-    assert ready in done, "the sandbox did not start within 60 s"
-    yield ready.result()
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    async with started(settings) as url:
+        yield url
     only_its_own_folder(tmp_path)
 
 

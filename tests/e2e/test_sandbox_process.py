@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bot.sandbox_mode import serve
+from bot.sandbox_mode import started
 from crm_core.config import Settings
 from crm_core.db import make_engine
 
@@ -88,18 +88,11 @@ def test_no_token_starts_the_sandbox(tmp_path: Path):
 async def sandbox(folder: Path, *, demo: bool = False) -> AsyncIterator[httpx.AsyncClient]:
     """The sandbox in this process (a free port, ``folder``), and an HTTP client for its page."""
     settings = Settings(sandbox_dir=folder, sandbox_port=0, digest_check_seconds=0)
-    stop = asyncio.Event()
-    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(settings, demo=demo, stop=stop, ready=ready.set_result))
-    done, _ = await asyncio.wait({task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()
-    try:
-        async with httpx.AsyncClient(base_url=ready.result(), timeout=30) as client:
-            yield client
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
+    async with (
+        started(settings, demo=demo) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        yield client
 
 
 def contact_count(folder: Path) -> int:
