@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def choose_mode(settings: Settings, *, sandbox: bool, demo: bool) -> str:
-    """"sandbox" or "telegram"; raises ConfigError (one sentence) when neither can start."""
+    """Which mode starts, "sandbox" or "telegram"; ConfigError (one sentence) if neither can."""
     if sandbox or settings.sandbox_wanted():
         return "sandbox"
     if demo:
