@@ -122,14 +122,16 @@ class ChatPage:
                     found.append({"message": message, "bot": outgoing, "deleted": deleted})
             return found
 
-        while True:
-            try:
-                batch = await self.double.wait_until(changes, timeout=KEEPALIVE_SECONDS)
-            except AssertionError:  # nothing happened: keep the connection warm
-                await response.write(b": keepalive\n\n")
-                continue
-            for item in batch:
-                await response.write(f"data: {json.dumps(item)}\n\n".encode())
+        with contextlib.suppress(ConnectionResetError):  # the page was closed
+            while True:
+                try:
+                    batch = await self.double.wait_until(changes, timeout=KEEPALIVE_SECONDS)
+                except AssertionError:  # nothing happened: keep the connection warm
+                    await response.write(b": keepalive\n\n")
+                    continue
+                for item in batch:
+                    await response.write(f"data: {json.dumps(item)}\n\n".encode())
+        return response
 
     async def _file(self, request: web.Request) -> web.Response:
         try:
