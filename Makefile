@@ -1,12 +1,14 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run   - create .venv, install, migrate the default SQLite database, start the bot
-#   make test  - create .venv, install, run the whole test suite
+#   make run   - check the configuration, create .venv, install what the bot needs, start the
+#                bot; with no TELEGRAM_BOT_TOKEN, the local sandbox (a chat page on :8080)
+#   make test  - create .venv, install with the test tools, run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: run test lint bench install clean system-deps
+.PHONY: run test lint bench install clean system-deps screens
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +19,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The bot alone, without the test tools.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
 install: $(STAMP)
 
-run: $(STAMP)
-	@$(BIN)/crm check-bot-config
-	$(BIN)/crm db upgrade
-	$(BIN)/crm-bot
+# The configuration is checked first (the check needs only python-dotenv and cryptography, a few
+# seconds), so a mistake is reported before the long install. "telegram": migrate DATABASE_URL
+# and run the bot; "sandbox": crm-bot migrates the sandbox's own database under SANDBOX_DIR.
+run: | $(BIN)/python
+	@$(BIN)/pip install --quiet --disable-pip-version-check python-dotenv cryptography
+	@mode=$$($(BIN)/python -m bot --check) && \
+	$(MAKE) --no-print-directory $(RUN_STAMP) && \
+	if [ "$$mode" = telegram ]; then $(BIN)/crm db upgrade; fi && \
+	exec $(BIN)/crm-bot
 
 # The Debian packages the tests drive for real (Chromium, Dovecot), installed when missing.
 system-deps:
@@ -38,6 +50,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The README's screenshots (docs/screens/*.png), taken in headless Chromium from the sandbox.
+screens: $(STAMP) system-deps
+	$(BIN)/python -m docs.screens
 
 clean:
 	rm -rf $(VENV) .pytest_cache crm.db crm-files

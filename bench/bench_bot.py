@@ -2,9 +2,9 @@
 
 For each backend: a fresh database built by the real migrations and seeded with ``contacts``
 contacts (``bench.seed``), then the real Application (``bot.app.build_application``) runs
-against :class:`tests.botapi.BotApiDouble` in long-polling mode, and ``clients`` admins play the
+against :class:`sandbox.BotApiDouble` in long-polling mode, and ``clients`` admins play the
 script below, each waiting for the bot's reply before the next update (a closed loop, as a
-phone would). The yardstick is ``tests.botapi.build_echo_app`` on the same double, driven by
+phone would). The yardstick is ``sandbox.build_echo_app`` on the same double, driven by
 the same loop with a like mix of texts and button presses. Echo and bot rounds alternate on
 the same database's run, so both see the same load on a shared machine; each round starts a
 fresh double and bot process, and its first updates (the warm-up) are not timed.
@@ -59,7 +59,7 @@ from bench.botproc import BotProcess, bot_process, commands, say
 from bench.seed import ADMIN_NAMES, SURNAMES, seed
 from crm_core.db import make_engine
 from crm_core.migrate import upgrade
-from tests.botapi import BotApiDouble, Phone
+from sandbox import BotApiDouble, Phone
 
 #: Targets from the bot issue.
 MIN_SHARE_OF_ECHO = 0.60
@@ -355,7 +355,7 @@ async def serve(config: dict[str, Any]) -> None:
     import logging
     from types import SimpleNamespace
 
-    from tests.botapi import build_echo_app, running
+    from sandbox import build_echo_app, running
 
     logging.basicConfig(level=logging.WARNING)
     # PTB's note that per_message=False conversations are tracked per chat: by design.

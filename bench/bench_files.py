@@ -316,7 +316,7 @@ async def drive(
 ) -> Result:
     import boto3
 
-    from tests.botapi import BotApiDouble
+    from sandbox import BotApiDouble
 
     os.environ.update(AWS_ENV)
     rng = random.Random(seed)

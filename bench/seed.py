@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -20,85 +19,22 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
+from crm_core.demo import (
+    COMPANY_SUFFIXES,
+    FIRST_NAMES,
+    FREE_MAIL,
+    HOW_FOUND,
+    NOTE_TEXTS,
+    SERVICES,
+    STREETS,
+    SURNAMES,
+    TOWNS,
+    ascii_fold,
+)
 from crm_core.models import Contact, Note, StageChange, User
 from crm_core.services.contacts import derived_columns
 from crm_core.stages import PIPELINES, ContactType, NoteType, Urgency
 
-
-def _listed(text: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in text.split(",") if item.strip())
-
-
-FIRST_NAMES = _listed(
-    "Oliver, George, Harry, Jack, Jacob, Noah, Charlie, Muhammad, Thomas, Oscar, William, James,"
-    "Leo, Alfie, Henry, Joshua, Freddie, Archie, Ethan, Isaac, Alexander, Joseph, Edward, Samuel,"
-    "Max, Daniel, Arthur, Lucas, Mohammed, Logan, Olivia, Amelia, Isla, Ava, Emily, Isabella, Mia,"
-    "Poppy, Ella, Lily, Jessica, Sophie, Grace, Evie, Chloe, Ruby, Sophia, Charlotte, Freya,"
-    "Daisy,"
-    "Priya, Aisha, Fatima, Zoë, Seán, Siobhan, Niamh, Łukasz, Agnieszka, Chen, Wei, Amir, Yusuf,"
-    "Kwame, Adaeze, Ravi, Anjali, Gareth, Rhys, Bethan, Callum, Eilidh, Fraser"
-)
-SURNAMES = _listed(
-    "Smith, Jones, Williams, Taylor, Brown, Davies, Evans, Wilson, Thomas, Johnson, Roberts,"
-    "Robinson, Thompson, Wright, Walker, White, Edwards, Hughes, Green, Hall, Lewis, Harris,"
-    "Clarke, Patel, Jackson, Wood, Turner, Martin, Cooper, Hill, Ward, Morris, Moore, Clark, Lee,"
-    "King, Baker, Harrison, Morgan, Allen, James, Scott, Phillips, Watson, Davis, Parker, Price,"
-    "Bennett, Young, Griffiths, Mitchell, Kelly, Cook, Carter, Richardson, Bailey, Collins, Bell,"
-    "Shaw, Murphy, Miller, Cox, Richards, Khan, Marshall, Anderson, Simpson, Ellis, Adams, Singh,"
-    "Begum, Wilkinson, Foster, Chapman, Powell, Webb, Rogers, Gray, Mason, Ali, Hussain, Campbell,"
-    "Matthews, Owen, Palmer, Holmes, Mills, Barnes, Knight, Lloyd, Butler, Russell, Barker,"
-    "Fisher,"
-    "Stevens, Jenkins, O'Brien, Murray, Dixon, Harvey, Ahmed, Nowak, Kowalski, MacDonald, O'Neill,"
-    "Ó Súilleabháin, Okafor, Mensah, Chowdhury, Ng, Zhang, Fernández, Rossi, Gallagher"
-)
-TOWNS = _listed(
-    "Leeds, Bradford, Manchester, Salford, Liverpool, Birmingham, Coventry, Sheffield, Nottingham,"
-    "Leicester, Bristol, Cardiff, Newport, Swansea, London, Croydon, Reading, Luton,"
-    "Milton Keynes,"
-    "Northampton, Derby, Stoke, Wolverhampton, Hull, York, Newcastle, Sunderland, Middlesbrough,"
-    "Preston, Bolton, Wigan, Oldham, Blackburn, Glasgow, Edinburgh, Aberdeen, Dundee, Belfast,"
-    "Southampton, Portsmouth, Brighton, Plymouth, Exeter, Norwich, Ipswich, Cambridge, Oxford"
-)
-STREETS = _listed(
-    "High Street, Station Road, Church Lane, Victoria Road, Green Lane, Manor Road, Park Avenue,"
-    "Mill Lane, King Street, Queen's Road, The Crescent, Albert Road, New Road, School Lane"
-)
-COMPANY_SUFFIXES = (
-    "Lettings",
-    "Estates",
-    "Property Management",
-    "Homes",
-    "Properties Ltd",
-    "Residential",
-    "Block Management",
-    "Housing Association",
-    "Solicitors",
-    "Legal LLP",
-    "Holdings Ltd",
-)
-FREE_MAIL = ("gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.co.uk", "btinternet.com")
-HOW_FOUND = ("Google", "Referral", "Facebook", "Repeat client", "Trade show", "Website form")
-SERVICES = (
-    "Eviction",
-    "Squatter removal",
-    "CCTV",
-    "Alarm monitoring",
-    "Void property guarding",
-    "Lock change",
-    "Site security",
-)
-NOTE_TEXTS = (
-    "Called, left a voicemail.",
-    "Spoke to them: wants a quote by Friday.",
-    "Sent the client pack by email.",
-    "Tenant still in the property; court date set for next month.",
-    "Site visit booked, bring the CCTV brochure.",
-    "Asked for references from other letting agents.",
-    "Chased the signed instruction form.",
-    "Paid the deposit, job confirmed.",
-    "Thinking it over, call back after the weekend.",
-    "Referred two landlords this quarter.",
-)
 ADMIN_NAMES = ("Sam", "Lee", "Priya", "Tom", "Dana")
 #: Share of each contact type in the seed (evictions and prospects dominate, as in the business).
 TYPE_WEIGHTS = {
@@ -179,10 +115,6 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start : start + size]
 
 
-def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().replace("'", "")
-
-
 def _contact(
     rng: random.Random, contact_id: int, admin_ids: list[int], today: date, now: datetime
 ) -> dict[str, Any]:
@@ -200,14 +132,14 @@ def _contact(
     email = None
     if rng.random() < 0.8:
         domain = (
-            _ascii(company).lower().split()[0] + ".co.uk"
+            ascii_fold(company).lower().split()[0] + ".co.uk"
             if company and rng.random() < 0.6
             else rng.choice(FREE_MAIL)
         )
         local = rng.choice(
             (f"{first}.{last}", f"{first[0]}{last}", f"{first}{rng.randint(1, 99)}")
         )
-        email = f"{_ascii(local).lower().replace(' ', '')}@{domain}"
+        email = f"{ascii_fold(local).lower().replace(' ', '')}@{domain}"
     phone = None
     if rng.random() < 0.85:
         if rng.random() < 0.7:

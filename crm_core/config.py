@@ -23,6 +23,11 @@ DEFAULT_TIMEZONE = "Europe/London"
 DEFAULT_DIGEST_TIME = "08:00"
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
+# Not ./sandbox: that folder is the sandbox package's own source code.
+DEFAULT_SANDBOX_DIR = "sandbox-data"
+#: Variables that say "this is a deployment": with one set, a missing token is an error, never
+#: a reason to start the local sandbox (a dyno must fail loudly, not serve 127.0.0.1).
+DEPLOYMENT_VARIABLES = ("DYNO", "WEBHOOK_URL", "S3_BUCKET")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,14 @@ class Settings:
     # Seconds between the bot's checks for due digests and reminders; 0 turns them off (tests
     # that don't want messages out of the blue). Not read from the environment.
     digest_check_seconds: float = 30.0
+    # The local sandbox (``crm-bot --sandbox``): where its chat page listens, where it keeps its
+    # own SQLite file and files (never DATABASE_URL or FILE_STORAGE_DIR).
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8080
+    sandbox_dir: Path = Path(DEFAULT_SANDBOX_DIR)
+    #: Which deployment variables are set (see DEPLOYMENT_VARIABLES; a PostgreSQL DATABASE_URL
+    #: counts too).
+    deployment: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -90,8 +103,15 @@ class Settings:
         port_raw = get("PORT") or "8443"
         if not port_raw.isdigit():
             raise ConfigError(f"PORT must be a number, got {port_raw!r}")
+        sandbox_port = get("SANDBOX_PORT") or "8080"
+        if not sandbox_port.isdigit() or not 0 < int(sandbox_port) < 65536:
+            raise ConfigError(f"SANDBOX_PORT must be a port number, got {sandbox_port!r}")
+        database_url = normalise_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        deployment = [name for name in DEPLOYMENT_VARIABLES if get(name)]
+        if not database_url.startswith("sqlite"):
+            deployment.append("DATABASE_URL")
         return cls(
-            database_url=normalise_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            database_url=database_url,
             admins=parse_admins(get("ADMIN_CHAT_IDS") or ""),
             timezone=parse_timezone(get("TIMEZONE") or DEFAULT_TIMEZONE, "TIMEZONE"),
             digest_time=parse_hhmm(get("DIGEST_TIME") or DEFAULT_DIGEST_TIME, "DIGEST_TIME"),
@@ -105,7 +125,15 @@ class Settings:
             webhook_url=get("WEBHOOK_URL"),
             webhook_secret=parse_webhook_secret(get("WEBHOOK_SECRET")),
             port=int(port_raw),
+            sandbox_host=get("SANDBOX_HOST") or "127.0.0.1",
+            sandbox_port=int(sandbox_port),
+            sandbox_dir=Path(get("SANDBOX_DIR") or DEFAULT_SANDBOX_DIR),
+            deployment=tuple(deployment),
         )
+
+    def sandbox_wanted(self) -> bool:
+        """No token and no sign of a deployment: ``crm-bot`` starts the local sandbox."""
+        return not self.telegram_token and not self.deployment
 
     def require_bot(self) -> None:
         """Fail with one line if what the bot cannot start without is missing."""

@@ -2,7 +2,8 @@
 
 PostgreSQL cases run when ``CRM_TEST_POSTGRES_URL`` points at a server (any database on it; the
 suite creates and drops its own databases there, so parallel runs don't meet). With
-``CRM_REQUIRE_POSTGRES=1`` (CI) a missing URL or a skipped PostgreSQL case is a failure.
+``CRM_REQUIRE_POSTGRES=1`` (CI) a missing URL or a skipped PostgreSQL case is a failure, and with
+``CRM_REQUIRE_BROWSER=1`` a skipped browser case (``tests/browser.py``) is one too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.s3 import moto_s3  # noqa: F401 - the session's S3 server, a fixture 
 
 PG_ENV = "CRM_TEST_POSTGRES_URL"
 REQUIRE_PG = os.environ.get("CRM_REQUIRE_POSTGRES") == "1"
+REQUIRE_BROWSER = os.environ.get("CRM_REQUIRE_BROWSER") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 ALICE = AdminSpec(1001, "Alice")
@@ -47,6 +49,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         report.longrepr = (
             f"PostgreSQL case skipped while CRM_REQUIRE_POSTGRES=1: {report.longrepr}"
         )
+    if REQUIRE_BROWSER and report.skipped and item.get_closest_marker("browser"):
+        report.outcome = "failed"
+        report.longrepr = f"Browser case skipped while CRM_REQUIRE_BROWSER=1: {report.longrepr}"
 
 
 class DatabaseMaker:

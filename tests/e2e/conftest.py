@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from bot.app import build_application
 from crm_core.config import Settings
-from tests.botapi import BotApiDouble, Phone, RunningApp, running
+from sandbox import BotApiDouble, Phone, RunningApp, running
 from tests.conftest import ALICE, BOB
 from tests.e2e.flows import all_answered, freeze
 

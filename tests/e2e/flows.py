@@ -18,7 +18,7 @@ from bot.runtime import BOT_DATA_KEY
 from crm_core.models import Contact, File, Note
 from crm_core.services.contacts import create_contact
 from crm_core.services.notes import add_note
-from tests.botapi import BotApiDouble, Phone, RunningApp
+from sandbox import BotApiDouble, Phone, RunningApp
 from tests.conftest import NOW, TODAY
 
 JSON = dict[str, Any]

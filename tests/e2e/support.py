@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.models import User
-from tests.botapi import BotApiDouble
+from sandbox import BotApiDouble
 from tests.e2e.flows import contacts, seed
 
 #: Tables a refused or ignored update must leave untouched.

@@ -15,7 +15,7 @@ from bot import texts
 from bot.features import views
 from crm_core.errors import Conflict
 from crm_core.models import Contact, Note, StageChange
-from tests.botapi import BotApiDouble, Phone
+from sandbox import BotApiDouble, Phone
 from tests.e2e.support import add_contact, live_contacts, row_counts
 
 

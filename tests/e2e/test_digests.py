@@ -21,7 +21,7 @@ from crm_core.config import Settings
 from crm_core.db import make_engine
 from crm_core.models import Contact, DigestDelivery, Note, User
 from crm_core.services.contacts import delete_contact
-from tests.botapi import BotApiDouble, Phone, running
+from sandbox import BotApiDouble, Phone, running
 from tests.conftest import ALICE, BOB
 from tests.e2e.flows import seed, tap
 

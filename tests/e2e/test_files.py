@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.runtime import BOT_DATA_KEY
 from crm_core.models import File
 from crm_core.storage import FileStore, LocalStore, is_crm_key
-from tests.botapi import BotApiDouble, Phone, RunningApp, Upload
+from sandbox import BotApiDouble, Phone, RunningApp, Upload
 from tests.e2e.flows import all_answered, seed, tap
 from tests.s3 import MotoS3
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot import gate as gate_module
-from tests.botapi import BotApiDouble, Phone
+from sandbox import BotApiDouble, Phone
 from tests.e2e.support import add_contact, api_calls_since, live_contacts, row_counts
 
 STRANGER_ID = 666

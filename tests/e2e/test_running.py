@@ -22,7 +22,7 @@ import bot.app as bot_app
 from bot import texts
 from bot.app import build_application, webhook_secret
 from crm_core.config import Settings
-from tests.botapi import BotApiDouble, Phone, command_entities, running
+from sandbox import BotApiDouble, Phone, command_entities, running
 from tests.e2e.support import row_counts
 
 VENV_BIN = Path(sys.executable).parent
@@ -171,10 +171,16 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def test_crm_bot_without_a_token_exits_2_with_one_line(tmp_path: Path) -> None:
+def test_crm_bot_deployed_without_a_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    """Without a token a local checkout starts the sandbox (test_sandbox_process); a deployment
+    (here: WEBHOOK_URL set) must fail loudly instead."""
     result = subprocess.run(
         [str(VENV_BIN / "crm-bot")],
-        env=_clean_env(ADMIN_CHAT_IDS="1001", DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}"),
+        env=_clean_env(
+            ADMIN_CHAT_IDS="1001",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+            WEBHOOK_URL="https://crm.example",
+        ),
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -15,7 +15,7 @@ from bot.views import digest as views
 from crm_core.schedule import EVERY_DAY, MON_FRI
 from crm_core.services.digests import Digest, DigestItem
 from crm_core.services.preferences import DigestPreferences
-from tests.botapi import parse_html
+from sandbox import parse_html
 
 TODAY = date(2026, 11, 23)
 LONDON = ZoneInfo("Europe/London")

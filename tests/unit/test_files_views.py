@@ -15,7 +15,7 @@ from bot.features.cards import contact_id_of
 from bot.views import files as views
 from crm_core.config import Settings
 from crm_core.models import Contact, File
-from tests.botapi import parse_html
+from sandbox import parse_html
 
 TZ = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

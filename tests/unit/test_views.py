@@ -15,7 +15,7 @@ from bot.views.common import escaped_pieces, split_message
 from bot.views.lists import list_keyboard, render_list, search_results
 from crm_core.models import Contact, Note, User
 from crm_core.services.contacts import ContactCard, ContactFilter, Page, View
-from tests.botapi import parse_html
+from sandbox import parse_html
 
 TZ = ZoneInfo("Europe/London")
 TODAY = date(2026, 11, 23)

@@ -1,6 +1,10 @@
-"""A local, rule-enforcing double of the Telegram Bot API for end-to-end tests.
+"""A local, rule-enforcing stand-in for the Telegram Bot API.
 
-Typical use::
+One implementation serves the end-to-end tests, the benchmarks and the sandbox (``make run``
+without a token: the real bot talks to it over HTTP and a person uses it from a browser chat
+page). It knows nothing of the CRM: the bot talks to it exactly as to Telegram.
+
+Typical use in a test::
 
     async with BotApiDouble() as double:
         phone = double.phone(user_id=111, first_name="Alice")

@@ -406,6 +406,14 @@ class BotApiDouble:
             would print them verbatim).
         callback_query_ttl: seconds after which a callback query can no longer be answered.
         bot_username / bot_first_name: what getMe returns.
+        host / port: where to listen (port 0: a free one). ``web_app`` takes more routes (the
+            sandbox's chat page) until the double starts.
+        first_update_id: where update ids start (default: random). A bot that remembers the
+            ids it handled needs them to keep growing across restarts of the double.
+        first_message_id: the first message id of each chat (Telegram never reuses one: a bot
+            that remembers ids across restarts of the double needs them to keep growing).
+        local_web_apps: also accept Web App URLs on http://127.0.0.1 and http://localhost
+            (Telegram takes HTTPS only), so the sandbox can open a Mini App served locally.
     """
 
     def __init__(
@@ -416,9 +424,18 @@ class BotApiDouble:
         callback_query_ttl: float = 15.0,
         bot_username: str = "double_bot",
         bot_first_name: str = "Double Bot",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        first_update_id: int | None = None,
+        first_message_id: int = 1,
+        local_web_apps: bool = False,
     ) -> None:
         self.token = token
+        self.host = host
+        self._listen_port = port
         self.strict_entities = strict_entities
+        self.local_web_apps = local_web_apps
+        self._first_message_id = first_message_id
         self.callback_query_ttl = callback_query_ttl
         bot_id = token.split(":", 1)[0]
         self.bot_user: JSON = {
@@ -435,7 +452,7 @@ class BotApiDouble:
         self.updates: list[JSON] = []  # every update ever produced, in order
         self.dropped_updates: list[JSON] = []  # filtered out by allowed_updates
         self.answers: list[JSON] = []  # answerCallbackQuery params, in order
-        self.bot_exceptions: list[BaseException] = []  # reported by tests.botapi.ptb.running
+        self.bot_exceptions: list[BaseException] = []  # reported by sandbox.ptb.running
         self.webhook: JSON = {"url": "", "secret_token": None, "allowed_updates": None}
         self.my_commands: dict[tuple[str, str], list[JSON]] = {}
         self.my_descriptions: dict[str, str] = {}
@@ -453,9 +470,12 @@ class BotApiDouble:
         self._reply_keyboards: dict[int, JSON] = {}
         self._phones: dict[int, Phone] = {}
         self._last_commands: list[JSON] = []
+        self._menu_buttons: dict[int | None, JSON] = {}  # chat id (None: the default) -> button
 
         # Update queue.
-        self._next_update_id = secrets.randbelow(10**6) + 10**5
+        self._next_update_id = (
+            first_update_id if first_update_id is not None else secrets.randbelow(10**6) + 10**5
+        )
         self._pending: list[JSON] = []  # not yet confirmed (polling) / delivered (webhook)
         self._redeliver: list[JSON] = []  # phone.resend() in polling mode
         self._allowed_updates: frozenset[str] | None = None
@@ -488,6 +508,7 @@ class BotApiDouble:
             "setMyDescription",
             "setMyShortDescription",
             "setChatMenuButton",
+            "getChatMenuButton",
             "getChat",
             "sendMessage",
             "editMessageText",
@@ -508,19 +529,19 @@ class BotApiDouble:
             "getFile",
         ):
             self._methods[name.lower()] = (name, getattr(self, "_m_" + _snake(name)))
+        self.web_app = web.Application(client_max_size=UPLOAD_LIMIT + 10 * 1024 * 1024)
+        self.web_app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        self.web_app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
 
     # ------------------------------------------------------------------ lifecycle & URLs
 
     async def __aenter__(self) -> BotApiDouble:
-        app = web.Application(client_max_size=UPLOAD_LIMIT + 10 * 1024 * 1024)
-        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         # handler_cancellation: a long poll whose client went away must not linger.
         self._runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+            self.web_app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, self._listen_port)
         await site.start()
         self._port = self._runner.addresses[0][1]
         return self
@@ -545,14 +566,20 @@ class BotApiDouble:
         return self._port
 
     @property
+    def url(self) -> str:
+        """The server's own address (its root serves the chat page, when one is installed)."""
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    @property
     def base_url(self) -> str:
         """For ``ApplicationBuilder().base_url()``; PTB appends the token and the method."""
-        return f"http://127.0.0.1:{self.port}/bot"
+        return f"{self.url}/bot"
 
     @property
     def base_file_url(self) -> str:
         """For ``ApplicationBuilder().base_file_url()``."""
-        return f"http://127.0.0.1:{self.port}/file/bot"
+        return f"{self.url}/file/bot"
 
     @property
     def api_url(self) -> str:
@@ -648,6 +675,20 @@ class BotApiDouble:
     def history(self, chat_id: int, message_id: int) -> list[JSON]:
         """Previous versions of a message, oldest first (the current one is not included)."""
         return copy.deepcopy(self._messages[(chat_id, message_id)].history)
+
+    def transcript(self, chat_id: int) -> list[tuple[JSON, bool, bool, int]]:
+        """Every message of a chat, both ways, by id: (current state, sent by the bot,
+        deleted, number of edits). What a Telegram client shows (the chat page); not a copy."""
+        return [
+            (stored.message, stored.outgoing, stored.deleted, len(stored.history))
+            for (cid, _), stored in sorted(self._messages.items())
+            if cid == chat_id
+        ]
+
+    def answer_of(self, query_id: str) -> JSON | None:
+        """The answerCallbackQuery params of a button press, once the bot answered it."""
+        query = self._queries.get(query_id)
+        return query.answer if query else None
 
     def is_deleted(self, chat_id: int, message_id: int) -> bool:
         return self._messages[(chat_id, message_id)].deleted
@@ -876,7 +917,7 @@ class BotApiDouble:
     # ------------------------------------------------------------------ state helpers
 
     def _next_message_id(self, chat_id: int) -> int:
-        mid = self._last_message_id.get(chat_id, 0) + 1
+        mid = self._last_message_id.get(chat_id, self._first_message_id - 1) + 1
         self._last_message_id[chat_id] = mid
         return mid
 
@@ -1070,8 +1111,7 @@ class BotApiDouble:
             return "force", value
         raise bad_request("can't parse reply keyboard markup JSON object")
 
-    @staticmethod
-    def _inline_keyboard(rows: Any) -> list[list[JSON]]:
+    def _inline_keyboard(self, rows: Any) -> list[list[JSON]]:
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
             raise bad_request(
                 'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
@@ -1119,6 +1159,11 @@ class BotApiDouble:
                         or not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT
                     ):
                         raise bad_request("BUTTON_DATA_INVALID")
+                if action == "web_app" and not self.web_app_url_ok(button["web_app"]):
+                    raise bad_request(
+                        f"inline keyboard button Web App URL {button['web_app']!r} is invalid: "
+                        "Only HTTPS links are allowed"
+                    )
                 if action == "url":
                     url = button["url"]
                     if not isinstance(url, str) or not re.match(
@@ -1537,8 +1582,43 @@ class BotApiDouble:
         self.my_descriptions["short_description"] = str(params.get("short_description") or "")
         return True
 
+    def web_app_url_ok(self, web_app: Any) -> bool:
+        """A WebAppInfo whose URL Telegram would open (HTTPS; local HTTP when allowed)."""
+        url = web_app.get("url") if isinstance(web_app, dict) else None
+        if not isinstance(url, str):
+            return False
+        if re.match(r"^https://[^\s/]+", url):
+            return True
+        return self.local_web_apps and bool(
+            re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/|$)", url)
+        )
+
+    def menu_button(self, chat_id: int | None = None) -> JSON:
+        """The chat's menu button (its own, else the default one, else the command list)."""
+        found = self._menu_buttons.get(chat_id) or self._menu_buttons.get(None)
+        return copy.deepcopy(found or {"type": "commands"})
+
     def _m_set_chat_menu_button(self, params: JSON) -> bool:
+        chat_id = self._chat(params)["id"] if params.get("chat_id") is not None else None
+        button = params.get("menu_button") or {"type": "default"}
+        kind = button.get("type") if isinstance(button, dict) else None
+        if kind not in ("default", "commands", "web_app"):
+            raise bad_request("can't parse menu button JSON object")
+        if kind == "web_app":
+            if not str(button.get("text") or "").strip():
+                raise bad_request("BUTTON_TEXT_EMPTY: menu button text is empty")
+            if not self.web_app_url_ok(button.get("web_app")):
+                raise bad_request("BUTTON_URL_INVALID: the Web App URL must be HTTPS")
+        if kind == "default":
+            self._menu_buttons.pop(chat_id, None)
+        else:
+            self._menu_buttons[chat_id] = dict(button)
         return True
+
+    def _m_get_chat_menu_button(self, params: JSON) -> JSON:
+        if params.get("chat_id") is None:
+            return self.menu_button()
+        return self.menu_button(self._chat(params)["id"])
 
     def _m_get_chat(self, params: JSON) -> JSON:
         chat = copy.deepcopy(self._chat(params))
@@ -1832,6 +1912,10 @@ class Phone:
     @property
     def chat(self) -> JSON:
         return self.double._private_chat(self.user)
+
+    def open_chat(self) -> None:
+        """The user has talked to the bot before, so the bot may write first (a digest)."""
+        self.double._chats[self.chat_id] = self.chat
 
     # ------------------------------------------------------------------ what the bot did
 

@@ -19,7 +19,7 @@ from telegram import Bot, InputMediaDocument, InputMediaPhoto, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes, MessageHandler, filters
 
-from . import (
+from sandbox import (
     BotApiDouble,
     BotHandlerErrors,
     Phone,

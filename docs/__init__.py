@@ -1,0 +1,1 @@
+"""Documentation made by code (``python -m docs.screens``: the README's screenshots)."""
