@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.botapi import BotApiDouble, Phone
+from sandbox import BotApiDouble, Phone
 from tests.e2e.flows import contacts, press, press_edit, say, seed, tap
 
 README = Path(__file__).resolve().parents[2] / "README.md"

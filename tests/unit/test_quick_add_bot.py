@@ -19,7 +19,7 @@ from bot.callbacks import Cb
 from bot.conversations.quick_add import after_command, as_quick_add, unplaced_line
 from bot.features.forwarded import sender_name
 from bot.views.forwarded import ADD_FORWARDED, forward_offer
-from tests.botapi import parse_html
+from sandbox import parse_html
 
 TODAY = date(2026, 11, 23)
 WHEN = datetime(2026, 11, 23, tzinfo=UTC)
