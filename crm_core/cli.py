@@ -50,9 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {err}", file=sys.stderr)
         return 1
     except SQLAlchemyError as err:
-        orig = getattr(err, "orig", None) or err
-        lines = str(orig).strip().splitlines() or [type(orig).__name__]
-        print(f"Database error: {lines[0]}", file=sys.stderr)
+        from crm_core.migrate import driver_reason
+
+        print(f"Database error: {driver_reason(err)}.", file=sys.stderr)
         return 1
 
 

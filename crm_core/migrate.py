@@ -65,11 +65,11 @@ def require_schema(url: str) -> str:
     shown = redact_url(url)
     parsed = make_url(url)
     backend = parsed.get_backend_name()
-    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).exists():
-            raise DatabaseNotReady(
-                "database", f"The SQLite file {parsed.database} doesn't exist yet: {UPGRADE_HINT}."
-            )
+    sqlite_file = parsed.database if backend == "sqlite" else None
+    if sqlite_file and sqlite_file != ":memory:" and not Path(sqlite_file).exists():
+        raise DatabaseNotReady(
+            "database", f"The SQLite file {sqlite_file} doesn't exist yet: {UPGRADE_HINT}."
+        )
     connect_args = {"connect_timeout": CONNECT_TIMEOUT} if backend == "postgresql" else {}
     engine = make_engine(url, connect_args=connect_args)
     try:
@@ -77,8 +77,11 @@ def require_schema(url: str) -> str:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError as err:
+            reason = driver_reason(err)
+            if parsed.password:  # a driver may echo its connection string
+                reason = reason.replace(str(parsed.password), "***")
             raise DatabaseNotReady(
-                "database", f"Can't connect to the database {shown}: {driver_reason(err)}."
+                "database", f"Can't connect to the database {shown}: {reason}."
             ) from None
         head = head_revision(url)
         try:
