@@ -6,6 +6,7 @@ import logging
 import sys
 import warnings
 
+from bot.startup import StartupError, redact_token_in_logs
 from crm_core.config import Settings
 from crm_core.errors import ConfigError
 
@@ -23,10 +24,17 @@ def main() -> int:
     except ConfigError as err:
         print(f"Configuration error: {err}", file=sys.stderr)
         return 2
+    redact_token_in_logs(settings.telegram_token)
     from bot.app import run
 
-    run(settings)
-    return 0
+    try:
+        return run(settings)
+    except ConfigError as err:
+        print(f"Configuration error: {err}", file=sys.stderr)
+        return 2
+    except StartupError as err:
+        print(err, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
