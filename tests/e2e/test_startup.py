@@ -246,13 +246,15 @@ async def test_crm_bot_with_an_unreachable_database_says_so_with_the_password_hi
         assert "crm:***@127.0.0.1" in stderr
 
 
-async def test_crm_bot_on_an_unmigrated_database_says_run_db_upgrade(
-    tmp_path: Path, databases: DatabaseMaker, backend: str
-) -> None:
-    if backend == "sqlite":
-        pytest.skip("the bot migrates SQLite itself")
-    process = await start(tmp_path, bot_env(tmp_path, DATABASE_URL=databases.new()))
-    _, stderr = await finish(process)
+@pytest.mark.postgres  # on SQLite the bot migrates the database itself
+async def test_crm_bot_on_an_unmigrated_database_says_run_db_upgrade(tmp_path: Path) -> None:
+    databases = DatabaseMaker("postgres", tmp_path)
+    try:
+        url = databases.new()
+        process = await start(tmp_path, bot_env(tmp_path, DATABASE_URL=url))
+        _, stderr = await finish(process)
+    finally:
+        databases.close()
     assert process.returncode == 1, stderr
     assert last_line(stderr).endswith("has no schema yet: run `crm db upgrade`.")
     assert "Traceback" not in stderr

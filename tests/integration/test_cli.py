@@ -33,6 +33,8 @@ SETTINGS_VARS = (
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
     "PORT",
+    "DYNO",
+    "CRM_ALLOW_EPHEMERAL_STORAGE",
 )
 
 Crm = Callable[..., subprocess.CompletedProcess[str]]
@@ -406,3 +408,19 @@ def test_every_command_says_what_it_does_with_an_example(crm, command):
     assert "Example: crm" in done.stdout or "Example: DATABASE_URL=" in done.stdout
     description = done.stdout.split("\n\n")[1]
     assert len(description) > 20, done.stdout
+
+
+def test_db_upgrade_on_heroku_refuses_sqlite_unless_told_to(crm, tmp_path):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    done = crm("db", "upgrade", DATABASE_URL=url, DYNO="release.1", S3_BUCKET="files")
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1
+    assert "heroku addons:create heroku-postgresql" in done.stderr
+    assert not (tmp_path / "crm.db").exists()
+
+    done = crm(
+        "db", "upgrade",
+        DATABASE_URL=url, DYNO="release.1", CRM_ALLOW_EPHEMERAL_STORAGE="1",
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "crm.db").exists()

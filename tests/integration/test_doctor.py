@@ -52,7 +52,7 @@ def settings(url: str, double: BotApiDouble, tmp_path: Path, **more: str) -> dic
 
 async def doctor(tmp_path: Path, **env: str) -> tuple[int, list[str]]:
     """Run `crm doctor` without blocking the loop the double answers on."""
-    clean = {k: v for k, v in os.environ.items() if k not in (*SETTINGS_VARS, "DYNO")}
+    clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
