@@ -57,9 +57,9 @@ def test_the_extras_asked_for_are_pinned_too() -> None:
     for requirement in _dependencies():
         for extra in requirement.extras:
             needed = [
-                Requirement(r)
-                for r in requires(requirement.name) or []
-                if Requirement(r).marker and Requirement(r).marker.evaluate({"extra": extra})
+                sub
+                for sub in map(Requirement, requires(requirement.name) or [])
+                if sub.marker is not None and sub.marker.evaluate({"extra": extra})
             ]
             assert needed, f"{requirement.name}[{extra}] names no packages"
             for sub in needed:
