@@ -35,6 +35,8 @@ def main() -> int:
     except StartupError as err:
         print(err, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl+C while waiting for Telegram, before PTB handles signals
+        return 130
 
 
 if __name__ == "__main__":
