@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: run test lint bench install clean system-deps screens
+.PHONY: run test lint bench install clean reset-local-data requirements system-deps screens
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,5 +55,21 @@ bench: $(STAMP)
 screens: $(STAMP) system-deps
 	$(BIN)/python -m docs.screens
 
+# requirements.txt (what Heroku installs) from pyproject.toml's dependencies, pinned; a test
+# fails when the two disagree.
+requirements:
+	PYTHON=$(PYTHON) bash scripts/lock-requirements.sh
+
+# Build and test leftovers only: never the database or the files folder.
 clean:
-	rm -rf $(VENV) .pytest_cache crm.db crm-files
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+# Deletes the default local database (crm.db) and files folder (crm-files/) after asking.
+reset-local-data:
+	@found="$$(ls -d crm.db crm.db-* crm-files 2>/dev/null || true)"; \
+	if [ -z "$$found" ]; then echo "No local data to delete."; exit 0; fi; \
+	echo "$$found"; \
+	printf "Delete the CRM's local database and files above for good? Type yes: "; read -r answer; \
+	if [ "$$answer" = yes ]; then rm -rf crm.db crm.db-* crm-files; echo "Deleted."; \
+	else echo "Kept everything."; fi

@@ -85,12 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         print(mode)
         return 0
+    from bot.startup import StartupError, redact_token_in_logs  # imports telegram: after --check
+
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # PTB notes that per_message=False conversations are tracked per chat: that is the design.
     warnings.filterwarnings("ignore", message=".*per_message=False.*")
+    redact_token_in_logs(settings.telegram_token)
     if mode == "sandbox":
         from bot import sandbox_mode
 
@@ -98,8 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from bot.app import run
 
-    run(settings)
-    return 0
+    try:
+        return run(settings)
+    except ConfigError as err:
+        print(f"Configuration error: {err}", file=sys.stderr)
+        return 2
+    except StartupError as err:
+        print(err, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl+C while waiting for Telegram, before PTB handles signals
+        return 130
 
 
 if __name__ == "__main__":

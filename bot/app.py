@@ -10,11 +10,13 @@ Handler groups, in the order updates meet them:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from datetime import time
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -27,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts
+from bot import startup, texts
 from bot.conversations import add_contact, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
@@ -162,8 +164,23 @@ def webhook_secret(settings: Settings) -> str:
     return hashlib.sha256(f"v3crm:{settings.telegram_token}".encode()).hexdigest()
 
 
-def run(settings: Settings) -> None:
-    application = build_application(settings)
+def run(settings: Settings) -> int:
+    """Check what the bot needs (bot/startup.py), then run it until it stops; return the exit
+    status. Raises ConfigError or StartupError, each with one sentence."""
+    settings.require_durable_storage()
+    try:
+        application = build_application(settings)  # migrates SQLite
+    except SQLAlchemyError as err:
+        raise startup.database_error(settings.database_url, err) from None
+    startup.require_database(settings.database_url)
+    # PTB's run_* use the current event loop: wait for Telegram on that same loop.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(startup.reach_telegram(application.bot, settings))
+    except BaseException:
+        loop.close()
+        raise
     if settings.webhook_url:
         application.run_webhook(
             listen="0.0.0.0",  # noqa: S104 - Heroku routes to the dyno's $PORT
@@ -175,3 +192,4 @@ def run(settings: Settings) -> None:
         )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return int(application.bot_data.get(startup.EXIT_STATUS, 0))

@@ -8,10 +8,11 @@ import logging
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Conflict, Forbidden
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.startup import on_conflict
 from crm_core.errors import CRMError
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
+    if isinstance(error, Conflict) and update is None:  # from getUpdates: another consumer
+        on_conflict(context.application, error)
+        return
     if isinstance(error, CRMError):
         message = str(error)
     else:

@@ -50,41 +50,94 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {err}", file=sys.stderr)
         return 1
     except SQLAlchemyError as err:
-        orig = getattr(err, "orig", None) or err
-        lines = str(orig).strip().splitlines() or [type(orig).__name__]
-        print(f"Database error: {lines[0]}", file=sys.stderr)
+        from crm_core.migrate import driver_reason
+
+        print(f"Database error: {driver_reason(err)}.", file=sys.stderr)
         return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crm", description="V3 CRM operator commands.")
+    parser = argparse.ArgumentParser(
+        prog="crm",
+        description="V3 CRM operator commands. Settings come from the environment or .env.",
+        epilog="Example: crm doctor",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    db = commands.add_parser("db", help="database schema")
+    def command(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser],
+        name: str,
+        summary: str,
+        example: str,
+    ) -> argparse.ArgumentParser:
+        return parent.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=f"Example: {example}",
+        )
+
+    db = command(commands, "db", "manage the database schema", "crm db upgrade")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
-    db_commands.add_parser("upgrade", help="migrate the database to the newest schema")
+    command(
+        db_commands,
+        "upgrade",
+        "create the tables or migrate them to the newest schema (Heroku's release phase runs "
+        "this)",
+        "DATABASE_URL=postgresql://crm@localhost/crm crm db upgrade",
+    )
     db.set_defaults(handler=cmd_db_upgrade)
 
-    contacts = commands.add_parser("contacts", help="contacts as CSV")
+    contacts = command(
+        commands, "contacts", "export or import contacts as CSV", "crm contacts export all.csv"
+    )
     contact_commands = contacts.add_subparsers(
         dest="contacts_command", required=True, metavar="COMMAND"
     )
-    export = contact_commands.add_parser("export", help="write every live contact to a CSV")
+    export = command(
+        contact_commands,
+        "export",
+        "write every live contact to a CSV file",
+        "crm contacts export contacts.csv   (or - for standard output)",
+    )
     export.add_argument("file", metavar="FILE.csv", help='where to write ("-" for stdout)')
     export.set_defaults(handler=cmd_contacts_export)
-    imp = contact_commands.add_parser("import", help="create contacts from a CSV")
+    imp = command(
+        contact_commands,
+        "import",
+        "create contacts from a CSV file, checking every row like /add does; duplicates (same "
+        "email or phone, a very similar name at the same company) are listed by line and "
+        "skipped",
+        "crm contacts import contacts.csv --skip-bad",
+    )
     imp.add_argument("file", metavar="FILE.csv")
     imp.add_argument(
         "--skip-bad",
         action="store_true",
         help="import the good rows and list the bad ones (default: import nothing if any is bad)",
     )
+    imp.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="import rows that duplicate a contact too (default: list and skip them)",
+    )
     imp.set_defaults(handler=cmd_contacts_import)
 
-    commands.add_parser("doctor", help="check configuration, database, migrations and storage")
-    commands.add_parser("keygen", help="print a new key for CRM_EMAIL_ENCRYPTION_KEY")
-    check = commands.add_parser(
-        "check-bot-config", help="exit 1 with one line if the bot's settings are missing"
+    command(
+        commands,
+        "doctor",
+        "check the configuration, database, migrations, storage and Telegram, one line each; "
+        "exit 0 when all is well",
+        "crm doctor",
+    )
+    command(
+        commands, "keygen", "print a new key for CRM_EMAIL_ENCRYPTION_KEY", "crm keygen >> .env"
+    )
+    check = command(
+        commands,
+        "check-bot-config",
+        "exit 1 with one line if the bot's settings are missing",
+        "crm check-bot-config && crm-bot",
     )
     check.set_defaults(handler=cmd_check_bot_config)
     return parser
@@ -97,6 +150,7 @@ def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     from crm_core.db import make_engine
     from crm_core.migrate import current_revision, upgrade
 
+    settings.require_durable_storage()  # the release phase refuses SQLite on a dyno
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
@@ -108,9 +162,11 @@ def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_contacts_export(args: argparse.Namespace, settings: Settings) -> int:
+    from crm_core.migrate import require_schema
     from crm_core.services.contacts import ContactFilter, View, iter_filtered
     from crm_core.services.csv_io import export_contacts
 
+    require_schema(settings.database_url)
     try:
         with _sessions(settings) as factory, factory.begin() as session:
             _sync_admins(session, settings)
@@ -126,29 +182,32 @@ def cmd_contacts_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_contacts_import(args: argparse.Namespace, settings: Settings) -> int:
+    from crm_core.migrate import require_schema
     from crm_core.services.csv_io import CSVImportError, import_contacts
     from crm_core.services.users import get_user_by_telegram_id
 
     today = datetime.now(settings.tz).date()
     try:
-        with (
-            open(args.file, newline="", encoding="utf-8-sig") as source,
-            _sessions(settings) as factory,
-        ):
-            with factory.begin() as session:
-                _sync_admins(session, settings)
-            with factory.begin() as session:
-                default_owner = None
-                if settings.admins:
-                    first = get_user_by_telegram_id(session, settings.admins[0].telegram_user_id)
-                    default_owner = first.id if first else None
-                result = import_contacts(
-                    session,
-                    source,
-                    today=today,
-                    default_owner_id=default_owner,
-                    skip_bad=args.skip_bad,
-                )
+        with open(args.file, newline="", encoding="utf-8-sig") as source:
+            require_schema(settings.database_url)  # before connecting makes an empty SQLite file
+            with _sessions(settings) as factory:
+                with factory.begin() as session:
+                    _sync_admins(session, settings)
+                with factory.begin() as session:
+                    default_owner = None
+                    if settings.admins:
+                        first = get_user_by_telegram_id(
+                            session, settings.admins[0].telegram_user_id
+                        )
+                        default_owner = first.id if first else None
+                    result = import_contacts(
+                        session,
+                        source,
+                        today=today,
+                        default_owner_id=default_owner,
+                        skip_bad=args.skip_bad,
+                        allow_duplicates=args.allow_duplicates,
+                    )
     except OSError as err:
         print(f"Can't read {args.file}: {err.strerror or err}", file=sys.stderr)
         return 1
@@ -167,9 +226,19 @@ def cmd_contacts_import(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    for row in result.skipped:
+    for row in sorted([*result.skipped, *result.duplicates], key=lambda r: r.line):
         print(f"{row} (skipped)", file=sys.stderr)
+    if result.duplicates:
+        print("Duplicates are skipped; --allow-duplicates imports them too.", file=sys.stderr)
+    if not result.imported and result.duplicates and not result.skipped:
+        print(
+            f"Imported nothing: all {_plural(len(result.duplicates), 'row')} are contacts the "
+            "CRM already has"
+        )
+        return 0
     summary = f"Imported {_plural(result.imported, 'contact')}"
+    if result.duplicates:
+        summary += f", skipped {_plural(len(result.duplicates), 'duplicate')}"
     if result.skipped:
         summary += f", skipped {_plural(len(result.skipped), 'bad row')}"
     print(summary)

@@ -28,6 +28,8 @@ DEFAULT_SANDBOX_DIR = "sandbox-data"
 #: Variables that say "this is a deployment": with one set, a missing token is an error, never
 #: a reason to start the local sandbox (a dyno must fail loudly, not serve 127.0.0.1).
 DEPLOYMENT_VARIABLES = ("DYNO", "WEBHOOK_URL", "S3_BUCKET")
+#: Set to 1 to run on a Heroku dyno with SQLite or local files anyway (they are lost at restart).
+ALLOW_EPHEMERAL_VAR = "CRM_ALLOW_EPHEMERAL_STORAGE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,10 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     port: int = 8443
+    #: Running on a Heroku dyno (``DYNO`` is set), whose disk is wiped at every restart.
+    on_heroku: bool = False
+    #: CRM_ALLOW_EPHEMERAL_STORAGE=1: the operator accepts SQLite / local files on a dyno.
+    allow_ephemeral_storage: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
     # Seconds between the bot's checks for due digests and reminders; 0 turns them off (tests
     # that don't want messages out of the blue). Not read from the environment.
@@ -129,6 +135,8 @@ class Settings:
             sandbox_port=int(sandbox_port),
             sandbox_dir=Path(get("SANDBOX_DIR") or DEFAULT_SANDBOX_DIR),
             deployment=tuple(deployment),
+            on_heroku=get("DYNO") is not None,
+            allow_ephemeral_storage=get(ALLOW_EPHEMERAL_VAR) == "1",
         )
 
     def sandbox_wanted(self) -> bool:
@@ -150,6 +158,32 @@ class Settings:
                 f"{' and '.join(missing)} must be set (see .env.example): "
                 "the bot needs its token and at least one admin id"
             )
+
+    def require_durable_storage(self) -> None:
+        """On a Heroku dyno, refuse SQLite and local-disk files in one sentence: the dyno's disk
+        is wiped at every restart (at least daily), so every contact or file would be lost
+        without a word. ``CRM_ALLOW_EPHEMERAL_STORAGE=1`` accepts that (a throwaway demo)."""
+        if not self.on_heroku or self.allow_ephemeral_storage:
+            return
+        lost: list[str] = []
+        fixes: list[str] = []
+        if self.is_sqlite:
+            lost.append("the SQLite database")
+            fixes.append("add PostgreSQL (`heroku addons:create heroku-postgresql:essential-0`)")
+        if not self.s3_bucket:
+            lost.append(f"the files in {self.file_storage_dir}")
+            fixes.append("set S3_BUCKET (and the AWS credentials)")
+        if lost:
+            raise ConfigError(
+                f"This is a Heroku dyno, whose disk is wiped at every restart, so "
+                f"{' and '.join(lost)} would be lost: {' and '.join(fixes)}, or set "
+                f"{ALLOW_EPHEMERAL_VAR}=1 to accept losing them"
+            )
+
+
+def mask_token(token: str) -> str:
+    """A bot token as it may be shown: its last 4 characters only."""
+    return "…" + token[-4:] if len(token) > 8 else "…"
 
 
 def normalise_database_url(url: str) -> str:

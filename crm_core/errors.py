@@ -39,3 +39,13 @@ class StorageUnavailable(CRMError):  # noqa: N818
 
 class ObjectMissing(NotFound):
     """A stored file's object is not in storage (deleted outside the CRM, or never written)."""
+
+
+class DatabaseNotReady(CRMError):  # noqa: N818
+    """The database can't be used yet: unreachable, or its schema missing or older than the
+    code. ``str()`` is one sentence with the URL's password hidden; ``part`` is "database" or
+    "migrations" (which of the two is wrong)."""
+
+    def __init__(self, part: str, message: str) -> None:
+        super().__init__(message)
+        self.part = part

@@ -654,16 +654,18 @@ def find_duplicates(
             reason = "same email" if email and contact.email == email else "same phone"
             found[contact.id] = Duplicate(contact, reason)
     if name and company and company.strip():
-        same_company = session.scalars(
-            select(Contact).where(
+        # Names only: a busy company has hundreds of contacts, and few of them match.
+        same_company = session.execute(
+            select(Contact.id, Contact.name).where(
                 live(), func.lower(Contact.company) == company.strip().casefold()
             )
         )
-        for contact in same_company:
-            if contact.id == exclude_id or contact.id in found:
+        for contact_id, contact_name in same_company.all():
+            if contact_id == exclude_id or contact_id in found:
                 continue
-            if fuzz.token_sort_ratio(contact.name.casefold(), name.casefold()) >= 88:
-                found[contact.id] = Duplicate(contact, "similar name at the same company")
+            if fuzz.token_sort_ratio(contact_name.casefold(), name.casefold()) >= 88:
+                contact = session.get_one(Contact, contact_id)
+                found[contact_id] = Duplicate(contact, "similar name at the same company")
     return list(found.values())
 
 

@@ -8,6 +8,11 @@ Import reads every row before writing anything, and creates contacts through
 ``create_contact``, so a CSV row is validated exactly like a contact typed into the bot. Each
 row is tried inside a savepoint: a bad row leaves nothing behind, and the good rows are kept
 (``skip_bad=True``) or, by default, the whole import is refused with every bad row listed.
+
+Duplicates follow /add's rules (``find_duplicates``: the same email or phone, or a very similar
+name at the same company), against the database and the rows before in the file; a row that
+is identical to a live contact (what exporting and re-importing gives) is one too. They are
+skipped and reported by line unless ``allow_duplicates``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.errors import CRMError, ValidationError
 from crm_core.models import Contact, User
-from crm_core.services.contacts import create_contact
+from crm_core.services.contacts import Duplicate, create_contact, find_duplicates, live
 from crm_core.services.users import find_user
 
 #: The CSV columns, in order. ``owner`` is the admin's Telegram user id (or name, on import).
@@ -67,10 +72,21 @@ class ImportResult:
     contact_ids: list[int] = field(default_factory=list)
     #: Rows left out (only ever non-empty with ``skip_bad=True``).
     skipped: list[RowError] = field(default_factory=list)
+    #: Rows not imported because they duplicate a contact (none with ``allow_duplicates``).
+    duplicates: list[RowError] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
         return len(self.contact_ids)
+
+
+class NoAdmins(CRMError):  # noqa: N818
+    """There is no active admin to own imported contacts (said once, not on every row)."""
+
+
+class _DuplicateRow(Exception):  # noqa: N818 - control flow: rolls the row's savepoint back
+    def __init__(self, found: Duplicate) -> None:
+        self.found = found
 
 
 class CSVImportError(CRMError):
@@ -159,28 +175,79 @@ def import_contacts(
     today: date,
     default_owner_id: int | None = None,
     skip_bad: bool = False,
+    allow_duplicates: bool = False,
     now: datetime | None = None,
 ) -> ImportResult:
     """Create a contact for every row of a CSV (``source``: an open text file or lines).
 
-    Rows without an owner go to ``default_owner_id``, else to the first active admin. Raises
-    ``CSVImportError`` listing every bad row, having written nothing, unless ``skip_bad``.
-    The caller commits."""
+    Rows without an owner go to ``default_owner_id``, else to the first active admin; with no
+    active admin at all, ``NoAdmins``. Raises ``CSVImportError`` listing every bad row, having
+    written nothing, unless ``skip_bad``. Duplicates are left out and listed in the result
+    unless ``allow_duplicates``. The caller commits."""
+    if default_owner_id is None and session.scalar(select(User.id).where(User.active)) is None:
+        raise NoAdmins(
+            "There is no admin to own the contacts: set ADMIN_CHAT_IDS (e.g. 111111111:Sam) "
+            "and import again."
+        )
     errors: list[RowError] = []
+    duplicates: list[RowError] = []
     rows = _parse(session, source, default_owner_id, errors)
     created: list[int] = []
+    lines: dict[int, int] = {}  # contacts made by this import -> their line
     for row in rows:
         try:
             with session.begin_nested():
                 contact = create_contact(session, row.owner_id, row.data, today=today, now=now)
+                if not allow_duplicates:
+                    found = _first_duplicate(session, contact)
+                    if found is not None:
+                        raise _DuplicateRow(found)
         except ValidationError as err:
             errors.append(RowError(row.line, err.message))
             continue
+        except _DuplicateRow as dup:
+            duplicates.append(RowError(row.line, _describe(dup.found, lines)))
+            continue
         created.append(contact.id)
+        lines[contact.id] = row.line
     errors.sort(key=lambda e: e.line)
     if errors and not skip_bad:
         raise CSVImportError(errors)
-    return ImportResult(contact_ids=created, skipped=errors)
+    return ImportResult(contact_ids=created, skipped=errors, duplicates=duplicates)
+
+
+def _first_duplicate(session: Session, contact: Contact) -> Duplicate | None:
+    """/add's duplicate rules for a contact just made, or else a live contact identical to it
+    in every exported column (an export imported back)."""
+    found = find_duplicates(
+        session,
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        company=contact.company,
+        exclude_id=contact.id,
+    )
+    if found:
+        return found[0]
+    owners = dict(session.execute(select(User.id, User.telegram_user_id)).all())
+    row = _row_of(contact, owners)
+    same_name = session.scalars(
+        select(Contact).where(
+            live(), Contact.name_key == contact.name_key, Contact.id != contact.id
+        )
+    )
+    for other in same_name:
+        if _row_of(other, owners) == row:
+            return Duplicate(other, "identical")
+    return None
+
+
+def _describe(found: Duplicate, lines: dict[int, int]) -> str:
+    line = lines.get(found.contact.id)
+    where = f"line {line}" if line else f"{found.contact.name}, already in the CRM"
+    if found.reason == "identical":
+        return f"The same contact as {where}."
+    return f"A duplicate of {where} ({found.reason})."
 
 
 def _parse(

@@ -80,15 +80,29 @@ def test_webhook_secret_is_the_configured_one_or_derived_from_the_token() -> Non
     assert derived.replace("_", "").replace("-", "").isalnum()
 
 
+async def _reached(bot: Any, settings: Settings) -> None:
+    return None
+
+
 class _FakeApplication:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.bot = None
+        self.bot_data: dict[str, Any] = {}
 
     def run_webhook(self, **kwargs: Any) -> None:
         self.calls.append(("webhook", kwargs))
+        self._close_loop()
 
     def run_polling(self, **kwargs: Any) -> None:
         self.calls.append(("polling", kwargs))
+        self._close_loop()
+
+    @staticmethod
+    def _close_loop() -> None:
+        """As PTB's run_* do (close_loop=True) with the loop run() made current."""
+        asyncio.get_event_loop().close()
+        asyncio.set_event_loop(None)
 
 
 @pytest.mark.parametrize("webhook_url", [None, "https://crm.example.com/"])
@@ -97,8 +111,11 @@ def test_run_picks_webhook_mode_with_the_secret(
 ) -> None:
     fake = _FakeApplication()
     monkeypatch.setattr(bot_app, "build_application", lambda settings: fake)
+    # The start-up checks have their own tests (test_startup.py).
+    monkeypatch.setattr(bot_app.startup, "require_database", lambda url: None)
+    monkeypatch.setattr(bot_app.startup, "reach_telegram", _reached)
     settings = Settings(telegram_token="1:A", webhook_url=webhook_url, port=5123)
-    bot_app.run(settings)
+    assert bot_app.run(settings) == 0
     [(mode, kwargs)] = fake.calls
     assert kwargs["allowed_updates"] == Update.ALL_TYPES
     if webhook_url is None:

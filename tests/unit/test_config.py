@@ -165,3 +165,68 @@ def test_webhook_secret_must_be_telegram_safe() -> None:
     assert ok.webhook_secret == "abc_DEF-123"
     with pytest.raises(ConfigError, match="WEBHOOK_SECRET"):
         Settings.from_env({"WEBHOOK_SECRET": "has space!"}, dotenv=False)
+
+
+# --- Heroku: no silent data loss on the dyno's throwaway disk ---------------------------------
+
+HEROKU_OK = {
+    "DYNO": "web.1",
+    "DATABASE_URL": "postgres://u:p@host:5432/db",
+    "S3_BUCKET": "v3-crm-files",
+}
+
+
+def test_off_heroku_sqlite_and_local_files_are_fine():
+    from_env().require_durable_storage()  # no DYNO: a laptop or a server with a real disk
+
+
+def test_on_heroku_postgres_and_s3_are_fine():
+    settings = from_env(**HEROKU_OK)
+    assert settings.on_heroku
+    settings.require_durable_storage()
+
+
+@pytest.mark.parametrize(
+    ("drop", "names", "fix"),
+    [
+        ("DATABASE_URL", "the SQLite database", "heroku addons:create heroku-postgresql"),
+        ("S3_BUCKET", "the files in crm-files", "set S3_BUCKET"),
+    ],
+)
+def test_on_heroku_sqlite_or_local_files_are_refused_in_one_sentence(drop, names, fix):
+    env = {k: v for k, v in HEROKU_OK.items() if k != drop}
+    with pytest.raises(ConfigError) as caught:
+        from_env(**env).require_durable_storage()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert names in message
+    assert fix in message
+    assert "CRM_ALLOW_EPHEMERAL_STORAGE=1" in message
+
+
+def test_on_heroku_both_problems_are_named_in_the_one_sentence():
+    with pytest.raises(ConfigError) as caught:
+        from_env(DYNO="worker.1").require_durable_storage()
+    message = str(caught.value)
+    assert "SQLite database and the files" in message
+    assert "heroku-postgresql" in message
+    assert "S3_BUCKET" in message
+
+
+@pytest.mark.parametrize(("value", "allowed"), [("1", True), ("0", False), ("yes", False)])
+def test_the_override_must_be_exactly_1(value, allowed):
+    settings = from_env(DYNO="web.1", CRM_ALLOW_EPHEMERAL_STORAGE=value)
+    assert settings.allow_ephemeral_storage is allowed
+    if allowed:
+        settings.require_durable_storage()
+    else:
+        with pytest.raises(ConfigError):
+            settings.require_durable_storage()
+
+
+def test_a_token_is_shown_by_its_last_four_characters_only():
+    from crm_core.config import mask_token
+
+    token = "7012345678:AAFakeTokenForTestsOnly_abcdWXYZ"
+    assert mask_token(token) == "…WXYZ"
+    assert mask_token("short") == "…"
