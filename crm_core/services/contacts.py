@@ -213,10 +213,17 @@ def create_contact(
     return contact
 
 
+#: What every service says of a contact id that names no contact (erased, or in the trash
+#: where only live ones will do): ids are never reused, so an old button or reply can't name
+#: another contact.
+GONE = "That contact no longer exists."
+
+
 def get_contact(session: Session, contact_id: int, *, include_deleted: bool = False) -> Contact:
+    """The one way services load a contact by id; ``NotFound(GONE)`` if there is none."""
     contact = session.get(Contact, contact_id)
     if contact is None or (contact.deleted_at is not None and not include_deleted):
-        raise NotFound("That contact no longer exists.")
+        raise NotFound(GONE)
     return contact
 
 
@@ -351,9 +358,7 @@ def delete_contact(session: Session, contact_id: int, *, now: datetime | None = 
 
 
 def restore_contact(session: Session, contact_id: int) -> Contact:
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound("That contact was deleted for good and can't be restored.")
+    contact = get_contact(session, contact_id, include_deleted=True)
     contact.deleted_at = None
     session.flush()
     return contact
@@ -382,9 +387,7 @@ def _purge_ids(session: Session, ids: Sequence[int]) -> PurgeResult:
 
 def purge_contact(session: Session, contact_id: int) -> PurgeResult:
     """Erase one trashed contact now (e.g. a UK GDPR erasure request)."""
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound("That contact is already gone.")
+    contact = get_contact(session, contact_id, include_deleted=True)
     if contact.deleted_at is None:
         raise ValidationError("contact", "Move the contact to the trash before erasing it.")
     session.expunge(contact)
