@@ -32,7 +32,7 @@ from bot.features import attachments, cards, digests, file_list, views
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
-from bot.persistence import DatabasePersistence
+from bot.persistence import DatabasePersistence, WriteThroughApplication
 from bot.runtime import BOT_DATA_KEY, Crm, in_transaction
 from crm_core.config import Settings, redact_url
 from crm_core.db import make_engine, make_session_factory, refresh_statistics
@@ -66,6 +66,7 @@ def build_application(
     factory = make_session_factory(engine)
     builder = (
         ApplicationBuilder()
+        .application_class(WriteThroughApplication)
         .token(settings.telegram_token or "")
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)

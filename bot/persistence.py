@@ -1,7 +1,14 @@
 """PTB persistence in the project's own database (Heroku's disk is wiped on restart).
 
 Conversation positions and user/chat data are JSON rows in ``bot_state``; bot_data holds live
-services and is not persisted. Writes go straight to the database when PTB hands them over.
+services and is not persisted.
+
+Written through, not on a timer: PTB hands changed data over every ``update_interval``
+seconds, so a crash (or a SIGKILL after the grace period) within that time of a form
+answer lost the answer, and the form then stood one question behind the chat.
+``WriteThroughApplication`` hands it over as soon as each update has been handled; the
+persistence skips rows whose JSON has not changed, so an update that changes nothing writes
+nothing. The timer stays as a backstop for changes made outside updates (jobs, tasks).
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext import Application, BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from bot.runtime import in_transaction
@@ -21,6 +28,15 @@ T = TypeVar("T")
 UserData = dict[Any, Any]
 
 
+class WriteThroughApplication(Application):  # type: ignore[type-arg]
+    """An Application that saves what an update changed as soon as it is handled."""
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if self.persistence is not None:
+            await self.update_persistence()
+
+
 class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
     def __init__(self, session_factory: sessionmaker[Session], update_interval: float = 5) -> None:
         super().__init__(
@@ -28,12 +44,27 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
             update_interval=update_interval,
         )
         self._factory = session_factory
+        #: (namespace, key) -> the JSON last read or written: unchanged data isn't rewritten.
+        self._saved: dict[tuple[str, str], str | None] = {}
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await in_transaction(self._factory, fn, *args)
 
-    async def _load_ids(self, namespace: str) -> dict[int, UserData]:
+    async def _load(self, namespace: str) -> dict[str, Any]:
         rows = await self._run(load_namespace, namespace)
+        for key, value in rows.items():
+            self._saved[(namespace, key)] = _json(value)
+        return rows
+
+    async def _save(self, namespace: str, key: str, value: Any) -> None:
+        text = None if value is None else _json(value)
+        if (namespace, key) in self._saved and self._saved[(namespace, key)] == text:
+            return
+        await self._run(save_state, namespace, key, value)
+        self._saved[(namespace, key)] = text
+
+    async def _load_ids(self, namespace: str) -> dict[int, UserData]:
+        rows = await self._load(namespace)
         return {int(key): value for key, value in rows.items()}
 
     async def get_user_data(self) -> dict[int, UserData]:
@@ -49,19 +80,19 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        rows = await self._run(load_namespace, f"conv:{name}")
+        rows = await self._load(f"conv:{name}")
         return {tuple(json.loads(key)): state for key, state in rows.items()}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        await self._run(save_state, f"conv:{name}", json.dumps(list(key)), new_state)
+        await self._save(f"conv:{name}", json.dumps(list(key)), new_state)
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
-        await self._run(save_state, "user", str(user_id), data or None)
+        await self._save("user", str(user_id), data or None)
 
     async def update_chat_data(self, chat_id: int, data: UserData) -> None:
-        await self._run(save_state, "chat", str(chat_id), data or None)
+        await self._save("chat", str(chat_id), data or None)
 
     async def update_bot_data(self, data: UserData) -> None:
         return None
@@ -70,10 +101,10 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
         return None
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        await self._run(save_state, "chat", str(chat_id), None)
+        await self._save("chat", str(chat_id), None)
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self._run(save_state, "user", str(user_id), None)
+        await self._save("user", str(user_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         return None
@@ -86,3 +117,8 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
 
     async def flush(self) -> None:
         return None
+
+
+def _json(value: Any) -> str:
+    """The text ``save_state`` stores (compared to skip unchanged writes)."""
+    return json.dumps(value, default=str)

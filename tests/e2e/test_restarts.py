@@ -1,0 +1,68 @@
+"""What survives a restart of the bot (issue 9): a form answer given just before a crash
+(defect 10) and the files of an album sent just before a graceful stop (defect 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from crm_core.migrate import upgrade
+from tests.botapi import BotApiDouble, Phone
+from tests.e2e.flows import say, tap
+
+
+@asynccontextmanager
+async def bot_process(
+    double: BotApiDouble, url: str, tmp_path: Path, starts: int
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``python -m bot`` against the double and ``url``; yields once it has started (its
+    ``starts``-th setMyCommands), kills it (SIGKILL: no flush, no goodbye) at the end."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONUNBUFFERED": "1",
+        "TELEGRAM_BOT_TOKEN": double.token,
+        "TELEGRAM_API_BASE_URL": double.base_url,
+        "TELEGRAM_FILE_BASE_URL": double.base_file_url,
+        "ADMIN_CHAT_IDS": "1001:Alice",
+        "DATABASE_URL": url,
+        "FILE_STORAGE_DIR": str(tmp_path / "files"),
+    }
+    with (tmp_path / f"bot-{starts}.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", env=env, cwd=tmp_path, stdout=log, stderr=log
+        )
+    try:
+        await double.wait_until(
+            lambda: len(double.calls("setMyCommands")) >= starts, timeout=30,
+            describe="the bot's start",
+        )
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_a_form_answer_survives_a_crash_right_after_it(
+    double: BotApiDouble, phone: Phone, databases, tmp_path: Path
+) -> None:
+    """Killed a moment after the name was answered, the bot resumes /add at the type
+    question: that question's buttons act, and it is not called "answered already"."""
+    url = databases.new()
+    upgrade(url)
+    async with bot_process(double, url, tmp_path, starts=1) as process:
+        await say(phone, "/add")
+        ask_type = await say(phone, "Crash Carol")
+        assert "type" in ask_type["text"]
+        await phone.wait_idle(quiet=0.1)
+        process.kill()  # well within PTB's 5-second persistence interval
+        await process.wait()
+    async with bot_process(double, url, tmp_path, starts=2):
+        answer = await tap(phone, ask_type, "Eviction client")
+        assert not answer.get("text"), answer  # neither "answered already" nor "closed"
+        ask_email = await phone.wait_reply()
+        assert "email" in ask_email["text"]
