@@ -13,6 +13,9 @@ USE_BUTTONS = "Please tap one of the buttons below."
 EDIT_IGNORED = "Edited messages aren't picked up: send the text again as a new message."
 FORM_CLOSED = "That form was closed; start again from the card or the menu."
 OLD_QUESTION = "That question is answered already; use the latest message below."
+#: A button newer than the form's own record: the answer before it was lost (a crash before
+#: it was saved), so the form asks again from where it is.
+ANSWER_LOST = "Sorry, your last answer was lost in a restart. Please answer again:"
 
 HELP = (
     "<b>V3 CRM</b> — contacts, notes, stages and follow-ups from your phone.\n\n"

@@ -114,6 +114,9 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
     message = update.callback_query.message if update.callback_query else None
     asked = context.user_data.get(KEY, {}).get("msg")
     if cb.arg != "cancel" and message is not None and asked and message.message_id != asked:
+        if message.message_id > asked:  # never call the latest question "answered"
+            return await _ask(update, context, context.user_data[KEY]["field"],
+                              texts.ANSWER_LOST)
         return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
     if cb.arg == "cancel":
         context.user_data.pop(KEY, None)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot import texts
 from crm_core.migrate import upgrade
 from tests.botapi import BotApiDouble, Phone
 from tests.e2e.flows import say, tap
@@ -66,3 +67,28 @@ async def test_a_form_answer_survives_a_crash_right_after_it(
         assert not answer.get("text"), answer  # neither "answered already" nor "closed"
         ask_email = await phone.wait_reply()
         assert "email" in ask_email["text"]
+
+
+async def test_the_latest_question_is_never_called_answered_already(
+    bot, phone: Phone, alice
+) -> None:
+    """Should the form's record still be one answer behind the chat (a crash before it was
+    saved), the latest question's button says the answer was lost and asks again; only an
+    older question's button is "answered already"."""
+    ask_name = await say(phone, "/add")
+    ask_type = await say(phone, "Lost Lucy")
+    await phone.wait_idle()  # the step has recorded its question
+    draft = bot.app.user_data[phone.user_id]["add"]
+    draft["values"].pop("name")  # as saved before the crash: the name not yet answered
+    draft["msg"] = ask_name["message_id"]
+    draft["at"] = "name"
+    answer = await tap(phone, ask_type, "Eviction client")
+    assert not answer.get("text")
+    assert (await phone.wait_reply())["text"] == texts.ANSWER_LOST
+    again = await phone.wait_reply()
+    assert "name" in again["text"]
+    ask_type = await say(phone, "Lost Lucy")
+    answer = await tap(phone, again, "Cancel")
+    assert answer.get("text") == texts.OLD_QUESTION
+    await tap(phone, ask_type, "Eviction client")
+    assert "email" in (await phone.wait_reply())["text"]
