@@ -28,7 +28,7 @@ from bot import texts
 from bot.conversations import add_contact, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
-from bot.features import attachments, cards, digests, file_list, views
+from bot.features import attachments, cards, digests, file_list, pending_files, views
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
@@ -114,6 +114,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
             _daily_housekeeping, PURGE_TIME.replace(tzinfo=settings.tz), name="housekeeping"
         )
     digests.schedule(application)  # digests and timed reminders, from the database's ledger
+    pending_files.resume(application)  # files a stop left unasked or half-saved (issue 9)
     mode = "webhook" if settings.webhook_url else "polling"
     bucket, folder = settings.s3_bucket, settings.file_storage_dir
     storage = f"s3://{bucket}" if bucket else f"local:{folder}"

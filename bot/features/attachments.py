@@ -34,7 +34,14 @@ from typing import Any, cast
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ContextTypes,
+    JobQueue,
+    MessageHandler,
+    filters,
+)
 
 from bot import texts
 from bot.callbacks import Cb, pattern
@@ -265,9 +272,15 @@ async def _contact_for(context: Ctx, message: Message) -> int | None:
 
 def _wait_for_album(context: Ctx, token: str, chat_id: int, user_id: int) -> None:
     """(Re)start the album timer: it fires ALBUM_WAIT s after the album's last item."""
-    queue = context.job_queue
-    if queue is None:
+    if context.job_queue is None:
         raise RuntimeError("albums need the JobQueue (python-telegram-bot[job-queue])")
+    go_on_later(context.job_queue, token, chat_id, user_id)
+
+
+def go_on_later(queue: JobQueue[Ctx], token: str, chat_id: int, user_id: int) -> None:
+    """``proceed`` with a pending attachment ALBUM_WAIT s from now, unless an item of its
+    album arrives first (then the wait starts again). Also used at start
+    (``bot.features.pending_files``) for what the last run left pending."""
     name = f"album:{user_id}:{token}"
     for job in queue.get_jobs_by_name(name):
         job.schedule_removal()

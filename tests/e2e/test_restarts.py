@@ -92,3 +92,29 @@ async def test_the_latest_question_is_never_called_answered_already(
     assert answer.get("text") == texts.OLD_QUESTION
     await tap(phone, ask_type, "Eviction client")
     assert "email" in (await phone.wait_reply())["text"]
+
+
+async def test_an_album_sent_just_before_a_stop_is_asked_about_after_the_start(
+    start_bot, phone: Phone, session_factory, alice, monkeypatch
+) -> None:
+    """The album's wait was an in-memory job: a graceful stop (SIGTERM) between its last
+    photo and its question dropped it, and nothing was ever asked. Now the next start asks."""
+    from tests.e2e.flows import seed
+    from tests.e2e.test_files import files_of, jpeg, label_starting, press, wait_text
+
+    jane = seed(session_factory, alice.id, "Jane Smith")
+    monkeypatch.setattr("bot.features.attachments.ALBUM_WAIT", 30.0)  # stopped before it
+    async with start_bot():
+        for i in range(3):
+            await phone.send_photo(jpeg(20_000 + i), media_group_id="album-before-stop")
+        await phone.wait_idle()
+    assert phone.messages == []  # the stop came first: nothing asked yet
+    monkeypatch.setattr("bot.features.attachments.ALBUM_WAIT", 0.3)
+    waiting = wait_text(phone, "to which contact?")
+    async with start_bot():
+        question = await waiting
+        assert question["text"] == "Attach these 3 photos to which contact?"
+        saved = await press(phone, question, label_starting(phone, question, "Jane"), "Saved")
+        assert saved["text"].startswith("✅ Saved 3 files to Jane Smith (")
+        await phone.wait_idle()
+    assert len(files_of(session_factory, jane)) == 3
