@@ -130,15 +130,47 @@ async def dashboard_command(update: Update, context: Ctx) -> None:
     await reply(update, render_dashboard(mine, team))
 
 
-async def trash_command(update: Update, context: Ctx, *, edit: bool = False) -> None:
-    contacts = await run_db(context, svc.list_trash, now=crm(context).clock())
-    text, markup = render_trash(contacts, tz_of(update, context), crm(context).clock())
+def trash_state(context: Ctx) -> dict[str, Any]:
+    """What /trash shows: ``q`` (the search, "" for all) and ``page``."""
+    assert context.user_data is not None
+    state: dict[str, Any] = context.user_data.setdefault("trash", {})
+    return state
+
+
+async def trash_command(update: Update, context: Ctx) -> None:
+    """/trash [words]: the trash, most recently deleted first, a page at a time; with words,
+    the deleted contacts that search would find by them."""
+    state = trash_state(context)
+    state.clear()
+    state["q"] = " ".join(context.args or [])
+    await show_trash(update, context)
+
+
+async def show_trash(update: Update, context: Ctx, *, edit: bool = False) -> None:
+    state = trash_state(context)
+    query, page_no = state.get("q"), state.get("page", 1)
+    if not isinstance(query, str) or not isinstance(page_no, int):  # unreadable: start over
+        state.clear()
+        query, page_no = "", 1
+    now = crm(context).clock()
+    page = await run_db(
+        context, svc.list_trash, now=now, text=query, page=page_no, page_size=PAGE_SIZE
+    )
+    state["page"] = page.page
+    text, markup = render_trash(page, query, tz_of(update, context), now)
     await reply(update, text, markup, edit=edit)
 
 
 @on_button
 async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
-    await trash_command(update, context, edit=True)
+    """Prev/Next (the page in the id), "Show the whole trash" (``all``), or back to the
+    trash from the erase question (page 0: where it was)."""
+    state = trash_state(context)
+    if cb.arg == "all":
+        state["q"] = ""
+    if cb.id:
+        state["page"] = cb.id
+    await show_trash(update, context, edit=True)
 
 
 @on_button
@@ -147,7 +179,7 @@ async def restore(update: Update, context: Ctx, cb: Cb) -> None:
 
     await run_db(context, svc.restore_contact, cb.id)
     await show_card(update, context, cb.id)
-    await trash_command(update, context, edit=True)
+    await show_trash(update, context, edit=True)
 
 
 @on_button
@@ -162,7 +194,7 @@ async def purge(update: Update, context: Ctx, cb: Cb) -> None:
     result = await run_db(context, svc.purge_contact, cb.id)
     await crm(context).delete_objects(result.storage_keys)
     await reply(update, "Erased for good.")
-    await trash_command(update, context, edit=True)
+    await show_trash(update, context, edit=True)
 
 
 async def export_command(update: Update, context: Ctx) -> None:
