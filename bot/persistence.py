@@ -1,7 +1,9 @@
 """PTB persistence in the project's own database (Heroku's disk is wiped on restart).
 
 Conversation positions and user/chat data are JSON rows in ``bot_state``; bot_data holds live
-services and is not persisted.
+services and is not persisted. Each row's key starts with the bot's id ("123456/1001"): two bots
+(two tokens) on one database have their own forms and data for the same admin, as they have
+their own update numbers (``claim_update``).
 
 Written through, not on a timer: PTB hands changed data over every ``update_interval``
 seconds, so a crash (or a SIGKILL after the grace period) within that time of a form
@@ -50,17 +52,22 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await in_transaction(self._factory, fn, *args)
 
+    def _prefix(self) -> str:
+        return f"{self.bot.id}/"  # the Application has initialised its bot (getMe) by now
+
     async def _load(self, namespace: str) -> dict[str, Any]:
-        rows = await self._run(load_namespace, namespace)
-        for key, value in rows.items():
+        prefix = self._prefix()
+        rows = await self._run(load_namespace, namespace, prefix)
+        found = {key.removeprefix(prefix): value for key, value in rows.items()}
+        for key, value in found.items():
             self._saved[(namespace, key)] = _json(value)
-        return rows
+        return found
 
     async def _save(self, namespace: str, key: str, value: Any) -> None:
         text = None if value is None else _json(value)
         if (namespace, key) in self._saved and self._saved[(namespace, key)] == text:
             return
-        await self._run(save_state, namespace, key, value)
+        await self._run(save_state, namespace, self._prefix() + key, value)
         self._saved[(namespace, key)] = text
 
     async def _load_ids(self, namespace: str) -> dict[int, UserData]:

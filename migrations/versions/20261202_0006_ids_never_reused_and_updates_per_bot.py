@@ -15,6 +15,10 @@ Each bot numbers its own updates, so two bots (two tokens) on one database must 
 "already handled" list: bot_processed_updates gets a ``bot_id`` in its primary key. The rows
 there are a week's redelivery guard; those already present are given the bot id of
 TELEGRAM_BOT_TOKEN (its number before the colon) when it is set, and are dropped otherwise.
+For the same reason the bot's saved state (bot_state: forms, per-admin data) is kept per bot:
+its keys now start with the bot id ("123456/1001"); the rows present are given that of
+TELEGRAM_BOT_TOKEN (without it, whose they are can't be told: they are dropped, and a form
+half-done at the deploy starts again).
 
 Revision ID: 0006
 Revises: 0005
@@ -107,11 +111,23 @@ def upgrade() -> None:
         batch_op.alter_column('bot_id', existing_type=sa.BigInteger(), nullable=False)
         batch_op.drop_constraint('pk_bot_processed_updates', type_='primary')
         batch_op.create_primary_key('pk_bot_processed_updates', ['bot_id', 'update_id'])
+    state = sa.table('bot_state', sa.column('key', sa.String()))
+    if bot_id is None:
+        op.execute(state.delete())
+    else:
+        op.execute(state.update().values(key=sa.literal(f'{bot_id}/') + state.c.key))
 
 
 def downgrade() -> None:
-    # Two bots' rows may share an update id: keep the guard simple and start it afresh.
+    # Two bots' rows may share an update id: keep the guard simple and start it afresh. Of
+    # the saved state, only TELEGRAM_BOT_TOKEN's bot's (its keys unprefixed) can be kept.
     op.execute(sa.table('bot_processed_updates').delete())
+    state = sa.table('bot_state', sa.column('key', sa.String()))
+    bot_id = _updates_bot_id()
+    prefix = f'{bot_id}/'
+    mine = state.c.key.startswith(prefix) if bot_id is not None else sa.false()
+    op.execute(state.delete().where(sa.not_(mine)))
+    op.execute(state.update().values(key=sa.func.substr(state.c.key, len(prefix) + 1)))
     with op.batch_alter_table('bot_processed_updates') as batch_op:
         batch_op.drop_constraint('pk_bot_processed_updates', type_='primary')
         batch_op.drop_column('bot_id')

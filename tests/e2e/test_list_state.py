@@ -36,10 +36,11 @@ async def test_an_unreadable_filter_button_is_refused_and_changes_nothing(
 
 
 @pytest.fixture
-def damaged_list_state(session_factory) -> None:
+def damaged_list_state(session_factory, double) -> None:
     """As an older version (or a bad button, before this fix) left it in the database."""
+    bot_id = double.token.partition(":")[0]
     with session_factory.begin() as session:
-        save_state(session, "user", str(ALICE.telegram_user_id),
+        save_state(session, "user", f"{bot_id}/{ALICE.telegram_user_id}",
                    {"list": {"type": "bogus", "view": "mine", "page": "x"}})
 
 

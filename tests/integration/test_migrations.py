@@ -225,7 +225,9 @@ def _schema_objects(url: str) -> dict[str, set[str]]:
         engine.dispose()
 
 
-def test_migration_0006_keeps_every_row_and_ids_are_never_handed_out_again(databases):
+def test_migration_0006_keeps_every_row_and_ids_are_never_handed_out_again(
+    databases, monkeypatch
+):
     """Erasing the newest contact (or note, or file) must not give its id to the next one:
     its old card's buttons would act on someone else. 0006 rebuilds SQLite's tables with
     AUTOINCREMENT, keeping rows, indexes, constraints and the search index's triggers."""
@@ -243,6 +245,10 @@ def test_migration_0006_keeps_every_row_and_ids_are_never_handed_out_again(datab
                 "INSERT INTO bot_processed_updates (update_id, received_at) "
                 "VALUES (5, CURRENT_TIMESTAMP)"
             ))
+            conn.execute(text(
+                "INSERT INTO bot_state (namespace, key, data, updated_at) "
+                "VALUES ('user', '1001', '{}', CURRENT_TIMESTAMP)"
+            ))
         with factory.begin() as session:
             kept = create_contact(session, 1, {"name": "Harriet Vane",
                                                "contact_type": "eviction_client"},
@@ -259,6 +265,7 @@ def test_migration_0006_keeps_every_row_and_ids_are_never_handed_out_again(datab
             delete_contact(session, erased_id)
             purge_contact(session, erased_id)  # the highest id, erased before 0006
         before = _schema_objects(url)
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "777:SECRET")  # the release phase has it
         upgrade(url)
         assert schema_diff(url) == []
         assert _schema_objects(url) == before  # every index and trigger is back
@@ -266,7 +273,11 @@ def test_migration_0006_keeps_every_row_and_ids_are_never_handed_out_again(datab
             assert conn.execute(text("SELECT content FROM crm_notes")).scalars().all() == [
                 "kept note"
             ]
-            assert conn.scalar(text("SELECT count(*) FROM bot_processed_updates")) == 0
+            claimed = conn.execute(text("SELECT bot_id, update_id FROM bot_processed_updates"))
+            assert [tuple(row) for row in claimed] == [(777, 5)]
+            assert conn.execute(text("SELECT key FROM bot_state")).scalars().all() == [
+                "777/1001"
+            ]
             if engine.dialect.name == "sqlite":
                 sql = dict(conn.execute(text(
                     "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
@@ -310,7 +321,12 @@ def test_migration_0006_keeps_every_row_and_ids_are_never_handed_out_again(datab
             assert [c.id for c in search_contacts(session, "climpson")] == [third.id]
         downgrade(url, "0005")
         assert _schema_objects(url) == before
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT key FROM bot_state")).scalars().all() == ["1001"]
+        monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
         upgrade(url)
+        with engine.connect() as conn:  # whose they are can't be told: forgotten
+            assert conn.scalar(text("SELECT count(*) FROM bot_state")) == 0
         assert schema_diff(url) == []
         with factory.begin() as session:
             assert [c.id for c in search_contacts(session, "harriet")] == [kept_id]
