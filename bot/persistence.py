@@ -8,9 +8,9 @@ their own update numbers (``claim_update``).
 Written through, not on a timer: PTB hands changed data over every ``update_interval``
 seconds, so a crash (or a SIGKILL after the grace period) within that time of a form
 answer lost the answer, and the form then stood one question behind the chat.
-``WriteThroughApplication`` hands it over as soon as each update has been handled; the
-persistence skips rows whose JSON has not changed, so an update that changes nothing writes
-nothing. The timer stays as a backstop for changes made outside updates (jobs, tasks).
+``WriteThroughApplication`` hands it over as soon as each update has been handled (and each
+job or background task has run); the persistence skips rows whose JSON has not changed, so an
+update that changes nothing writes nothing. The timer stays as a backstop.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram.ext import Application, BasePersistence, PersistenceInput
+from telegram import Update
+from telegram.ext import Application, BasePersistence, Job, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from bot.runtime import in_transaction
@@ -31,12 +32,32 @@ UserData = dict[Any, Any]
 
 
 class WriteThroughApplication(Application):  # type: ignore[type-arg]
-    """An Application that saves what an update changed as soon as it is handled."""
+    """An Application that saves what an update changed as soon as it is handled, and what a
+    job or a background task (an attachment's save) changed as soon as it is done."""
+
+    _handling = 0  # updates being handled now (their data is written when they are done)
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
+        self._handling += 1
+        try:
+            await super().process_update(update)
+        finally:
+            self._handling -= 1
         if self.persistence is not None:
             await self.update_persistence()
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Job[Any] | None = None
+    ) -> None:
+        """PTB marks a user's or chat's data as changed here, after an update, a job or a
+        task; outside an update's handling, write it now rather than at the next interval.
+        (The write's own task marks nothing, so it never starts another.)"""
+        super()._mark_for_persistence_update(update=update, job=job)
+        marked = (
+            isinstance(update, Update) and (update.effective_user or update.effective_chat)
+        ) or (job is not None and (job.user_id or job.chat_id))
+        if marked and not self._handling and self.persistence is not None and self.running:
+            self.create_task(self.update_persistence(), name="persistence:write-through")
 
 
 class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):

@@ -118,3 +118,30 @@ async def test_an_album_sent_just_before_a_stop_is_asked_about_after_the_start(
         assert saved["text"].startswith("✅ Saved 3 files to Jane Smith (")
         await phone.wait_idle()
     assert len(files_of(session_factory, jane)) == 3
+
+
+async def test_an_album_question_asked_just_before_a_crash_is_not_asked_twice(
+    double: BotApiDouble, phone: Phone, databases, tmp_path: Path
+) -> None:
+    """The album's question comes from a job: what the job changed (asked, and which message
+    asks) is written at once too, so a crash right after it leaves nothing for the next start
+    to ask again; the question's buttons still work."""
+    from tests.e2e.test_files import jpeg, label_starting, press, wait_text
+
+    url = databases.new()
+    upgrade(url)
+    async with bot_process(double, url, tmp_path, starts=1) as process:
+        await say(phone, "/start")  # the admin's row exists from here
+        waiting = wait_text(phone, "to which contact?")
+        for i in range(3):
+            await phone.send_photo(jpeg(20_000 + i), media_group_id="album-before-crash")
+        question = await waiting
+        await phone.wait_idle(quiet=0.1)
+        process.kill()
+        await process.wait()
+    asked = len(phone.messages)
+    async with bot_process(double, url, tmp_path, starts=2):
+        await phone.wait_idle(quiet=2.0)  # past the album wait: a second question would be here
+        assert len(phone.messages) == asked
+        saved = await press(phone, question, label_starting(phone, question, "🔎"), "Type part")
+        assert "name" in saved["text"]
