@@ -47,9 +47,15 @@ def match_caption(session: Session, caption: str) -> CaptionMatch:
     )
     named = [c for c in candidates if _whole_words(c.name_key, text)]
     # A name inside another one named ("Jane" in "Jane Smith") is not named by itself.
-    outer = [c for c in named
-             if not any(o is not c and _whole_words(c.name_key, o.name_key) for o in named
-                        if o.name_key != c.name_key)]
+    outer = [
+        c
+        for c in named
+        if not any(
+            o is not c and _whole_words(c.name_key, o.name_key)
+            for o in named
+            if o.name_key != c.name_key
+        )
+    ]
     if len(outer) == 1:
         return CaptionMatch(contact=outer[0])
     if named:
@@ -66,9 +72,14 @@ def _whole_words(name: str, text: str) -> bool:
 def likely_then_recent(session: Session, likely_ids: list[int]) -> list[Contact]:
     """The contacts to offer for a file: the likely ones still there, in order, then the most
     recently touched, ``CHOICES`` in all."""
-    likely = {c.id: c for c in session.scalars(
-        select(Contact).where(live(), Contact.id.in_(likely_ids))
-    )} if likely_ids else {}
+    likely = (
+        {
+            c.id: c
+            for c in session.scalars(select(Contact).where(live(), Contact.id.in_(likely_ids)))
+        }
+        if likely_ids
+        else {}
+    )
     offered = [likely[i] for i in likely_ids if i in likely][:CHOICES]
     for contact in recently_touched(session, limit=CHOICES + len(offered)):
         if len(offered) >= CHOICES:

@@ -24,8 +24,13 @@ async def _every_button_answered(double: BotApiDouble) -> AsyncIterator[None]:
 async def test_a_caption_that_describes_the_photo_asks_with_the_likely_one_first(
     bot, phone, session_factory, alice, caption
 ):
-    jane = seed(session_factory, alice.id, "Jane Smith", company="Oak Door & Keys Lettings",
-                phone="07700 900112")
+    jane = seed(
+        session_factory,
+        alice.id,
+        "Jane Smith",
+        company="Oak Door & Keys Lettings",
+        phone="07700 900112",
+    )
     seed(session_factory, alice.id, "Omar Khan")  # touched last: first of the recent ones
     waiting = wait_text(phone, "to which contact?")
     await phone.send_photo(jpeg(30_000), caption=caption)

@@ -35,9 +35,15 @@ async def test_the_next_contact_never_inherits_an_erased_ones_buttons(
     await phone.wait_idle()
     before = len(phone.messages)
     for message, label in [
-        (card, "📝 Note"), (card, "📶 Stage"), (card, "📅 Follow-up"), (card, "✏️ Edit"),
-        (card, "🗑 Delete"), (stages, "Job Booked"), (deleted, "↩️ Undo"),
-        (old_trash, "↩️ Restore Erased Eve"), (old_trash, "❌ Delete forever"),
+        (card, "📝 Note"),
+        (card, "📶 Stage"),
+        (card, "📅 Follow-up"),
+        (card, "✏️ Edit"),
+        (card, "🗑 Delete"),
+        (stages, "Job Booked"),
+        (deleted, "↩️ Undo"),
+        (old_trash, "↩️ Restore Erased Eve"),
+        (old_trash, "❌ Delete forever"),
     ]:
         answer = await tap(phone, message, label)
         assert answer.get("text") == GONE, label

@@ -20,10 +20,17 @@ async def test_an_unreadable_filter_button_is_refused_and_changes_nothing(
     seed(session_factory, alice.id, "Listed Lily")
     page = await say(phone, "/list")
     for data in ["lt:0:bogus", "ls:0:", "lv:0:everyone"]:
-        update = await phone.send_raw_update({"callback_query": {
-            "id": f"forged-{data}", "from": dict(phone.user), "message": page,
-            "chat_instance": "1", "data": data,
-        }})
+        update = await phone.send_raw_update(
+            {
+                "callback_query": {
+                    "id": f"forged-{data}",
+                    "from": dict(phone.user),
+                    "message": page,
+                    "chat_instance": "1",
+                    "data": data,
+                }
+            }
+        )
         answer = await phone.wait_answer(update)
         assert answer.get("text") == "That button is out of date. Send /start for the menu."
     again = await say(phone, "/list")
@@ -40,8 +47,12 @@ def damaged_list_state(session_factory, double) -> None:
     """As an older version (or a bad button, before this fix) left it in the database."""
     bot_id = double.token.partition(":")[0]
     with session_factory.begin() as session:
-        save_state(session, "user", f"{bot_id}/{ALICE.telegram_user_id}",
-                   {"list": {"type": "bogus", "view": "mine", "page": "x"}})
+        save_state(
+            session,
+            "user",
+            f"{bot_id}/{ALICE.telegram_user_id}",
+            {"list": {"type": "bogus", "view": "mine", "page": "x"}},
+        )
 
 
 @pytest.mark.usefixtures("damaged_list_state")

@@ -38,7 +38,8 @@ async def bot_process(
         )
     try:
         await double.wait_until(
-            lambda: len(double.calls("setMyCommands")) >= starts, timeout=30,
+            lambda: len(double.calls("setMyCommands")) >= starts,
+            timeout=30,
             describe="the bot's start",
         )
         yield process

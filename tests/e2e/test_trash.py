@@ -15,16 +15,21 @@ pytestmark = pytest.mark.usefixtures("phone_rules")
 
 
 def trashed(message) -> list[str]:
-    return [line[2:].split(" — ")[0] for line in message["text"].splitlines()
-            if line.startswith("• ")]
+    return [
+        line[2:].split(" — ")[0] for line in message["text"].splitlines() if line.startswith("• ")
+    ]
 
 
 @pytest.fixture
 def full_trash(session_factory, alice) -> None:
     """25 deleted contacts, "Trashed 00" the most recently deleted; every fifth of Leeds."""
     for i in range(25):
-        contact_id = seed(session_factory, alice.id, f"Trashed {i:02}",
-                          company="Leeds Lettings" if i % 5 == 0 else None)
+        contact_id = seed(
+            session_factory,
+            alice.id,
+            f"Trashed {i:02}",
+            company="Leeds Lettings" if i % 5 == 0 else None,
+        )
         with session_factory.begin() as session:
             delete_contact(session, contact_id, now=NOW - timedelta(minutes=i))
 
@@ -56,8 +61,7 @@ async def test_the_trash_pages_with_prev_and_next(bot, phone, session_factory):
 async def test_the_trash_searches_like_search_and_search_points_to_it(bot, phone):
     found = await say(phone, "/trash lettings trashed")
     assert "Matching “lettings trashed”:" in found["text"]
-    assert trashed(found) == ["Trashed 00", "Trashed 05", "Trashed 10", "Trashed 15",
-                              "Trashed 20"]
+    assert trashed(found) == ["Trashed 00", "Trashed 05", "Trashed 10", "Trashed 15", "Trashed 20"]
     assert phone.buttons(found)[-1] == "Show the whole trash"
     whole = await press_edit(phone, found, "Show the whole trash")
     assert "25 contacts, page 1 of 3" in whole["text"]
@@ -66,6 +70,7 @@ async def test_the_trash_searches_like_search_and_search_points_to_it(bot, phone
     # A search that finds no live contact says the trash holds matches.
     reply = await say(phone, "leeds")
     assert reply["text"].startswith("No contact matches “leeds”.")
-    assert "5 deleted contacts in the trash match: send /trash leeds to restore them." in (
-        reply["text"]
+    assert (
+        "5 deleted contacts in the trash match: send /trash leeds to restore them."
+        in (reply["text"])
     )

@@ -10,7 +10,9 @@ from crm_core.services.contacts import create_contact, delete_contact
 
 def make(session, owner_id: int, name: str, **fields: object) -> int:
     contact = create_contact(
-        session, owner_id, {"name": name, "contact_type": "eviction_client", **fields},
+        session,
+        owner_id,
+        {"name": name, "contact_type": "eviction_client", **fields},
         today=date(2026, 11, 23),
     )
     return contact.id

@@ -7,8 +7,12 @@ from bot.features.pending_files import left_pending
 
 
 def pending(**fields: object) -> dict[str, object]:
-    base: dict[str, object] = {"items": [{"file_id": "f"}], "chat_id": 7, "asked": True,
-                               "saving": None}
+    base: dict[str, object] = {
+        "items": [{"file_id": "f"}],
+        "chat_id": 7,
+        "asked": True,
+        "saving": None,
+    }
     return {**base, **fields}
 
 
