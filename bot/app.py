@@ -33,11 +33,19 @@ from bot import startup, texts
 from bot.conversations import add_contact, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
-from bot.features import attachments, cards, digests, file_list, forwarded, views
+from bot.features import (
+    attachments,
+    cards,
+    digests,
+    file_list,
+    forwarded,
+    pending_files,
+    views,
+)
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
-from bot.persistence import DatabasePersistence
+from bot.persistence import DatabasePersistence, WriteThroughApplication
 from bot.runtime import BOT_DATA_KEY, Crm, in_transaction
 from crm_core.config import Settings, redact_url
 from crm_core.db import make_engine, make_session_factory, refresh_statistics
@@ -72,6 +80,7 @@ def build_application(
     factory = make_session_factory(engine)
     builder = (
         ApplicationBuilder()
+        .application_class(WriteThroughApplication)
         .token(settings.telegram_token or "")
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
@@ -129,6 +138,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
             _daily_housekeeping, PURGE_TIME.replace(tzinfo=settings.tz), name="housekeeping"
         )
     digests.schedule(application)  # digests and timed reminders, from the database's ledger
+    pending_files.resume(application)  # files a stop left unasked or half-saved (issue 9)
     mode = "webhook" if settings.webhook_url else "polling"
     bucket, folder = settings.s3_bucket, settings.file_storage_dir
     storage = f"s3://{bucket}" if bucket else f"local:{folder}"

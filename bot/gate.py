@@ -70,17 +70,19 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-def _claim(engine: Engine, update_id: int) -> bool:
+def _claim(engine: Engine, bot_id: int, update_id: int) -> bool:
     # A bare connection in AUTOCOMMIT mode: the claim is one statement and its own
     # transaction (no ORM session, no BEGIN/COMMIT round trips), before every update.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return claim_update(connection, update_id)
+        return claim_update(connection, bot_id, update_id)
 
 
 async def dedupe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drop an update we've already acted on (webhook retry, restart before confirming)."""
     try:
-        fresh = await asyncio.to_thread(_claim, crm(context).engine, update.update_id)
+        fresh = await asyncio.to_thread(
+            _claim, crm(context).engine, context.bot.id, update.update_id
+        )
     except Exception as err:
         # Unclaimed, it must not be acted on: PTB would go on to the next groups after an
         # error here. Report it like any failure (the admin hears nothing was saved), stop.

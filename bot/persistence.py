@@ -1,7 +1,16 @@
 """PTB persistence in the project's own database (Heroku's disk is wiped on restart).
 
 Conversation positions and user/chat data are JSON rows in ``bot_state``; bot_data holds live
-services and is not persisted. Writes go straight to the database when PTB hands them over.
+services and is not persisted. Each row's key starts with the bot's id ("123456/1001"): two bots
+(two tokens) on one database have their own forms and data for the same admin, as they have
+their own update numbers (``claim_update``).
+
+Written through, not on a timer: PTB hands changed data over every ``update_interval``
+seconds, so a crash (or a SIGKILL after the grace period) within that time of a form
+answer lost the answer, and the form then stood one question behind the chat.
+``WriteThroughApplication`` hands it over as soon as each update has been handled (and each
+job or background task has run); the persistence skips rows whose JSON has not changed, so an
+update that changes nothing writes nothing. The timer stays as a backstop.
 """
 
 from __future__ import annotations
@@ -11,7 +20,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram.ext import BasePersistence, PersistenceInput
+from telegram import Update
+from telegram.ext import Application, BasePersistence, Job, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from bot.runtime import in_transaction
@@ -21,6 +31,35 @@ T = TypeVar("T")
 UserData = dict[Any, Any]
 
 
+class WriteThroughApplication(Application):  # type: ignore[type-arg]
+    """An Application that saves what an update changed as soon as it is handled, and what a
+    job or a background task (an attachment's save) changed as soon as it is done."""
+
+    _handling = 0  # updates being handled now (their data is written when they are done)
+
+    async def process_update(self, update: object) -> None:
+        self._handling += 1
+        try:
+            await super().process_update(update)
+        finally:
+            self._handling -= 1
+        if self.persistence is not None:
+            await self.update_persistence()
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Job[Any] | None = None
+    ) -> None:
+        """PTB marks a user's or chat's data as changed here, after an update, a job or a
+        task; outside an update's handling, write it now rather than at the next interval.
+        (The write's own task marks nothing, so it never starts another.)"""
+        super()._mark_for_persistence_update(update=update, job=job)
+        marked = (
+            isinstance(update, Update) and (update.effective_user or update.effective_chat)
+        ) or (job is not None and (job.user_id or job.chat_id))
+        if marked and not self._handling and self.persistence is not None and self.running:
+            self.create_task(self.update_persistence(), name="persistence:write-through")
+
+
 class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
     def __init__(self, session_factory: sessionmaker[Session], update_interval: float = 5) -> None:
         super().__init__(
@@ -28,12 +67,32 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
             update_interval=update_interval,
         )
         self._factory = session_factory
+        #: (namespace, key) -> the JSON last read or written: unchanged data isn't rewritten.
+        self._saved: dict[tuple[str, str], str | None] = {}
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await in_transaction(self._factory, fn, *args)
 
+    def _prefix(self) -> str:
+        return f"{self.bot.id}/"  # the Application has initialised its bot (getMe) by now
+
+    async def _load(self, namespace: str) -> dict[str, Any]:
+        prefix = self._prefix()
+        rows = await self._run(load_namespace, namespace, prefix)
+        found = {key.removeprefix(prefix): value for key, value in rows.items()}
+        for key, value in found.items():
+            self._saved[(namespace, key)] = _json(value)
+        return found
+
+    async def _save(self, namespace: str, key: str, value: Any) -> None:
+        text = None if value is None else _json(value)
+        if (namespace, key) in self._saved and self._saved[(namespace, key)] == text:
+            return
+        await self._run(save_state, namespace, self._prefix() + key, value)
+        self._saved[(namespace, key)] = text
+
     async def _load_ids(self, namespace: str) -> dict[int, UserData]:
-        rows = await self._run(load_namespace, namespace)
+        rows = await self._load(namespace)
         return {int(key): value for key, value in rows.items()}
 
     async def get_user_data(self) -> dict[int, UserData]:
@@ -49,19 +108,19 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        rows = await self._run(load_namespace, f"conv:{name}")
+        rows = await self._load(f"conv:{name}")
         return {tuple(json.loads(key)): state for key, state in rows.items()}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        await self._run(save_state, f"conv:{name}", json.dumps(list(key)), new_state)
+        await self._save(f"conv:{name}", json.dumps(list(key)), new_state)
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
-        await self._run(save_state, "user", str(user_id), data or None)
+        await self._save("user", str(user_id), data or None)
 
     async def update_chat_data(self, chat_id: int, data: UserData) -> None:
-        await self._run(save_state, "chat", str(chat_id), data or None)
+        await self._save("chat", str(chat_id), data or None)
 
     async def update_bot_data(self, data: UserData) -> None:
         return None
@@ -70,10 +129,10 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
         return None
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        await self._run(save_state, "chat", str(chat_id), None)
+        await self._save("chat", str(chat_id), None)
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self._run(save_state, "user", str(user_id), None)
+        await self._save("user", str(user_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         return None
@@ -86,3 +145,8 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
 
     async def flush(self) -> None:
         return None
+
+
+def _json(value: Any) -> str:
+    """The text ``save_state`` stores (compared to skip unchanged writes)."""
+    return json.dumps(value, default=str)

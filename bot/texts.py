@@ -24,6 +24,9 @@ QUICK_ADD_HINT = (
     "\n\n<i>Or the whole contact on one line: Jane Smith, jane@example.com, 07700 900123, "
     "eviction</i>"
 )
+#: A button newer than the form's own record: the answer before it was lost (a crash before
+#: it was saved), so the form asks again from where it is.
+ANSWER_LOST = "Sorry, your last answer was lost in a restart. Please answer again:"
 
 HELP = (
     "<b>V3 CRM</b> — contacts, notes, stages and follow-ups from your phone.\n\n"

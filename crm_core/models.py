@@ -41,6 +41,10 @@ NAMING_CONVENTION = {
 }
 
 MONEY = Numeric(12, 2)
+#: The table option of every table with a surrogate ``id``: ids travel in buttons and replies,
+#: so one must never be handed out again after its row is erased (SQLite would reuse the
+#: highest; PostgreSQL's sequences never do). Migration 0006 rebuilt the SQLite tables so.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -83,6 +87,7 @@ class User(Base):
     """An admin. Never deleted (they own contacts and notes); deactivated instead."""
 
     __tablename__ = "users"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -158,6 +163,7 @@ class Contact(Base):
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,6 +215,7 @@ class Note(Base):
     __table_args__ = (
         CheckConstraint(f"note_type IN ({_in(NoteType)})", name="note_type"),
         Index("ix_crm_notes_contact_created", "contact_id", "created_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,6 +234,7 @@ class File(Base):
         CheckConstraint(f"category IN ({_in(FileCategory)})", name="category"),
         CheckConstraint("file_size >= 0", name="file_size_non_negative"),
         Index("ix_crm_files_contact_unique", "contact_id", "telegram_file_unique_id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -247,7 +255,10 @@ class File(Base):
 
 class StageChange(Base):
     __tablename__ = "crm_stage_changes"
-    __table_args__ = (Index("ix_crm_stage_changes_contact_changed", "contact_id", "changed_at"),)
+    __table_args__ = (
+        Index("ix_crm_stage_changes_contact_changed", "contact_id", "changed_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("crm_contacts.id", ondelete="CASCADE"))
@@ -261,7 +272,10 @@ class EmailConfig(Base):
     """An admin's IMAP mailbox. The password is stored only as a Fernet token."""
 
     __tablename__ = "crm_email_configs"
-    __table_args__ = (CheckConstraint("imap_port > 0 AND imap_port < 65536", name="port_range"),)
+    __table_args__ = (
+        CheckConstraint("imap_port > 0 AND imap_port < 65536", name="port_range"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -293,10 +307,13 @@ class BotState(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram update ids already handled: updates arrive at least once; act on them once."""
+    """Telegram update ids already handled: updates arrive at least once; act on them once.
+    Each bot numbers its own updates, so the claim is per bot (two tokens may share a
+    database)."""
 
     __tablename__ = "bot_processed_updates"
 
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -320,6 +337,7 @@ class DigestDelivery(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "local_date"),
         CheckConstraint(f"status IN ({_in(DeliveryStatus)})", name="status"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -345,6 +363,7 @@ class ReminderDelivery(Base):
     __table_args__ = (
         UniqueConstraint("contact_id", "due_date", "due_time"),
         CheckConstraint(f"status IN ({_in(DeliveryStatus)})", name="status"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

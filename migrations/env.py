@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -65,11 +67,34 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = make_engine(_url())
-    with engine.connect() as conn:
+    with engine.connect() as conn, _sqlite_foreign_keys_off(conn):
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """SQLite changes a table by rebuilding it (batch mode, 0006): with foreign keys on,
+    dropping the old copy would delete every row that refers to it (ON DELETE CASCADE). The
+    pragma only takes effect outside a transaction, so it is set before the migrations' own;
+    afterwards the references are checked and the pragma restored (make_engine sets it on
+    every new connection anyway)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.commit()
+    try:
+        yield
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"migrations left broken references: {broken[:5]}")
+    finally:
+        conn.rollback()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.commit()
 
 
 if context.is_offline_mode():

@@ -126,6 +126,9 @@ def engine(_session_engine: Engine) -> Engine:
         else:
             for name in extra + tables:
                 conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (our own table names)
+            # Ids start at 1 again, as RESTART IDENTITY does on PostgreSQL (AUTOINCREMENT
+            # remembers the highest id ever used here).
+            conn.execute(text("DELETE FROM sqlite_sequence"))
     return _session_engine
 
 

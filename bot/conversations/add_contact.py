@@ -399,6 +399,9 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
     draft = _draft(context)
     message = update.callback_query.message if update.callback_query else None
     if arg != "open" and message is not None and message.message_id != draft.get("msg"):
+        if message.message_id > (draft.get("msg") or 0):  # never call the latest "answered"
+            await reply(update, texts.ANSWER_LOST)
+            return await _advance(update, context)
         return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
     if arg == "cancel":
         return await _cancel(update, context)

@@ -118,6 +118,10 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
     # (there may be no question at all now, only a field list).
     current = message is not None and draft.get("msg") == message.message_id
     if cb.arg != "cancel" and not current:
+        asked = draft.get("msg")
+        if message is not None and asked and message.message_id > asked and "field" in draft:
+            # Newer than the form's record: the answer before it was lost in a restart.
+            return await _ask(update, context, draft["field"], texts.ANSWER_LOST)
         return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
     if cb.arg == "cancel" and draft and draft.get("contact_id") != cb.id:
         return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]  # another contact's

@@ -9,8 +9,9 @@ The flow of a file sent to the bot:
    album (one ``media_group_id``) join one pending attachment, and a JobQueue job fires
    ``ALBUM_WAIT`` seconds after the last one arrived, so an album is asked about once.
 2. The contact: a reply to a contact card (or to any bot message about a contact), else a caption
-   that matches exactly one contact, else "Attach to which contact?" with the five most recently
-   touched contacts, "Search…" (``bot.conversations.attach``) and "Cancel".
+   that clearly names one contact (``crm_core.services.captions``), else "Attach to which
+   contact?" with the contacts the caption may mean first, then the most recently touched,
+   "Search…" (``bot.conversations.attach``) and "Cancel".
 3. The category: photos are saved as Photo straight away ("Change category" afterwards);
    anything else asks Quote / Contract / Photo / Document.
 4. The save runs as a task, so the bot keeps answering everyone meanwhile: each file is streamed
@@ -34,7 +35,14 @@ from typing import Any, cast
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ContextTypes,
+    JobQueue,
+    MessageHandler,
+    filters,
+)
 
 from bot import texts
 from bot.callbacks import Cb, pattern
@@ -46,7 +54,8 @@ from bot.views import files as views
 from crm_core.config import DEFAULT_API_BASE_URL
 from crm_core.errors import CRMError, NotFound, StorageUnavailable
 from crm_core.models import Contact
-from crm_core.services.contacts import get_contact, recently_touched, search_contacts
+from crm_core.services.captions import likely_then_recent, match_caption
+from crm_core.services.contacts import get_contact
 from crm_core.services.files import (
     AttachResult,
     attach_file,
@@ -82,7 +91,8 @@ GONE = "That file was already saved or cancelled. Send it again if you need to."
 #
 # user_data["attach"] = {
 #     "seq": 7,                       # the last token handed out (tokens are hex counters)
-#     "pending": {token: {"items": [item, ...], "caption", "contact_id", "category",
+#     "pending": {token: {"items": [item, ...], "caption", "contact_id", "likely" (ids the
+#                         caption may mean), "category",
 #                         "auto" (photo default), "group" (media_group_id), "chat_id",
 #                         "msg" (the question/status message id), "saving", "asked"}},
 #     "done": {token: {"contact_id", "contact_name", "category", "file_ids", "outcomes"}},
@@ -221,7 +231,8 @@ async def on_media(update: Update, context: Ctx) -> None:
     if message.caption and not pending["caption"]:
         pending["caption"] = message.caption
     if pending["contact_id"] is None:
-        pending["contact_id"] = await _contact_for(context, message)
+        pending["contact_id"], likely = await _contact_for(context, message)
+        pending["likely"] = pending.get("likely") or likely
     if group:
         _wait_for_album(context, token, chat.id, user.id)
         return
@@ -245,29 +256,35 @@ async def _too_big(context: Ctx, item: dict[str, Any]) -> bool:
     return False
 
 
-async def _contact_for(context: Ctx, message: Message) -> int | None:
-    """The contact a file is for: the card (or bot message about a contact) it replies to, else
-    a caption matching exactly one contact (whole caption, then its first line)."""
+async def _contact_for(context: Ctx, message: Message) -> tuple[int | None, list[int]]:
+    """The contact a file is for: the card (or bot message about a contact) it replies to,
+    else the one contact its caption clearly names (``match_caption``); else None, and the
+    ids of the contacts the caption may mean, likeliest first (offered first)."""
     contact_id = contact_id_of(message.reply_to_message)
     if contact_id is not None:
         try:
-            return (await run_db(context, get_contact, contact_id)).id
+            return (await run_db(context, get_contact, contact_id)).id, []
         except NotFound:
-            return None
-    caption = (message.caption or "").strip()
-    for query in dict.fromkeys([caption, caption.split("\n", 1)[0].strip()]):
-        if query:
-            found = await run_db(context, search_contacts, query, limit=2)
-            if len(found) == 1:
-                return found[0].id
-    return None
+            return None, []
+    if not (message.caption or "").strip():
+        return None, []
+    match = await run_db(context, match_caption, message.caption or "")
+    if match.contact is not None:
+        return match.contact.id, []
+    return None, [c.id for c in match.likely]
 
 
 def _wait_for_album(context: Ctx, token: str, chat_id: int, user_id: int) -> None:
     """(Re)start the album timer: it fires ALBUM_WAIT s after the album's last item."""
-    queue = context.job_queue
-    if queue is None:
+    if context.job_queue is None:
         raise RuntimeError("albums need the JobQueue (python-telegram-bot[job-queue])")
+    go_on_later(context.job_queue, token, chat_id, user_id)
+
+
+def go_on_later(queue: JobQueue[Ctx], token: str, chat_id: int, user_id: int) -> None:
+    """``proceed`` with a pending attachment ALBUM_WAIT s from now, unless an item of its
+    album arrives first (then the wait starts again). Also used at start
+    (``bot.features.pending_files``) for what the last run left pending."""
     name = f"album:{user_id}:{token}"
     for job in queue.get_jobs_by_name(name):
         job.schedule_removal()
@@ -313,7 +330,7 @@ async def proceed(
     pending["asked"] = True
     what = _what(pending)
     if pending["contact_id"] is None:
-        contacts = await run_db(context, recently_touched, limit=5)
+        contacts = await run_db(context, likely_then_recent, pending.get("likely") or [])
         text, markup = views.contact_question(what, contacts, token)
         pending["msg"] = await _show(context, pending["chat_id"], text, markup, edit)
         return

@@ -107,7 +107,11 @@ async def search(update: Update, context: Ctx, query: str) -> None:
         await show_card(update, context, found[0].id)
         return
     more = len(found) > svc.SEARCH_LIMIT
-    text, markup = search_results(query, found[: svc.SEARCH_LIMIT], more=more)
+    in_trash = 0
+    if not found:  # deleted ones are erased after 30 days: say they are there to restore
+        now = crm(context).clock()
+        in_trash = (await run_db(context, svc.list_trash, now=now, text=query, page_size=1)).total
+    text, markup = search_results(query, found[: svc.SEARCH_LIMIT], more=more, in_trash=in_trash)
     await reply(update, text, markup)
 
 

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot import texts
 from bot.callbacks import MAX_ID, Cb, pattern
 from bot.features.cards import tz_of
-from bot.handling import FORM_KEYS, on_button, reply, text_of
+from bot.handling import FORM_KEYS, Toast, on_button, reply, text_of
 from bot.runtime import crm, me, run_db
 from bot.views.common import esc
 from bot.views.dashboard import render_dashboard
@@ -26,7 +26,7 @@ from bot.views.lists import (
     render_trash,
 )
 from crm_core.services import contacts as svc
-from crm_core.services.contacts import View
+from crm_core.services.contacts import ContactFilter, View
 from crm_core.services.csv_io import export_contacts
 from crm_core.services.dashboard import dashboard
 from crm_core.services.followups import due_followups
@@ -65,10 +65,27 @@ async def unknown_command(update: Update, context: Ctx) -> None:
     )
 
 
+#: Said when the stored /list state couldn't be read and was reset.
+LIST_RESET = "⚠️ Your list filters couldn't be read, so they were reset."
+
+
 def _list_state(context: Ctx) -> dict[str, Any]:
     assert context.user_data is not None
     state: dict[str, Any] = context.user_data.setdefault("list", {})
     return state
+
+
+def _list_filter(context: Ctx) -> tuple[ContactFilter, str]:
+    """The stored /list filter, and a word for the admin if it had to be repaired: state that
+    can't be read (an older version's, a damaged row) is reset to the defaults instead of
+    failing every /list and /export from then on (persistence would keep it)."""
+    state = _list_state(context)
+    try:
+        int(state.get("page", 1))
+        return filter_from_state(state), ""
+    except (ValueError, TypeError):
+        state.clear()
+        return filter_from_state(state), LIST_RESET
 
 
 async def show_list(
@@ -76,8 +93,8 @@ async def show_list(
 ) -> None:
     """The list at the stored page. ``anchor`` is a Prev/Next button's "b<id>"/"a<id>": the
     page then holds the contacts before/after that one (see ``svc.list_contacts``)."""
+    flt, repaired = _list_filter(context)
     state = _list_state(context)
-    flt = filter_from_state(state)
     user_id, today = me(update, context)
     # Anything else (a button from before edges, tampered data): the page by its number.
     edge = _EDGE.fullmatch(anchor)
@@ -90,7 +107,9 @@ async def show_list(
         before=contact_id if side == "b" else None,
     )
     state["page"] = page.page
-    await reply(update, render_list(page, flt, today), list_keyboard(page, flt), edit=edit)
+    text = render_list(page, flt, today)
+    await reply(update, f"{repaired}\n\n{text}" if repaired else text, list_keyboard(page, flt),
+                edit=edit)
 
 
 async def list_command(update: Update, context: Ctx) -> None:
@@ -100,17 +119,21 @@ async def list_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def change_filter(update: Update, context: Ctx, cb: Cb) -> None:
+async def change_filter(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     state = _list_state(context)
     if cb.action == "lp":
         state["page"] = cb.id
         await show_list(update, context, edit=True, anchor=cb.arg)
-        return
+        return None
     key = {"lt": "type", "ls": "status", "lv": "view"}[cb.action]
+    try:  # checked before it is stored: persistence would keep a bad value for good
+        filter_from_state({key: cb.arg})
+    except ValueError:
+        return Toast(texts.STALE_BUTTON)
     state[key] = cb.arg
     state["page"] = 1
-    filter_from_state(state)  # rejects a tampered value before it is stored for good
     await show_list(update, context, edit=True)
+    return None
 
 
 async def today_command(update: Update, context: Ctx) -> None:
@@ -128,15 +151,47 @@ async def dashboard_command(update: Update, context: Ctx) -> None:
     await reply(update, render_dashboard(mine, team))
 
 
-async def trash_command(update: Update, context: Ctx, *, edit: bool = False) -> None:
-    contacts = await run_db(context, svc.list_trash, now=crm(context).clock())
-    text, markup = render_trash(contacts, tz_of(update, context), crm(context).clock())
+def trash_state(context: Ctx) -> dict[str, Any]:
+    """What /trash shows: ``q`` (the search, "" for all) and ``page``."""
+    assert context.user_data is not None
+    state: dict[str, Any] = context.user_data.setdefault("trash", {})
+    return state
+
+
+async def trash_command(update: Update, context: Ctx) -> None:
+    """/trash [words]: the trash, most recently deleted first, a page at a time; with words,
+    the deleted contacts that search would find by them."""
+    state = trash_state(context)
+    state.clear()
+    state["q"] = " ".join(context.args or [])
+    await show_trash(update, context)
+
+
+async def show_trash(update: Update, context: Ctx, *, edit: bool = False) -> None:
+    state = trash_state(context)
+    query, page_no = state.get("q"), state.get("page", 1)
+    if not isinstance(query, str) or not isinstance(page_no, int):  # unreadable: start over
+        state.clear()
+        query, page_no = "", 1
+    now = crm(context).clock()
+    page = await run_db(
+        context, svc.list_trash, now=now, text=query, page=page_no, page_size=PAGE_SIZE
+    )
+    state["page"] = page.page
+    text, markup = render_trash(page, query, tz_of(update, context), now)
     await reply(update, text, markup, edit=edit)
 
 
 @on_button
 async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
-    await trash_command(update, context, edit=True)
+    """Prev/Next (the page in the id), "Show the whole trash" (``all``), or back to the
+    trash from the erase question (page 0: where it was)."""
+    state = trash_state(context)
+    if cb.arg == "all":
+        state["q"] = ""
+    if cb.id:
+        state["page"] = cb.id
+    await show_trash(update, context, edit=True)
 
 
 @on_button
@@ -145,7 +200,7 @@ async def restore(update: Update, context: Ctx, cb: Cb) -> None:
 
     await run_db(context, svc.restore_contact, cb.id)
     await show_card(update, context, cb.id)
-    await trash_command(update, context, edit=True)
+    await show_trash(update, context, edit=True)
 
 
 @on_button
@@ -160,12 +215,14 @@ async def purge(update: Update, context: Ctx, cb: Cb) -> None:
     result = await run_db(context, svc.purge_contact, cb.id)
     await crm(context).delete_objects(result.storage_keys)
     await reply(update, "Erased for good.")
-    await trash_command(update, context, edit=True)
+    await show_trash(update, context, edit=True)
 
 
 async def export_command(update: Update, context: Ctx) -> None:
     """/export: the current /list filter as a CSV file."""
-    flt = filter_from_state(_list_state(context))
+    flt, repaired = _list_filter(context)
+    if repaired:
+        await reply(update, repaired)
     user_id, _ = me(update, context)
 
     def build(session: Any) -> tuple[bytes, int]:

@@ -95,23 +95,27 @@ def list_keyboard(page: Page, flt: ContactFilter) -> InlineKeyboardMarkup:
     return keyboard([types, statuses, *contacts, nav])
 
 
-#: At most this many contacts on /today and /trash (text and buttons), so that a long backlog
-#: of 200-character names still fits in one message.
+#: At most this many contacts on /today (text and buttons), so that a long backlog of
+#: 200-character names still fits in one message.
 SCREEN_ITEMS = 30
 NAME_IN_LINE = 60
 
 
 def search_results(
-    query: str, contacts: list[Contact], *, more: bool = False
+    query: str, contacts: list[Contact], *, more: bool = False, in_trash: int = 0
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Matches as buttons; ``more`` when the search found more than are shown."""
+    """Matches as buttons; ``more`` when the search found more than are shown; ``in_trash``:
+    how many deleted contacts match (said when no live one does)."""
     query = cut(" ".join(query.split()), 80)  # a pasted essay must not overflow the reply
     if not contacts:
-        return (
-            f"No contact matches “{esc(query)}”. "
-            "Try part of a name, email, company or phone, or /add it.",
-            None,
-        )
+        text = (f"No contact matches “{esc(query)}”. "
+                "Try part of a name, email, company or phone, or /add it.")
+        if in_trash:
+            one = in_trash == 1
+            text += (f"\n\n{in_trash} deleted contact{'' if one else 's'} in the trash "
+                     f"match{'es' if one else ''}: send /trash {esc(query)} to restore "
+                     f"{'it' if one else 'them'}.")
+        return text, None
     text = f"{len(contacts)} match{'es' if len(contacts) != 1 else ''} for “{esc(query)}”:"
     if more:
         text = f"The best {len(contacts)} matches for “{esc(query)}” (there are more: type more "
@@ -137,13 +141,23 @@ def render_today(items: list[DueItem], today: date) -> tuple[str, InlineKeyboard
 
 
 def render_trash(
-    contacts: list[Contact], tz: ZoneInfo, now: datetime
+    page: Page, query: str, tz: ZoneInfo, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    if not contacts:
+    """A page of the trash (of those matching ``query``, if any), with Prev/Next."""
+    shown_query = esc(cut(" ".join(query.split()), 80))
+    show_all = [button("Show the whole trash", Cb("trash", 1, "all"))]
+    if not page.total:
+        if query:
+            return f"Nothing in the trash matches “{shown_query}”.", keyboard([show_all])
         return "The trash is empty.", None
     lines = ["<b>Trash</b> — deleted contacts are erased for good after 30 days."]
+    if query:
+        lines.append(f"Matching “{shown_query}”:")
+    if page.pages > 1:
+        lines.append(f"{page.total} contacts, page {page.page} of {page.pages}, "
+                     "most recently deleted first:")
     rows = []
-    for c in contacts[:SCREEN_ITEMS]:
+    for c in page.items:
         assert c.deleted_at is not None
         left = 30 - (now - c.deleted_at).days
         name = esc(cut(c.name, NAME_IN_LINE))
@@ -154,8 +168,17 @@ def render_trash(
                 button("❌ Delete forever", Cb("pur", c.id)),
             ]
         )
-    if len(contacts) > SCREEN_ITEMS:
-        lines.append(f"…and {len(contacts) - SCREEN_ITEMS} more, deleted earlier.")
+    nav = []
+    if page.has_prev:
+        nav.append(button("« Prev", Cb("trash", page.page - 1)))
+    if page.has_next:
+        nav.append(button("Next »", Cb("trash", page.page + 1)))
+    if nav:
+        rows.append(nav)
+    if query:
+        rows.append(show_all)
+    elif page.pages > 1:
+        lines.append("\nSearch it: /trash and part of a name, email, company or phone.")
     return "\n".join(lines), keyboard(rows)
 
 

@@ -11,9 +11,12 @@ from sqlalchemy.orm import Session
 from crm_core.models import BotState
 
 
-def load_namespace(session: Session, namespace: str) -> dict[str, Any]:
+def load_namespace(session: Session, namespace: str, prefix: str = "") -> dict[str, Any]:
+    """The rows of ``namespace`` whose keys start with ``prefix`` (all by default)."""
     rows = session.execute(
-        select(BotState.key, BotState.data).where(BotState.namespace == namespace)
+        select(BotState.key, BotState.data).where(
+            BotState.namespace == namespace, BotState.key.startswith(prefix, autoescape=True)
+        )
     )
     return {key: json.loads(data) for key, data in rows}
 

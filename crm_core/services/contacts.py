@@ -213,10 +213,17 @@ def create_contact(
     return contact
 
 
+#: What every service says of a contact id that names no contact (erased, or in the trash
+#: where only live ones will do): ids are never reused, so an old button or reply can't name
+#: another contact.
+GONE = "That contact no longer exists."
+
+
 def get_contact(session: Session, contact_id: int, *, include_deleted: bool = False) -> Contact:
+    """The one way services load a contact by id; ``NotFound(GONE)`` if there is none."""
     contact = session.get(Contact, contact_id)
     if contact is None or (contact.deleted_at is not None and not include_deleted):
-        raise NotFound("That contact no longer exists.")
+        raise NotFound(GONE)
     return contact
 
 
@@ -351,23 +358,37 @@ def delete_contact(session: Session, contact_id: int, *, now: datetime | None = 
 
 
 def restore_contact(session: Session, contact_id: int) -> Contact:
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound("That contact was deleted for good and can't be restored.")
+    contact = get_contact(session, contact_id, include_deleted=True)
     contact.deleted_at = None
     session.flush()
     return contact
 
 
-def list_trash(session: Session, *, now: datetime | None = None) -> list[Contact]:
+def list_trash(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    text: str = "",
+    page: int = 1,
+    page_size: int = 10,
+) -> Page:
+    """A page of the trash (contacts deleted in the last ``TRASH_DAYS`` days), the most
+    recently deleted first; with ``text``, only those that search would find by it."""
     since = (now or utcnow()) - timedelta(days=TRASH_DAYS)
-    return list(
-        session.scalars(
-            select(Contact)
-            .where(Contact.deleted_at.is_not(None), Contact.deleted_at >= since)
-            .order_by(Contact.deleted_at.desc())
-        )
+    conditions = [Contact.deleted_at.is_not(None), Contact.deleted_at >= since]
+    query = " ".join(text.casefold().split())
+    if query:
+        conditions.append(_matching(session, query))
+    total = session.scalar(select(func.count()).select_from(Contact).where(*conditions)) or 0
+    page = min(max(1, page), max(1, math.ceil(total / page_size)))
+    items = session.scalars(
+        select(Contact)
+        .where(*conditions)
+        .order_by(Contact.deleted_at.desc(), Contact.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     )
+    return Page(list(items), total, page, page_size)
 
 
 def _purge_ids(session: Session, ids: Sequence[int]) -> PurgeResult:
@@ -382,9 +403,7 @@ def _purge_ids(session: Session, ids: Sequence[int]) -> PurgeResult:
 
 def purge_contact(session: Session, contact_id: int) -> PurgeResult:
     """Erase one trashed contact now (e.g. a UK GDPR erasure request)."""
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound("That contact is already gone.")
+    contact = get_contact(session, contact_id, include_deleted=True)
     if contact.deleted_at is None:
         raise ValidationError("contact", "Move the contact to the trash before erasing it.")
     session.expunge(contact)
@@ -413,14 +432,6 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
     query = " ".join(text.casefold().split())
     if not query:
         return []
-    digits = re.sub(r"[\s()+-]", "", query)
-    # Either group matches: all of its needles are in the search text.
-    if digits.isdigit():
-        groups = [[query], [digits]] if digits != query else [[query]]
-    else:
-        # Each distinct word once, and no more than a sane number: a pasted letter still gets
-        # an answer, not a statement too deep for the database.
-        groups = [list(dict.fromkeys(query.split(" ")))[:SEARCH_WORDS]]
     name = Contact.name_key
     # Ordered by its label, so the database works the CASE out once a row, not twice (with
     # bound parameters SQLite can't tell the ORDER BY copy is the same expression).
@@ -430,14 +441,7 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
         (name.like("% " + _escape(query) + "%", escape="\\"), 2),
         else_=3,
     ).label("rank")
-    matches: Any = or_(
-        *(
-            and_(*(Contact.search_text.like(f"%{_escape(n)}%", escape="\\") for n in group))
-            for group in groups
-        )
-    )
-    if session.get_bind().dialect.name == "sqlite":
-        matches = Contact.id.in_(_sqlite_matching_ids(groups, matches))
+    matches = _matching(session, query)
     # Rank on the ids first; only the page of winners is loaded (with its owner).
     ranked = (
         select(Contact.id, rank)
@@ -452,6 +456,28 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
         .order_by(ranked.c.rank, Contact.name_key, Contact.id)
     )
     return list(session.scalars(stmt))
+
+
+def _matching(session: Session, query: str) -> Any:
+    """The condition of search's word matching, for a casefolded, non-empty ``query``: every
+    word typed is in the search text (in any order); a phone number as typed or as digits."""
+    digits = re.sub(r"[\s()+-]", "", query)
+    # Either group matches: all of its needles are in the search text.
+    if digits.isdigit():
+        groups = [[query], [digits]] if digits != query else [[query]]
+    else:
+        # Each distinct word once, and no more than a sane number: a pasted letter still gets
+        # an answer, not a statement too deep for the database.
+        groups = [list(dict.fromkeys(query.split(" ")))[:SEARCH_WORDS]]
+    matches: Any = or_(
+        *(
+            and_(*(Contact.search_text.like(f"%{_escape(n)}%", escape="\\") for n in group))
+            for group in groups
+        )
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        matches = Contact.id.in_(_sqlite_matching_ids(groups, matches))
+    return matches
 
 
 def _escape(needle: str) -> str:

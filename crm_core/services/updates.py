@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from crm_core.models import ProcessedUpdate, utcnow
 
-_COLUMNS = [ProcessedUpdate.update_id, ProcessedUpdate.received_at]
+_COLUMNS = [ProcessedUpdate.bot_id, ProcessedUpdate.update_id, ProcessedUpdate.received_at]
+_KEY = _COLUMNS[:2]
 
 
-def claim_update(db: Session | Connection, update_id: int) -> bool:
-    """True the first time an update id is seen, False on a redelivery.
+def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
+    """True the first time this bot's update id is seen, False on a redelivery. Each bot
+    numbers its own updates: two bots on one database claim apart.
 
     This runs before every update the bot handles, so it is one statement: an INSERT that
     does nothing on a conflict (no savepoint, no unit of work). ``db`` may be a session or,
@@ -31,19 +33,22 @@ def claim_update(db: Session | Connection, update_id: int) -> bool:
         # the statement's own transaction in AUTOCOMMIT mode too.
         no_wal_wait = select(func.set_config("synchronous_commit", "off", true())).subquery()
         rows = select(
+            literal(bot_id, ProcessedUpdate.bot_id.type),
             literal(update_id, ProcessedUpdate.update_id.type),
             literal(now, ProcessedUpdate.received_at.type),
         ).select_from(no_wal_wait)
         stmt = postgresql.insert(ProcessedUpdate).from_select(_COLUMNS, rows)
-        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_COLUMNS[:1]))
+        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_KEY))
     if dialect == "sqlite":
-        stmt = sqlite.insert(ProcessedUpdate).values(update_id=update_id, received_at=now)
-        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_COLUMNS[:1]))
+        stmt = sqlite.insert(ProcessedUpdate).values(
+            bot_id=bot_id, update_id=update_id, received_at=now
+        )
+        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_KEY))
     if not isinstance(db, Session):
         raise TypeError("other databases claim an update through a session")
     try:
         with db.begin_nested():
-            db.add(ProcessedUpdate(update_id=update_id))
+            db.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id))
     except IntegrityError:
         return False
     return True

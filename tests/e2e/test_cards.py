@@ -731,7 +731,7 @@ async def test_trash_delete_forever_erases_the_rows(bot, phone, session_factory,
 
     # The Undo under the old "Deleted" message can't bring it back, and says so.
     answer = await tap(phone, deleted, "↩️ Undo")
-    assert "deleted for good" in answer["text"]
+    assert answer["text"] == "That contact no longer exists."
 
 
 async def test_old_card_buttons_after_deletion(bot, phone, session_factory, alice):

@@ -257,10 +257,12 @@ async def test_trash_with_many_long_names_fits_one_message(bot, phone, session_f
             delete_contact(s, contact.id, now=NOW - timedelta(minutes=i))
     trash = await say(phone, "/trash")
     lines = trash["text"].splitlines()
-    assert len(lines) == 32
-    assert lines[1].startswith("• 00 Binned Property")
-    assert lines[1].endswith("30 days left")
-    assert lines[-1] == "…and 5 more, deleted earlier."
+    assert lines[1] == "35 contacts, page 1 of 4, most recently deleted first:"
+    assert lines[2].startswith("• 00 Binned Property")
+    assert lines[2].endswith("30 days left")
+    assert len([line for line in lines if line.startswith("• ")]) == 10
+    assert lines[-1] == "Search it: /trash and part of a name, email, company or phone."
+    assert phone.buttons(trash)[-1] == "Next »"  # the rest a page away (issue 9)
 
 
 # --- /dashboard ---------------------------------------------------------------------------

@@ -368,4 +368,4 @@ async def test_daily_housekeeping_deletes_objects_and_retries_failures(
     assert not flaky.exists(stuck)  # the delete that failed before went through this time
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(PendingObjectDelete)) == 0
-        assert [c.id for c in contacts_svc.list_trash(s)] == [other]
+        assert [c.id for c in contacts_svc.list_trash(s).items] == [other]

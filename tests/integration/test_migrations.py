@@ -202,3 +202,133 @@ def test_migration_0005_keys_the_contacts_it_finds_and_its_search_index_stays_in
             assert [c.id for c in search_contacts(session, "wimsey")] == [old_id]
     finally:
         engine.dispose()
+
+
+def _schema_objects(url: str) -> dict[str, set[str]]:
+    """Index and trigger names per table (SQLite's catalogue; PostgreSQL's indexes)."""
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != "sqlite":
+            inspector = inspect(engine)
+            return {t: {str(i["name"]) for i in inspector.get_indexes(t)}
+                    for t in inspector.get_table_names()}
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT tbl_name, name FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                "AND sql IS NOT NULL"
+            )).all()
+        found: dict[str, set[str]] = {}
+        for table, name in rows:
+            found.setdefault(table, set()).add(name)
+        return found
+    finally:
+        engine.dispose()
+
+
+def test_migration_0006_keeps_every_row_and_ids_are_never_handed_out_again(
+    databases, monkeypatch
+):
+    """Erasing the newest contact (or note, or file) must not give its id to the next one:
+    its old card's buttons would act on someone else. 0006 rebuilds SQLite's tables with
+    AUTOINCREMENT, keeping rows, indexes, constraints and the search index's triggers."""
+    url = databases.new()
+    upgrade(url, "0005")
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, telegram_user_id, display_name, active, created_at) "
+                "VALUES (1, 1001, 'Alice', true, CURRENT_TIMESTAMP)"
+            ))
+            conn.execute(text(
+                "INSERT INTO bot_processed_updates (update_id, received_at) "
+                "VALUES (5, CURRENT_TIMESTAMP)"
+            ))
+            conn.execute(text(
+                "INSERT INTO bot_state (namespace, key, data, updated_at) "
+                "VALUES ('user', '1001', '{}', CURRENT_TIMESTAMP)"
+            ))
+        with factory.begin() as session:
+            kept = create_contact(session, 1, {"name": "Harriet Vane",
+                                               "contact_type": "eviction_client"},
+                                  today=date(2026, 11, 24))
+            erased = create_contact(session, 1, {"name": "Peter Wimsey",
+                                                 "contact_type": "eviction_client"},
+                                    today=date(2026, 11, 24))
+            session.flush()
+            session.execute(text(
+                "INSERT INTO crm_notes (contact_id, note_type, content, created_at) "
+                "VALUES (:c, 'call', 'kept note', CURRENT_TIMESTAMP)"), {"c": kept.id})
+            kept_id, erased_id = kept.id, erased.id
+        with factory.begin() as session:
+            delete_contact(session, erased_id)
+            purge_contact(session, erased_id)  # the highest id, erased before 0006
+        before = _schema_objects(url)
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "777:SECRET")  # the release phase has it
+        upgrade(url)
+        assert schema_diff(url) == []
+        assert _schema_objects(url) == before  # every index and trigger is back
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT content FROM crm_notes")).scalars().all() == [
+                "kept note"
+            ]
+            claimed = conn.execute(text("SELECT bot_id, update_id FROM bot_processed_updates"))
+            assert [tuple(row) for row in claimed] == [(777, 5)]
+            assert conn.execute(text("SELECT key FROM bot_state")).scalars().all() == [
+                "777/1001"
+            ]
+            if engine.dialect.name == "sqlite":
+                sql = dict(conn.execute(text(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+                )).all())
+                for model in Base.metadata.sorted_tables:
+                    if "id" in model.c and model.c.id.primary_key:
+                        assert "AUTOINCREMENT" in sql[model.name], model.name
+        with factory.begin() as session:
+            assert [c.id for c in search_contacts(session, "harriet")] == [kept_id]
+            second = create_contact(session, 1, {"name": "Mervyn Bunter",
+                                                 "contact_type": "eviction_client"},
+                                    today=date(2026, 11, 24))
+            session.flush()
+            second_id = second.id
+            delete_contact(session, second_id)
+            purge_contact(session, second_id)
+        with factory.begin() as session:
+            third = create_contact(session, 1, {"name": "Miss Climpson",
+                                                "contact_type": "eviction_client"},
+                                   today=date(2026, 11, 24))
+            session.flush()
+            assert third.id > second_id > kept_id
+            note_ids = [
+                session.scalar(text(
+                    "INSERT INTO crm_notes (contact_id, note_type, content, created_at) "
+                    "VALUES (:c, 'call', 'n', CURRENT_TIMESTAMP) RETURNING id"), {"c": third.id})
+                for _ in range(2)
+            ]
+            session.execute(text("DELETE FROM crm_notes WHERE id = :i"), {"i": note_ids[-1]})
+            again = session.scalar(text(
+                "INSERT INTO crm_notes (contact_id, note_type, content, created_at) "
+                "VALUES (:c, 'call', 'n', CURRENT_TIMESTAMP) RETURNING id"), {"c": third.id})
+            assert again not in note_ids
+        if engine.dialect.name == "sqlite":
+            with engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO crm_contacts_fts(crm_contacts_fts, rank) "
+                    "VALUES ('integrity-check', 1)"
+                ))
+        with factory.begin() as session:
+            assert [c.id for c in search_contacts(session, "climpson")] == [third.id]
+        downgrade(url, "0005")
+        assert _schema_objects(url) == before
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT key FROM bot_state")).scalars().all() == ["1001"]
+        monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
+        upgrade(url)
+        with engine.connect() as conn:  # whose they are can't be told: forgotten
+            assert conn.scalar(text("SELECT count(*) FROM bot_state")) == 0
+        assert schema_diff(url) == []
+        with factory.begin() as session:
+            assert [c.id for c in search_contacts(session, "harriet")] == [kept_id]
+    finally:
+        engine.dispose()

@@ -358,11 +358,11 @@ def test_delete_hides_the_contact_everywhere_and_restore_brings_it_back(
     with pytest.raises(NotFound):
         svc.get_contact(session, contact.id)
     assert svc.get_contact(session, contact.id, include_deleted=True).deleted_at == now
-    assert [c.id for c in svc.list_trash(session, now=now)] == [contact.id]
+    assert [c.id for c in svc.list_trash(session, now=now).items] == [contact.id]
 
     svc.restore_contact(session, contact.id)
     assert visible() == before
-    assert svc.list_trash(session, now=now) == []
+    assert svc.list_trash(session, now=now).items == []
 
 
 def test_deleting_twice_is_not_found(session, make, now):
@@ -379,7 +379,23 @@ def test_list_trash_is_newest_first_within_the_trash_period(session, make, now):
     svc.delete_contact(session, old.id, now=now - timedelta(days=31))
     svc.delete_contact(session, mid.id, now=now - timedelta(days=5))
     svc.delete_contact(session, new.id, now=now - timedelta(hours=1))
-    assert [c.name for c in svc.list_trash(session, now=now)] == ["New", "Mid"]
+    assert [c.name for c in svc.list_trash(session, now=now).items] == ["New", "Mid"]
+
+
+def test_the_trash_pages_and_searches_as_search_does(session, make, now):
+    for i in range(25):
+        contact = make(f"Trashed {i:02}", company="Leeds Lettings" if i % 5 == 0 else None)
+        svc.delete_contact(session, contact.id, now=now - timedelta(minutes=i))
+    first = svc.list_trash(session, now=now, page_size=10)
+    assert (first.total, first.pages, first.has_next, first.has_prev) == (25, 3, True, False)
+    assert [c.name for c in first.items] == [f"Trashed {i:02}" for i in range(10)]
+    last = svc.list_trash(session, now=now, page=9, page_size=10)  # past the end: the last
+    assert last.page == 3
+    assert [c.name for c in last.items] == [f"Trashed {i}" for i in range(20, 25)]
+    found = svc.list_trash(session, now=now, text="lettings TRASHED")  # words in any order
+    assert [c.name for c in found.items] == [f"Trashed {i:02}" for i in (0, 5, 10, 15, 20)]
+    assert svc.list_trash(session, now=now, text="nobody").total == 0
+    assert svc.search_contacts(session, "lettings") == []  # search itself: live ones only
 
 
 def _file(contact_id: int, key: str) -> File:
