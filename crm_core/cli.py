@@ -3,6 +3,8 @@
     crm db upgrade                          build or update the schema (Alembic, to head)
     crm contacts export FILE.csv            every live contact, team view ("-" for stdout)
     crm contacts import FILE.csv [--skip-bad]
+    crm revenue check [--fix]               revenue and referral credit against the jobs
+    crm report [--period 90d] --out DIR     /report's charts (PNG) and figures (CSV)
     crm doctor                              check configuration, database, storage
     crm keygen                              print a new Fernet key
     crm check-bot-config                    fail in one line if the bot can't start
@@ -80,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="import the good rows and list the bad ones (default: import nothing if any is bad)",
     )
     imp.set_defaults(handler=cmd_contacts_import)
+
+    revenue = commands.add_parser("revenue", help="totals derived from jobs")
+    revenue_commands = revenue.add_subparsers(
+        dest="revenue_command", required=True, metavar="COMMAND"
+    )
+    check_totals = revenue_commands.add_parser(
+        "check", help="recompute revenue and referral credit from the jobs; report drift"
+    )
+    check_totals.add_argument("--fix", action="store_true", help="repair what drifted")
+    check_totals.set_defaults(handler=cmd_revenue_check)
 
     commands.add_parser("doctor", help="check configuration, database, migrations and storage")
     commands.add_parser("keygen", help="print a new key for CRM_EMAIL_ENCRYPTION_KEY")
@@ -174,6 +186,24 @@ def cmd_contacts_import(args: argparse.Namespace, settings: Settings) -> int:
         summary += f", skipped {_plural(len(result.skipped), 'bad row')}"
     print(summary)
     return 0
+
+
+def cmd_revenue_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when every total agrees with the jobs (or, with --fix, was repaired), else 1."""
+    from crm_core.services.revenue import check_totals
+
+    with _sessions(settings) as factory, factory.begin() as session:
+        drifts = check_totals(session, fix=args.fix)
+    for drift in drifts:
+        print(drift)
+    if not drifts:
+        print("Revenue and referral credit agree with the jobs.")
+        return 0
+    if args.fix:
+        print(f"Fixed {_plural(len(drifts), 'total')}.")
+        return 0
+    print(f"{_plural(len(drifts), 'total')} drifted: run with --fix to repair.", file=sys.stderr)
+    return 1
 
 
 def cmd_doctor() -> int:

@@ -128,3 +128,35 @@ def find_contact_type(key_or_label: str) -> ContactType | None:
         if wanted in (ctype.value, ctype.value.replace("_", " "), label.casefold()):
             return ctype
     return None
+
+
+# --- jobs (issue 12) --------------------------------------------------------------------------
+
+
+class JobStatus(StrEnum):
+    """A job's life: booked -> in progress -> completed -> invoiced -> paid, or cancelled."""
+
+    BOOKED = "booked"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    INVOICED = "invoiced"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return JOB_STATUS_LABELS[self]
+
+
+JOB_STATUS_LABELS: dict[JobStatus, str] = {
+    JobStatus.BOOKED: "Booked",
+    JobStatus.IN_PROGRESS: "In progress",
+    JobStatus.COMPLETED: "Completed",
+    JobStatus.INVOICED: "Invoiced",
+    JobStatus.PAID: "Paid",
+    JobStatus.CANCELLED: "Cancelled",
+}
+#: Jobs still to be paid: they count as unpaid on the card and are "the open job" of a stage.
+OPEN_JOB_STATUSES: tuple[JobStatus, ...] = (
+    JobStatus.BOOKED, JobStatus.IN_PROGRESS, JobStatus.COMPLETED, JobStatus.INVOICED,
+)

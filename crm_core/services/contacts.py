@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import SQLITE_SEARCH_INDEX, Contact, File, Note, StageChange, User, utcnow
+from crm_core.services import revenue
 from crm_core.stages import ContactType, Status, find_stage, first_stage
 from crm_core.validation import clean_field, clean_followup_at
 
@@ -268,10 +269,13 @@ def update_contact(
         _check_owner(session, int(changes["owner_id"]))
     if "referred_by_id" in changes:
         _check_referrer(session, changes["referred_by_id"], contact.id)
+    revenue.refuse_hand_edits(session, contact, values)
     if "owner_id" in changes:
         contact.owner_id = int(changes["owner_id"])
     if "referred_by_id" in changes:
-        contact.referred_by_id = changes["referred_by_id"]
+        old_partner, contact.referred_by_id = contact.referred_by_id, changes["referred_by_id"]
+        session.flush()
+        revenue.move_referral(session, contact.id, old_partner, contact.referred_by_id)
     new_type = values.pop("contact_type", None)
     for name, value in values.items():
         setattr(contact, name, value)
