@@ -25,10 +25,10 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.conversations import add_contact, attach, edit_contact, followup, note
+from bot.conversations import add_contact, add_job, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
-from bot.features import attachments, cards, digests, file_list, views
+from bot.features import attachments, cards, digests, file_list, jobs, views
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
@@ -47,6 +47,8 @@ from crm_core.storage import make_store
 log = logging.getLogger(__name__)
 
 FEATURES_GROUP = 10
+#: Issue 12's Add job form: a conversation group of its own, below the features.
+JOBS_FORM_GROUP = 8
 PURGE_TIME = time(3, 30)
 
 
@@ -88,6 +90,10 @@ def build_application(
     for handler in [*views.handlers(), *cards.handlers(), *attachments.handlers(),
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
+        application.add_handler(handler, group=FEATURES_GROUP)
+    # Jobs and /report (issue 12): the Add job form, then the job buttons and the offers.
+    application.add_handler(add_job.conversation(), group=JOBS_FORM_GROUP)
+    for handler in jobs.handlers():
         application.add_handler(handler, group=FEATURES_GROUP)
     # Keep this last in its group: every callback query is answered, even one nobody claims.
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)

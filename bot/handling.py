@@ -88,7 +88,10 @@ async def _answer(query: Any, text: str | None) -> None:
 
 
 #: The ``user_data`` keys of the forms (conversations) a user can be half-way through.
-FORM_KEYS: tuple[str, ...] = ("add", "note", "edit", "followup", "settings", "attach_search")
+FORM_KEYS: tuple[str, ...] = (
+    "add", "note", "edit", "followup", "settings", "attach_search",
+    "job",  # issue 12: Add job
+)
 
 
 class _Left(int):

@@ -24,6 +24,7 @@ from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup
 from crm_core.errors import ValidationError
 from crm_core.services.contacts import CONTACT_FIELDS, get_contact, update_contact
+from crm_core.services.revenue import derived_from
 from crm_core.services.users import active_users
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -85,6 +86,10 @@ async def pick(update: Update, context: Ctx, cb: Cb) -> int:
     if cb.arg not in EDITABLE:
         await reply(update, texts.STALE_BUTTON)
         return ConversationHandler.END
+    derived = await run_db(context, derived_from, cb.id, cb.arg)  # issue 12: from jobs
+    if derived:
+        name = context.user_data[KEY].get("name", "")
+        return await _fields(update, cb.id, name, derived)
     return await _ask(update, context, cb.arg)
 
 

@@ -87,6 +87,8 @@ class ContactCard:
     note_count: int
     file_count: int
     referred_by_name: str | None = None
+    #: The contact's jobs in figures (count, unpaid, revenue).
+    jobs: revenue.JobSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,7 @@ def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCar
         note_count=note_count,
         file_count=file_count,
         referred_by_name=contact.referred_by.name if contact.referred_by_id else None,
+        jobs=revenue.job_summary(session, contact_id),
     )
 
 

@@ -4,12 +4,10 @@ revenue and its referring partner's credit in the same transaction (``revenue``)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound, ValidationError
@@ -29,16 +27,6 @@ STATUS_STAMPS: dict[JobStatus, str] = {
     JobStatus.CANCELLED: "cancelled_at",
 }
 JOB_FIELDS = ("title", "value", "scheduled_date")
-
-
-@dataclass(frozen=True, slots=True)
-class JobSummary:
-    """What a card says of a contact's jobs."""
-
-    count: int  # jobs not cancelled
-    open: int  # jobs not yet paid (nor cancelled)
-    unpaid: Decimal  # their value
-    revenue: Decimal  # paid jobs' value
 
 
 def clean_job(data: Mapping[str, Any], today: date) -> dict[str, Any]:
@@ -136,27 +124,6 @@ def list_jobs(session: Session, contact_id: int) -> list[Job]:
             .where(Job.contact_id == contact_id)
             .order_by(Job.created_at.desc(), Job.id.desc())
         )
-    )
-
-
-def job_summary(session: Session, contact_id: int) -> JobSummary:
-    """Count, unpaid and paid totals of a contact's jobs, in one statement."""
-    is_open = Job.status.in_([s.value for s in OPEN_JOB_STATUSES])
-    is_paid = Job.status == JobStatus.PAID.value
-    count, open_count, unpaid, paid = session.execute(
-        select(
-            func.count(case((Job.status != JobStatus.CANCELLED.value, Job.id))),
-            func.count(case((is_open, Job.id))),
-            func.coalesce(func.sum(case((is_open, Job.value), else_=0)), 0),
-            func.coalesce(func.sum(case((is_paid, Job.value), else_=0)), 0),
-        ).where(Job.contact_id == contact_id)
-    ).one()
-    cents = Decimal("0.01")
-    return JobSummary(
-        count=int(count),
-        open=int(open_count),
-        unpaid=Decimal(unpaid).quantize(cents),
-        revenue=Decimal(paid).quantize(cents),
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
 from crm_core.models import Contact, Job
-from crm_core.stages import JobStatus
+from crm_core.stages import OPEN_JOB_STATUSES, JobStatus
 
 PAID = JobStatus.PAID.value
 CANCELLED = JobStatus.CANCELLED.value
@@ -88,6 +88,50 @@ def move_referral(session: Session, contact_id: int, old: int | None, new: int |
     if old != new and has_jobs(session, contact_id):
         lock_contacts(session, old, new)
         recompute(session, None, (old, new))
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """What a card says of a contact's jobs."""
+
+    count: int  # jobs not cancelled
+    open: int  # jobs not yet paid (nor cancelled)
+    unpaid: Decimal  # their value
+    revenue: Decimal  # paid jobs' value
+
+
+def job_summary(session: Session, contact_id: int) -> JobSummary:
+    """Count, unpaid and paid totals of a contact's jobs, in one statement."""
+    is_open = Job.status.in_([s.value for s in OPEN_JOB_STATUSES])
+    is_paid = Job.status == JobStatus.PAID.value
+    count, open_count, unpaid, paid = session.execute(
+        select(
+            func.count(case((Job.status != JobStatus.CANCELLED.value, Job.id))),
+            func.count(case((is_open, Job.id))),
+            func.coalesce(func.sum(case((is_open, Job.value), else_=0)), 0),
+            func.coalesce(func.sum(case((is_paid, Job.value), else_=0)), 0),
+        ).where(Job.contact_id == contact_id)
+    ).one()
+    cents = Decimal("0.01")
+    return JobSummary(
+        count=int(count),
+        open=int(open_count),
+        unpaid=Decimal(unpaid).quantize(cents),
+        revenue=Decimal(paid).quantize(cents),
+    )
+
+
+def derived_from(session: Session, contact_id: int, field: str) -> str | None:
+    """Where a derived total comes from, once jobs exist (the Edit screen says it), else None."""
+    if field == "total_revenue" and has_jobs(session, contact_id):
+        summary = job_summary(session, contact_id)
+        return (
+            f"Revenue is the sum of this contact's paid jobs (£{summary.revenue:,.2f}): "
+            "change it through 💷 Jobs."
+        )
+    if field == "total_jobs_referred" and has_referred_jobs(session, contact_id):
+        return "Jobs referred are counted from the jobs of the contacts this partner referred."
+    return None
 
 
 def has_jobs(session: Session, contact_id: int) -> bool:

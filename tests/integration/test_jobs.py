@@ -15,7 +15,7 @@ from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Contact, Job
 from crm_core.services import contacts as svc
 from crm_core.services import jobs
-from crm_core.services.revenue import check_totals
+from crm_core.services.revenue import JobSummary, check_totals, job_summary
 from crm_core.stages import JobStatus
 
 
@@ -121,8 +121,8 @@ def test_revenue_is_the_sum_of_paid_jobs_and_credits_the_partner(
     jobs.cancel_job(session, first.id)  # refunded after being paid
     assert totals(session, client.id)[0] == Decimal("250.50")
     assert totals(session, partner.id)[1] == 1
-    summary = jobs.job_summary(session, client.id)
-    assert summary == jobs.JobSummary(
+    summary = job_summary(session, client.id)
+    assert summary == JobSummary(
         count=1, open=0, unpaid=Decimal("0.00"), revenue=Decimal("250.50")
     )
 
@@ -134,7 +134,7 @@ def test_card_summary_counts_unpaid_jobs(session, make, alice, today):
     jobs.set_job_status(session, paid.id, "paid")
     invoiced = add(session, client, "60", alice, today)
     jobs.set_job_status(session, invoiced.id, "invoiced")
-    assert jobs.job_summary(session, client.id) == jobs.JobSummary(
+    assert job_summary(session, client.id) == JobSummary(
         count=3, open=2, unpaid=Decimal("160.00"), revenue=Decimal("40.00")
     )
     assert jobs.open_job(session, client.id).id == invoiced.id
