@@ -9,6 +9,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import JOBS, Cb
 from bot.views import jobs as job_views
+from bot.views import referrals as referral_views
 from bot.views.common import (
     button,
     chunks,
@@ -80,6 +81,7 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
         lines += jobs_block
     elif c.total_revenue:
         lines.append(f"Revenue so far: {money(c.total_revenue)}")
+    lines += referral_views.card_lines(card.referrals, tz)  # issue 12: a partner's referrals
     if c.total_jobs_referred:
         lines.append(f"Jobs referred: {c.total_jobs_referred}")
     lines.append(f"Owner: {esc(c.owner.display_name)}")

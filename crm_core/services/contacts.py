@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import SQLITE_SEARCH_INDEX, Contact, File, Note, StageChange, User, utcnow
 from crm_core.services import revenue
+from crm_core.services.referrals import ReferralSummary, referral_summary
 from crm_core.stages import ContactType, Status, find_stage, first_stage
 from crm_core.validation import clean_field, clean_followup_at
 
@@ -89,6 +90,8 @@ class ContactCard:
     referred_by_name: str | None = None
     #: The contact's jobs in figures (count, unpaid, revenue).
     jobs: revenue.JobSummary | None = None
+    #: A referral partner's referred contacts in figures (None for other types).
+    referrals: ReferralSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +249,9 @@ def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCar
         file_count=file_count,
         referred_by_name=contact.referred_by.name if contact.referred_by_id else None,
         jobs=revenue.job_summary(session, contact_id),
+        referrals=referral_summary(session, contact_id)
+        if contact.type is ContactType.REFERRAL_PARTNER
+        else None,
     )
 
 

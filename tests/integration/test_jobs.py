@@ -246,3 +246,33 @@ def test_job_draft_from_a_contact(make):
     assert jobs.job_draft(client) == {"title": "Eviction · 12 High St", "value": "2000.00"}
     assert jobs.job_draft(make("Bare")) == {"title": ""}
     assert date  # imported for the fixtures' types
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
+def test_partner_card_figures_and_inactive_partners_keep_history(
+    session, make, partner, alice, today, now
+):
+    from crm_core.services.referrals import find_partners, referral_summary
+
+    lonely = make("Lonely Lets", "referral_partner")
+    jane = make("Jane", referred_by_id=partner.id)
+    make("Tom", referred_by_id=partner.id)
+    paid = add(session, jane, "1000", alice, today)
+    jobs.set_job_status(session, paid.id, "paid")
+    cancelled = add(session, jane, "50", alice, today)
+    jobs.cancel_job(session, cancelled.id)
+    add(session, jane, "70", alice, today)
+    svc.change_stage(session, partner.id, "inactive", by_user_id=alice.id)
+    summary = referral_summary(session, partner.id)
+    assert (summary.contacts, summary.jobs, summary.revenue) == (2, 2, Decimal("1000.00"))
+    assert summary.last_referred_at == now
+    assert [name for _, name in summary.latest] == ["Tom", "Jane"]
+    empty = referral_summary(session, lonely.id)
+    assert (empty.contacts, empty.jobs, empty.revenue, empty.last_referred_at) == (
+        0, 0, Decimal("0.00"), None
+    )
+    assert [p.name for p in find_partners(session)] == ["Leeds Lettings", "Lonely Lets"]
+    assert [p.name for p in find_partners(session, "lonely")] == ["Lonely Lets"]
+    assert find_partners(session, "jane") == []  # clients are no partners
