@@ -28,7 +28,7 @@ from bot import texts
 from bot.conversations import add_contact, add_job, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
-from bot.features import attachments, cards, digests, file_list, jobs, views
+from bot.features import attachments, cards, digests, file_list, jobs, report, views
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
@@ -93,7 +93,7 @@ def build_application(
         application.add_handler(handler, group=FEATURES_GROUP)
     # Jobs and /report (issue 12): the Add job form, then the job buttons and the offers.
     application.add_handler(add_job.conversation(), group=JOBS_FORM_GROUP)
-    for handler in jobs.handlers():
+    for handler in [*jobs.handlers(), *report.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
     # Keep this last in its group: every callback query is answered, even one nobody claims.
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)

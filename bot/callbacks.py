@@ -59,3 +59,4 @@ JOB_OFFER = "jobnew"  # "Create job" after a move to Job Booked: book the prefil
 OFFER_NO = "offno"  # an offer declined: nothing changes
 #: Buttons whose id is a job's, not a contact's (a reply to their message is no note).
 JOB_ID_ACTIONS = frozenset({JOB, JOB_STATUS})
+REPORT = "rep"  # /report for a pipeline and period (arg: "<pipeline code>:<period>")
