@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     check_totals.add_argument("--fix", action="store_true", help="repair what drifted")
     check_totals.set_defaults(handler=cmd_revenue_check)
 
+    rep = commands.add_parser("report", help="/report's charts (PNG) and figures (CSV)")
+    rep.add_argument("--period", default="90d", help="30d, 90d, 12m, Nd or FROM..TO dates")
+    rep.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    rep.set_defaults(handler=cmd_report)
+
     commands.add_parser("doctor", help="check configuration, database, migrations and storage")
     commands.add_parser("keygen", help="print a new key for CRM_EMAIL_ENCRYPTION_KEY")
     check = commands.add_parser(
@@ -204,6 +209,22 @@ def cmd_revenue_check(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"{_plural(len(drifts), 'total')} drifted: run with --fix to repair.", file=sys.stderr)
     return 1
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Every pipeline's charts and one CSV of all the figures, written into --out."""
+    from crm_core.report_files import write_report
+
+    now = datetime.now(settings.tz)
+    try:
+        with _sessions(settings) as factory, factory.begin() as session:
+            written = write_report(session, Path(args.out), args.period, now)
+    except OSError as err:
+        print(f"Can't write to {args.out}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
 
 
 def cmd_doctor() -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 
+from PIL import Image
 from sqlalchemy import update
 
 from crm_core.config import AdminSpec
@@ -51,3 +53,25 @@ def test_revenue_check_reports_then_fixes(crm, databases):  # noqa: F811
     done = crm("revenue", "check", DATABASE_URL=url)
     assert done.returncode == 0
     assert "agree with the jobs" in done.stdout
+
+
+def test_report_writes_charts_and_figures(crm, databases, tmp_path):  # noqa: F811
+    url = databases.new()
+    assert crm("db", "upgrade", DATABASE_URL=url).returncode == 0
+    seed_drift(url)  # a £300 job paid today
+    done = crm("report", "--period", "90d", "--out", str(tmp_path / "out"), DATABASE_URL=url)
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["figures.csv", "funnel_eviction_client.png", "revenue.png"]
+    for name in names[1:]:
+        image = Image.open(tmp_path / "out" / name)
+        image.load()
+        assert image.format == "PNG"
+    with (tmp_path / "out" / "figures.csv").open(encoding="utf-8") as f:
+        rows = {(r["pipeline"], r["figure"]): r["value"] for r in csv.DictReader(f)}
+    assert rows[("eviction_client", "paid_revenue")] == "300.00"
+    assert rows[("eviction_client", "entered:new_inquiry")] == "1"
+    assert rows[("prevention_prospect", "win_rate")] == ""
+    done = crm("report", "--period", "soon", "--out", str(tmp_path / "x"), DATABASE_URL=url)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: A period is 30d, 90d, 12m")
