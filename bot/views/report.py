@@ -9,7 +9,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import REPORT, Cb
 from bot.views.common import button, esc, keyboard, money
-from crm_core.services.report import Report
+from crm_core.services.report import Forecast, Report
 from crm_core.stages import ContactType
 
 #: The pipeline buttons: (code in the button, label, pipeline).
@@ -92,3 +92,12 @@ def report_keyboard(pipeline: str, period: str) -> InlineKeyboardMarkup:
         button(label, Cb(REPORT, 0, f"{code}:{period}")) for code, label, _ in PIPELINE_BUTTONS
     ]
     return keyboard([periods, pipelines])
+
+
+def forecast_block(f: Forecast) -> str:
+    """/dashboard's forecast lines (issue 12)."""
+    return (
+        "<b>Forecast</b> (team)\n"
+        f"Weighted pipeline: {money(f.weighted)}\n"
+        f"Paid this month: {money(f.paid_this_month)}"
+    )

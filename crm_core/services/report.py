@@ -337,6 +337,35 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """/dashboard's team forecast: open pipeline value weighted by stage probability, and the
+    jobs paid since the month began."""
+
+    weighted: Decimal
+    paid_this_month: Decimal
+
+
+def forecast(session: Session, month_start: datetime) -> Forecast:
+    """One statement, every pipeline."""
+    weight = case(
+        *((Contact.current_stage == k, p) for k, p in STAGE_PROBABILITIES.items()), else_=0.0
+    )
+    weighted = (
+        select(func.coalesce(func.sum(Contact.potential_value * weight), 0))
+        .where(Contact.deleted_at.is_(None), Contact.status == Status.ACTIVE.value)
+        .scalar_subquery()
+    )
+    paid = (
+        select(func.coalesce(func.sum(Job.value), 0))
+        .join(Contact, and_(Contact.id == Job.contact_id, Contact.deleted_at.is_(None)))
+        .where(Job.status == JobStatus.PAID.value, Job.paid_at >= month_start)
+        .scalar_subquery()
+    )
+    w, p = session.execute(select(weighted, paid)).one()
+    return Forecast(Decimal(str(w)).quantize(CENTS), Decimal(p).quantize(CENTS))
+
+
 #: Statements ``figures`` runs, whatever the data.
 STATEMENTS = 7
 

@@ -173,3 +173,11 @@ def test_periods(text, label):
 def test_bad_periods(text):
     with pytest.raises(ValidationError):
         parse_period(text, NOW)
+
+
+def test_dashboard_forecast(session, history):
+    from crm_core.services.report import forecast
+
+    ahead = forecast(session, at(11, 1))
+    assert ahead.weighted == Decimal("120.00")  # C 1,000 × 10%, F 400 × 5%
+    assert ahead.paid_this_month == Decimal("1000.00")  # A; B's was cancelled, E is trashed
