@@ -143,6 +143,13 @@ def _days(session: Session, later: Any, earlier: Any) -> Any:
     return func.julianday(later) - func.julianday(earlier)
 
 
+def _stage_weight() -> Any:
+    """The contact's current stage's probability (the forecast's weight), in SQL."""
+    return case(
+        *((Contact.current_stage == k, p) for k, p in STAGE_PROBABILITIES.items()), else_=0.0
+    )
+
+
 def _rank(pipeline: ContactType) -> Any:
     """A stage's place down the pipeline; lost stages rank lowest (never "further")."""
     whens = [
@@ -296,9 +303,7 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         .limit(TOP)
     ).all()
     # 7. Forecast and stale contacts (open contacts of the pipeline, as they stand now).
-    weight = case(
-        *((Contact.current_stage == k, p) for k, p in STAGE_PROBABILITIES.items()), else_=0.0
-    )
+    weight = _stage_weight()
     stale_before = now - timedelta(days=STALE_DAYS[pipeline])
     open_value, weighted, stale = session.execute(
         select(
@@ -348,9 +353,7 @@ class Forecast:
 
 def forecast(session: Session, month_start: datetime) -> Forecast:
     """One statement, every pipeline."""
-    weight = case(
-        *((Contact.current_stage == k, p) for k, p in STAGE_PROBABILITIES.items()), else_=0.0
-    )
+    weight = _stage_weight()
     weighted = (
         select(func.coalesce(func.sum(Contact.potential_value * weight), 0))
         .where(Contact.deleted_at.is_(None), Contact.status == Status.ACTIVE.value)
