@@ -6,8 +6,8 @@ eviction clients and prevention prospects (values £200-£8,000; a third paid ov
 days, some invoiced, booked or cancelled) and a fifth of those contacts referred by a random
 partner; then ANALYZE. Timed, each run in its own session as the bot does it:
 
-- ``figures <pipeline> <period>``: ``figures()`` (7 statements) for each pipeline and period;
-- ``/report``: ``report()`` as the bot calls it (the period and the one before: 14 statements);
+- ``figures <pipeline> <period>``: ``figures()`` (4 statements) for each pipeline and period;
+- ``/report``: ``report()`` as the bot calls it (the period and the one before: 8 statements);
 - ``chart <name>``: each chart of the 12-month eviction figures, drawn to PNG bytes (no
   database), with the peak RSS growth while rendering them all.
 

@@ -397,3 +397,13 @@ class Job(Base):
 
     def __repr__(self) -> str:
         return f"<Job id={self.id} contact_id={self.contact_id} {self.status} {self.value}>"
+
+
+# /report's forecast and stale count (issue 12): the open contacts of one pipeline, read from
+# the index alone.
+Index(
+    "ix_crm_contacts_live_forecast",
+    Contact.contact_type, Contact.status, Contact.current_stage, Contact.potential_value,
+    Contact.stage_changed_at, Contact.created_at, Contact.deleted_at,
+    sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+)

@@ -23,7 +23,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    distinct,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
@@ -159,20 +173,29 @@ def _rank(pipeline: ContactType) -> Any:
     return case(*whens, else_=-1)
 
 
-def _median(rows: Any, value: Any, *group: Any) -> Any:
-    """SELECT group..., median(value) FROM rows: the middle row(s) by ROW_NUMBER and COUNT
-    (window functions both databases have; SQLite has no percentile_cont)."""
+def _median(part: str, value: Any, key: Any) -> Any:
+    """SELECT part, key, NULL, NULL, median(value) ... GROUP BY key: the middle row(s) by
+    ROW_NUMBER and COUNT (window functions both databases have; SQLite has no
+    percentile_cont)."""
     numbered = select(
-        *group,
+        key.label("key"),
         value.label("v"),
-        func.row_number().over(partition_by=list(group), order_by=value).label("rn"),
-        func.count().over(partition_by=list(group)).label("n"),
+        func.row_number().over(partition_by=key, order_by=value).label("rn"),
+        func.count().over(partition_by=key).label("n"),
     ).subquery()
-    cols = [numbered.c[g.name] for g in group]
-    middle = or_(
-        numbered.c.rn == (numbered.c.n + 1) // 2, numbered.c.rn == (numbered.c.n + 2) // 2
+    c = numbered.c
+    middle = or_(c.rn == (c.n + 1) // 2, c.rn == (c.n + 2) // 2)
+    return (
+        select(
+            literal(part),
+            c.key,
+            cast(null(), Integer),
+            cast(null(), Integer),
+            cast(func.avg(c.v), Float),
+        )
+        .where(middle)
+        .group_by(c.key)
     )
-    return select(*cols, func.avg(numbered.c.v)).where(middle).group_by(*cols)
 
 
 def figures(session: Session, pipeline: ContactType, period: Period, now: datetime) -> Figures:
@@ -189,7 +212,8 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         "order_by": (StageChange.changed_at, StageChange.id),
     }
     # Every change of the pipeline's live contacts from the period's start to its end, with
-    # the furthest rank reached afterwards and when the contact next moved.
+    # the furthest rank reached afterwards and when the contact next moved. A CTE read by the
+    # four parts of one statement (both databases materialise a CTE used more than once).
     moves = (
         select(
             StageChange.contact_id.label("contact_id"),
@@ -199,79 +223,88 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
             func.max(rank).over(**window, rows=(1, None)).label("later_rank"),
             func.lead(StageChange.changed_at).over(**window).label("next_at"),
             Contact.how_found_us.label("source"),
+            # The first stage's time: a contact's first stage change is its creation.
+            Contact.created_at.label("created"),
         )
         .join(Contact, live_of_pipeline)
         .where(StageChange.changed_at >= start, StageChange.changed_at < end)
-        .subquery()
+        .cte("moves")
     )
-    # 1. Entered / moved on per stage.
-    entered_rows = session.execute(
-        select(
-            moves.c.stage,
-            func.count(distinct(moves.c.contact_id)),
-            func.count(distinct(case((moves.c.later_rank > moves.c.rank, moves.c.contact_id)))),
-        ).group_by(moves.c.stage)
-    ).all()
-    entered = {stage: (int(n), int(on)) for stage, n, on in entered_rows}
-    # 2. Median days in each stage (entries of the period left by its end).
-    stay = _days(session, moves.c.next_at, moves.c.at)
-    stays = (
-        select(moves.c.stage.label("stage"), stay.label("days"))
-        .where(moves.c.next_at.is_not(None))
-        .subquery()
-    )
-    medians = {
-        stage: float(days)
-        for stage, days in session.execute(_median(stays, stays.c.days, stays.c.stage)).all()
-    }
-    # 3. Decisions: each contact's last won/lost move of the period, and by source.
     outcome_keys = {
         s.key: s.status for s in PIPELINES[pipeline] if s.status in (Status.WON, Status.LOST)
     }
+    won_keys = [k for k, st in outcome_keys.items() if st is Status.WON]
+    nothing = null()
+    # 1. Entered / moved on per stage.
+    entered_part = select(
+        literal("entered").label("part"),
+        moves.c.stage.label("key"),
+        func.count(distinct(moves.c.contact_id)).label("a"),
+        func.count(distinct(case((moves.c.later_rank > moves.c.rank, moves.c.contact_id)))),
+        cast(nothing, Float),
+    ).group_by(moves.c.stage)
+    # 2. Median days in each stage (entries of the period left by its end).
+    stays = (
+        select(
+            moves.c.stage.label("stage"),
+            _days(session, moves.c.next_at, moves.c.at).label("days"),
+        )
+        .where(moves.c.next_at.is_not(None))
+        .subquery()
+    )
+    medians_part = _median("median", stays.c.days, stays.c.stage)
+    # 3. Decisions: each contact's last won/lost move of the period, by source.
     decisions = (
         select(
-            moves.c.contact_id,
             moves.c.stage,
             func.coalesce(func.nullif(moves.c.source, ""), "Not recorded").label("source"),
             func.row_number()
             .over(partition_by=moves.c.contact_id, order_by=moves.c.at.desc())
             .label("latest"),
         )
-        .where(moves.c.stage.in_(list(outcome_keys)) if outcome_keys else literal(False))
+        .where(moves.c.stage.in_(list(outcome_keys)) if outcome_keys else false())
         .subquery()
     )
-    won_keys = [k for k, st in outcome_keys.items() if st is Status.WON]
-    is_won = decisions.c.stage.in_(won_keys) if won_keys else literal(False)
-    source_rows = session.execute(
+    is_won = decisions.c.stage.in_(won_keys) if won_keys else false()
+    sources_part = (
         select(
+            literal("source"),
             decisions.c.source,
             func.count(case((is_won, 1))),
             func.count(),
+            cast(nothing, Float),
         )
         .where(decisions.c.latest == 1)
         .group_by(decisions.c.source)
-    ).all()
-    won = sum(int(w) for _, w, _ in source_rows)
-    decided = sum(int(n) for _, _, n in source_rows)
-    by_source = sorted(
-        ((s, int(w), int(n)) for s, w, n in source_rows), key=lambda r: (-r[2], r[0])
     )
     # 4. Median days from the first stage to won (contacts won in the period).
-    first_change = (
-        select(StageChange.contact_id, func.min(StageChange.changed_at).label("first_at"))
-        .group_by(StageChange.contact_id)
-        .subquery()
-    )
-    won_at = (
+    won_days = (
         select(
-            literal(1).label("one"),
-            _days(session, moves.c.at, first_change.c.first_at).label("days"),
+            literal("").label("stage"),
+            _days(session, moves.c.at, moves.c.created).label("days"),
         )
-        .join(first_change, first_change.c.contact_id == moves.c.contact_id)
-        .where(moves.c.stage.in_(won_keys) if won_keys else literal(False))
+        .where(moves.c.stage.in_(won_keys) if won_keys else false())
         .subquery()
     )
-    to_won = session.execute(_median(won_at, won_at.c.days, won_at.c.one)).first()
+    to_won_part = _median("to_won", won_days.c.days, won_days.c.stage)
+    entered: dict[str, tuple[int, int]] = {}
+    medians: dict[str, float] = {}
+    source_rows: list[tuple[str, int, int]] = []
+    to_won: float | None = None
+    for part, key, a, b, value in session.execute(
+        union_all(entered_part, medians_part, sources_part, to_won_part)
+    ):
+        if part == "entered":
+            entered[key] = (int(a), int(b))
+        elif part == "median":
+            medians[key] = float(value)
+        elif part == "source":
+            source_rows.append((key, int(a), int(b)))
+        else:
+            to_won = float(value)
+    won = sum(w for _, w, _ in source_rows)
+    decided = sum(n for _, _, n in source_rows)
+    by_source = sorted(source_rows, key=lambda r: (-r[2], r[0]))
     # 5. Revenue: jobs paid in the period (all pipelines), per month.
     month = _month(session, Job.paid_at)
     paid_live = and_(
@@ -330,7 +363,7 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         stages=stages,
         won=won,
         lost=decided - won,
-        median_days_to_won=float(to_won[1]) if to_won and to_won[1] is not None else None,
+        median_days_to_won=to_won,
         revenue=sum((v for _, v in revenue_by_month), Decimal(0)).quantize(CENTS),
         revenue_by_month=revenue_by_month,
         top_partners=[(str(n), Decimal(v).quantize(CENTS)) for n, v in partner_rows],
@@ -370,7 +403,7 @@ def forecast(session: Session, month_start: datetime) -> Forecast:
 
 
 #: Statements ``figures`` runs, whatever the data.
-STATEMENTS = 7
+STATEMENTS = 4
 
 
 def _month(session: Session, column: Any) -> Any:

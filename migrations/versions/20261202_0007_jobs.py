@@ -45,9 +45,12 @@ def upgrade() -> None:
     )
     op.create_index('ix_crm_jobs_contact_status', 'crm_jobs', ['contact_id', 'status', 'value'], unique=False)
     op.create_index('ix_crm_jobs_paid_at', 'crm_jobs', ['paid_at', 'contact_id', 'value'], unique=False)
+    live = sa.text('deleted_at IS NULL')
+    op.create_index('ix_crm_contacts_live_forecast', 'crm_contacts', ['contact_type', 'status', 'current_stage', 'potential_value', 'stage_changed_at', 'created_at', 'deleted_at'], unique=False, sqlite_where=live, postgresql_where=live)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_crm_contacts_live_forecast', table_name='crm_contacts', sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
     op.drop_index('ix_crm_jobs_paid_at', table_name='crm_jobs')
     op.drop_index('ix_crm_jobs_contact_status', table_name='crm_jobs')
     op.drop_table('crm_jobs')
