@@ -69,7 +69,7 @@ def job_view(contact: Contact, job: Job) -> tuple[str, InlineKeyboardMarkup]:
         )
         for status, label in STATUS_BUTTONS
     ]
-    back = button("« Jobs", Cb(JOBS, contact.id))
+    back = button("« Jobs", Cb(JOBS, contact.id, "e"))
     return "\n".join(lines), keyboard([*chunks(buttons, 3), [back]])
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Contact, Job
@@ -30,7 +30,7 @@ class ReferralSummary:
     latest: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _partners() -> list[object]:
+def _partners() -> list[ColumnElement[bool]]:
     return [
         Contact.deleted_at.is_(None),
         Contact.contact_type == ContactType.REFERRAL_PARTNER.value,

@@ -207,10 +207,8 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         Contact.contact_type == pipeline.value,
     )
     rank = _rank(pipeline)
-    window = {
-        "partition_by": StageChange.contact_id,
-        "order_by": (StageChange.changed_at, StageChange.id),
-    }
+    by_contact = StageChange.contact_id
+    in_order = (StageChange.changed_at, StageChange.id)
     # Every change of the pipeline's live contacts from the period's start to its end, with
     # the furthest rank reached afterwards and when the contact next moved. A CTE read by the
     # four parts of one statement (both databases materialise a CTE used more than once).
@@ -220,8 +218,12 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
             StageChange.to_stage.label("stage"),
             StageChange.changed_at.label("at"),
             rank.label("rank"),
-            func.max(rank).over(**window, rows=(1, None)).label("later_rank"),
-            func.lead(StageChange.changed_at).over(**window).label("next_at"),
+            func.max(rank)
+            .over(partition_by=by_contact, order_by=in_order, rows=(1, None))
+            .label("later_rank"),
+            func.lead(StageChange.changed_at)
+            .over(partition_by=by_contact, order_by=in_order)
+            .label("next_at"),
             Contact.how_found_us.label("source"),
             # The first stage's time: a contact's first stage change is its creation.
             Contact.created_at.label("created"),
