@@ -3,6 +3,7 @@ python -m bench median RESULT.json...   (the median of saved runs, as a markdown
 python -m bench bot [--contacts N] [--updates N] [--clients N] [--backend ...]   (the bot)
 python -m bench digest [--contacts N] [--admins N] [--backend ...]   (morning digests)
 python -m bench files [--photos N] [--rate-limit]   (attachments into S3 on moto)
+python -m bench report [--contacts N] [--jobs N] [--backend ...]   (/report's figures, charts)
 """
 
 from __future__ import annotations
@@ -84,6 +85,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     files.add_argument("--json", type=Path, help="also save the figures to this file")
 
+    rep = commands.add_parser("report", help="/report's figures and charts at scale")
+    rep.add_argument("--contacts", type=int, default=100_000)
+    rep.add_argument("--jobs", type=int, default=50_000)
+    rep.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    rep.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    rep.add_argument("--runs", type=int, default=30)
+    rep.add_argument("--warmup", type=int, default=3)
+    rep.add_argument("--chart-runs", type=int, default=10)
+    rep.add_argument("--json", type=Path, help="also save the figures to this file")
+
     median = commands.add_parser("median", help="combine saved runs into one table")
     median.add_argument("files", nargs="+", type=Path)
 
@@ -125,6 +136,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             high_mb=args.max_mb,
             rate_limit=args.rate_limit,
             window=args.window,
+            json_path=args.json,
+        )
+    if args.command == "report":
+        from bench import bench_report
+
+        return bench_report.run(
+            contacts=args.contacts,
+            jobs=args.jobs,
+            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
+            pg_url=args.pg_url,
+            runs=args.runs,
+            warmup=args.warmup,
+            chart_runs=args.chart_runs,
             json_path=args.json,
         )
     if args.command == "median":

@@ -30,7 +30,7 @@ from telegram.ext import (
 )
 
 from bot import startup, texts
-from bot.conversations import add_contact, attach, edit_contact, followup, note
+from bot.conversations import add_contact, add_job, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
 from bot.features import (
@@ -39,7 +39,9 @@ from bot.features import (
     digests,
     file_list,
     forwarded,
+    jobs,
     pending_files,
+    report,
     views,
 )
 from bot.features import settings as settings_feature
@@ -61,6 +63,8 @@ log = logging.getLogger(__name__)
 
 FORWARDED_GROUP = 9
 FEATURES_GROUP = 10
+#: Issue 12's Add job form: a conversation group of its own, below the features.
+JOBS_FORM_GROUP = 8
 PURGE_TIME = time(3, 30)
 
 
@@ -109,6 +113,10 @@ def build_application(
     for handler in [*views.handlers(), *cards.handlers(), *attachments.handlers(),
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
+        application.add_handler(handler, group=FEATURES_GROUP)
+    # Jobs and /report (issue 12): the Add job form, then the job buttons and the offers.
+    application.add_handler(add_job.conversation(), group=JOBS_FORM_GROUP)
+    for handler in [*jobs.handlers(), *report.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
     # Keep these last in their group: every callback query is answered, even one nobody
     # claims, and every command, even one nobody knows (/lsit).

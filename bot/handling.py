@@ -90,7 +90,10 @@ async def _answer(query: Any, text: str | None) -> None:
 
 
 #: The ``user_data`` keys of the forms (conversations) a user can be half-way through.
-FORM_KEYS: tuple[str, ...] = ("add", "note", "edit", "followup", "settings", "attach_search")
+FORM_KEYS: tuple[str, ...] = (
+    "add", "note", "edit", "followup", "settings", "attach_search",
+    "job",  # issue 12: Add job
+)
 
 #: Buttons of questions the bot asks on its own, whatever the admin is doing: a file waiting
 #: for its contact or category (and the search for one), a saved file's category, the digest's

@@ -36,6 +36,7 @@ HELP = (
     "/list — browse contacts with filters\n"
     "/today — follow-ups due today and overdue\n"
     "/dashboard — figures for you and the team\n"
+    "/report — conversion, revenue and forecast, with charts\n"
     "/digest — today's follow-up digest now\n"
     "/settings — your digest time, timezone and days\n"
     "/trash — deleted contacts (kept 30 days)\n"
@@ -54,6 +55,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("list", "Browse contacts"),
     ("today", "Follow-ups due today"),
     ("dashboard", "Figures for you and the team"),
+    ("report", "Conversion and revenue, with charts"),
     ("digest", "Today's follow-up digest"),
     ("settings", "Digest time, timezone and days"),
     ("trash", "Deleted contacts"),

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from crm_core.schedule import EVERY_DAY, DeliveryStatus
-from crm_core.stages import ContactType, FileCategory, NoteType, Status, Urgency
+from crm_core.stages import ContactType, FileCategory, JobStatus, NoteType, Status, Urgency
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -378,3 +378,52 @@ class ReminderDelivery(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Job(Base):
+    """Paid work for a contact (an eviction, a CCTV install). ``value`` is GBP; the time of
+    each status change is kept in its own column. A contact's ``total_revenue`` is the sum of
+    its paid jobs and its partner's ``total_jobs_referred`` the count of its live jobs: both
+    kept by ``crm_core.services.jobs`` in the same transaction as the job change."""
+
+    __tablename__ = "crm_jobs"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(JobStatus)})", name="status"),
+        CheckConstraint("value >= 0", name="value_non_negative"),
+        # A contact's jobs (list, totals).
+        Index("ix_crm_jobs_contact_status", "contact_id", "status", "value"),
+        # Revenue by month: paid jobs by the time they were paid.
+        Index("ix_crm_jobs_paid_at", "paid_at", "contact_id", "value"),
+        NEVER_REUSE_IDS,  # job ids travel in buttons
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("crm_contacts.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[Decimal] = mapped_column(MONEY)
+    status: Mapped[str] = mapped_column(
+        String(16), default=JobStatus.BOOKED.value, server_default=JobStatus.BOOKED.value
+    )
+    scheduled_date: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invoiced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Job id={self.id} contact_id={self.contact_id} {self.status} {self.value}>"
+
+
+# /report's forecast and stale count (issue 12): the open contacts of one pipeline, read from
+# the index alone.
+Index(
+    "ix_crm_contacts_live_forecast",
+    Contact.contact_type, Contact.status, Contact.current_stage, Contact.potential_value,
+    Contact.stage_changed_at, Contact.created_at, Contact.deleted_at,
+    sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+)

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import phonenumbers
@@ -25,6 +25,7 @@ MAX_LENGTHS: dict[str, int] = {
     "how_found_us": 200,
     "property_address": 500,
     "service_type": 200,
+    "job_title": 200,
     # crm_email_configs
     "username": 255,
     "imap_host": 255,
@@ -47,6 +48,8 @@ LABELS: dict[str, str] = {
     "total_revenue": "Total revenue",
     "total_jobs_referred": "Jobs referred",
     "imap_host": "Mail server",
+    "job_title": "Job title",
+    "value": "Job value",
 }
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -137,36 +140,35 @@ def clean_phone(raw: str | None, region: str = "GB") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-#: Commas only between groups of three digits: "1,500" and "12,345.67", never "1,5".
-_THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+#: An amount as people type it: "1500", "£1,500.50", "1.5k", "£2m", "1 500", "300 pounds".
+#: Commas and spaces must group thousands: "1,50" is refused rather than read as 150.
+_AMOUNT = re.compile(
+    r"(?P<sign>-)?\s*(?:£|gbp)?\s*(?P<sign2>-)?\s*"
+    r"(?P<number>(?:\d{1,3}(?:[, ]\d{3})+|\d+)(?:\.\d*)?(?:e\d+)?|\.\d+)"
+    r"\s*(?P<suffix>k|m)?\s*(?:gbp|pounds?|quid)?",
+    re.IGNORECASE,
+)
+_MULTIPLIERS = {"": Decimal(1), "k": Decimal(1000), "m": Decimal(1_000_000)}
 
 
 def clean_money(field: str, raw: str | Decimal | int | float | None) -> Decimal | None:
-    """GBP, non-negative, two decimals. Accepts '£1,250', '1250.5', '1.2k'. A comma is a
-    thousands separator only where that is unambiguous: '1,5' (a decimal comma in much of
-    Europe) is refused with the reason, never read as 15."""
+    """GBP, non-negative, two decimals (pence rounded half up). Accepts '1500', '£1,250.50',
+    '1.2k', '£2m', 'GBP 99.9', '300 pounds'."""
     label = LABELS.get(field, field)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    text = str(raw).strip().replace("£", "").replace("GBP", "").strip()
-    multiplier = Decimal(1)
-    if text[-1:].lower() == "k":
-        multiplier, text = Decimal(1000), text[:-1].strip()
-    if "," in text:
-        if not _THOUSANDS.fullmatch(text):
+    m = _AMOUNT.fullmatch(" ".join(str(raw).split()))
+    if m is None:
+        if "," in str(raw):
             raise ValidationError(
                 field,
                 f"{label} has a comma I can't read: a comma only goes between thousands "
                 "(1,500), and pence come after a point (1.5 is £1.50).",
             )
-        text = text.replace(",", "")
-    try:
-        value = Decimal(text) * multiplier
-    except InvalidOperation:
-        raise ValidationError(field, f"{label} must be an amount in pounds, e.g. 1500.") from None
-    if not value.is_finite():
         raise ValidationError(field, f"{label} must be an amount in pounds, e.g. 1500.")
-    if value < 0:
+    number = m["number"].replace(",", "").replace(" ", "")
+    value = Decimal(number) * _MULTIPLIERS[(m["suffix"] or "").lower()]
+    if m["sign"] or m["sign2"]:
         raise ValidationError(field, f"{label} can't be negative.")
     if value > MAX_MONEY:
         raise ValidationError(field, f"{label} is too large.")

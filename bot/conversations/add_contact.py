@@ -56,9 +56,11 @@ from bot.handling import (
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
+from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
 from crm_core.errors import ValidationError
 from crm_core.quick_add import QuickAdd, parse_quick_add
-from crm_core.services.contacts import Duplicate, find_duplicates
+from crm_core.services.contacts import Duplicate, find_duplicates, get_contact
+from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
 from crm_core.stages import ContactType
 from crm_core.validation import clean_field
 
@@ -211,6 +213,8 @@ async def _accept(update: Update, context: Ctx, field: str, raw: Any) -> int:
         return await _ask(update, context, field, err.message)
     draft = _draft(context)
     draft["values"][field] = _storable(value)
+    if field == "how_found_us":  # typed, not picked: no partner
+        draft["values"].pop("referred_by_id", None)
     if field in ("email", "phone", "company") and value:
         return await _check_duplicates(update, context, _advance)
     return await _advance(update, context)
@@ -259,6 +263,30 @@ async def _pick_field(update: Update, context: Ctx, problem: str | None = None) 
     rows = [*chunks(fields, 2), [button("« Back", Cb(ACTION, 0, "back"))]]
     await _show(update, context, "Which field do you want to change?", keyboard(rows), problem)
     return State.PICK_FIELD
+
+
+# --- referral partner (issue 12) -----------------------------------------------------------
+
+#: The draft's "at" while the partner picker is shown (a step, not a contact field).
+PARTNER = "partner"
+
+
+async def _pick_partner(update: Update, context: Ctx, query: str = "") -> State:
+    """After "Referred by a partner": the recent partners, or those matching a typed text."""
+    partners = await run_db(context, find_partners, query)
+    _draft(context)["at"] = PARTNER
+    text, markup = partner_picker(ACTION, 0, partners, query)
+    await _show(update, context, text, markup, None)
+    return State.ANSWER
+
+
+async def _partner_picked(update: Update, context: Ctx, partner_id: int) -> State:
+    partner = await run_db(context, get_contact, partner_id)
+    values = _draft(context)["values"]
+    values["how_found_us"] = REFERRED_BY_A_PARTNER
+    values["referred_by_id"] = partner.id
+    await reply(update, f"Referred by <b>{esc(partner.name)}</b>.")
+    return await _advance(update, context)
 
 
 # --- entry points -------------------------------------------------------------------------
@@ -359,6 +387,8 @@ async def typed(update: Update, context: Ctx) -> int:
     if await _noted_elsewhere(update, context):
         return await _ask(update, context, field)
     text = update.effective_message.text if update.effective_message else ""
+    if field == PARTNER:
+        return await _pick_partner(update, context, text)
     if field == "name" and not draft["values"] and not draft.get("editing"):
         parsed = as_quick_add(text or "", me(update, context)[1])
         if parsed is not None:
@@ -384,6 +414,8 @@ async def _skip(update: Update, context: Ctx) -> State:
     field = draft.get("at")
     if field is None:
         return await _advance(update, context)
+    if field == PARTNER:  # no partner after all: the question again
+        return await _ask(update, context, "how_found_us")
     if not QUESTIONS[field].optional:
         return await _ask(update, context, field, f"{label(field)} can't be skipped.")
     draft["values"][field] = None
@@ -412,6 +444,12 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
     if arg.startswith("fu:"):
         _, today = me(update, context)
         return await _accept(update, context, "next_followup_date", followup_date(arg[3:], today))
+    if arg == PICK_PARTNER:
+        return await _pick_partner(update, context)
+    if arg == PICKER_BACK:
+        return await _ask(update, context, "how_found_us")
+    if (partner_id := partner_id_of(arg)) is not None:
+        return await _partner_picked(update, context, partner_id)
     if arg == "dupok":
         draft.setdefault("dismissed", []).extend(draft.pop("dupes", []))
         return await (_save if draft.get("saving") else _advance)(update, context)

@@ -19,7 +19,8 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.callbacks import Cb, StaleButton, pattern
+from bot.callbacks import JOB_ID_ACTIONS, Cb, StaleButton, pattern
+from bot.features.jobs import after_stage_move
 from bot.handling import Toast, on_button, reply
 from bot.runtime import crm, me, run_db
 from bot.views.cards import (
@@ -43,7 +44,7 @@ NOTES_PAGE = 5
 #: Buttons that don't make their message "about" one contact (lists, menus, the trash).
 NOT_ABOUT_ONE_CONTACT = frozenset(
     {"lp", "lt", "ls", "lv", "menu", "open", "rst", "pur", "puryes", "trash", "undo"}
-)
+) | JOB_ID_ACTIONS
 
 Ctx = ContextTypes.DEFAULT_TYPE
 
@@ -137,6 +138,7 @@ async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     except ValidationError as err:  # an old menu: the contact's type changed since
         await show_card(update, context, cb.id, edit=True)
         return Toast(err.message)
+    await after_stage_move(update, context, cb.id, cb.arg)  # issue 12: job offers
     return None
 
 

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.callbacks import Cb
+from bot.callbacks import JOBS, Cb
+from bot.views import jobs as job_views
+from bot.views import referrals as referral_views
 from bot.views.common import (
     button,
     chunks,
@@ -74,8 +76,12 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
         lines.append(f"Urgency: {c.urgency_level.upper()}")
     if c.potential_value is not None:
         lines.append(f"Potential value: {money(c.potential_value)}")
-    if c.total_revenue:
+    jobs_block = job_views.card_lines(card.jobs)  # issue 12: revenue from jobs, once any
+    if jobs_block:
+        lines += jobs_block
+    elif c.total_revenue:
         lines.append(f"Revenue so far: {money(c.total_revenue)}")
+    lines += referral_views.card_lines(card.referrals, tz)  # issue 12: a partner's referrals
     if c.total_jobs_referred:
         lines.append(f"Jobs referred: {c.total_jobs_referred}")
     lines.append(f"Owner: {esc(c.owner.display_name)}")
@@ -96,6 +102,7 @@ def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
             button("📎 Files", Cb("files", contact_id)),
         ],
         [button("✏️ Edit", Cb("edit", contact_id)), button("🗑 Delete", Cb("del", contact_id))],
+        [button("💷 Jobs", Cb(JOBS, contact_id))],  # issue 12
     ]
     if note_count:  # also the way to read a long note the card cuts short
         rows.append([button(f"All notes ({note_count})", Cb("notes", contact_id, "0"))])

@@ -67,6 +67,8 @@ def choice_buttons(
         return chunks([b(u.value.capitalize(), f"v:{u.value}") for u in Urgency], 4)  # type: ignore[arg-type]
     if field == "next_followup_date":
         return chunks([b(label, f"fu:{key}") for key, label, _ in FOLLOWUP_CHOICES], 2)  # type: ignore[arg-type]
+    if field == "how_found_us":  # issue 12: then the partner picker (bot.views.referrals)
+        return [[b("Referred by a partner", "ref")]]
     if field == "owner":
         return chunks([b(name, f"v:{uid}") for uid, name in owners or []], 2)  # type: ignore[arg-type]
     return []

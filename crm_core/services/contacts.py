@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import SQLITE_SEARCH_INDEX, Contact, File, Note, StageChange, User, utcnow
+from crm_core.services import revenue
+from crm_core.services.referrals import ReferralSummary, referral_summary
 from crm_core.stages import ContactType, Status, find_stage, first_stage
 from crm_core.validation import clean_field, clean_followup_at
 
@@ -86,6 +88,10 @@ class ContactCard:
     note_count: int
     file_count: int
     referred_by_name: str | None = None
+    #: The contact's jobs in figures (count, unpaid, revenue).
+    jobs: revenue.JobSummary | None = None
+    #: A referral partner's referred contacts in figures (None for other types).
+    referrals: ReferralSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +255,10 @@ def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCar
         note_count=note_count,
         file_count=file_count,
         referred_by_name=contact.referred_by.name if contact.referred_by_id else None,
+        jobs=revenue.job_summary(session, contact_id),
+        referrals=referral_summary(session, contact_id)
+        if contact.type is ContactType.REFERRAL_PARTNER
+        else None,
     )
 
 
@@ -275,10 +285,13 @@ def update_contact(
         _check_owner(session, int(changes["owner_id"]))
     if "referred_by_id" in changes:
         _check_referrer(session, changes["referred_by_id"], contact.id)
+    revenue.refuse_hand_edits(session, contact, values)
     if "owner_id" in changes:
         contact.owner_id = int(changes["owner_id"])
     if "referred_by_id" in changes:
-        contact.referred_by_id = changes["referred_by_id"]
+        old_partner, contact.referred_by_id = contact.referred_by_id, changes["referred_by_id"]
+        session.flush()
+        revenue.move_referral(session, contact.id, old_partner, contact.referred_by_id)
     new_type = values.pop("contact_type", None)
     for name, value in values.items():
         setattr(contact, name, value)

@@ -170,6 +170,15 @@ def test_blank_phone_is_none():
         ("0", Decimal("0.00")),
         ("10.125", Decimal("10.13")),  # pounds and pence round half up
         ("10.005", Decimal("10.01")),
+        ("1500", Decimal("1500.00")),
+        ("£1,500.50", Decimal("1500.50")),
+        ("1.5k", Decimal("1500.00")),
+        ("£2.25K", Decimal("2250.00")),
+        ("1.2m", Decimal("1200000.00")),
+        ("1 500", Decimal("1500.00")),
+        ("£ 12,345", Decimal("12345.00")),
+        ("300 pounds", Decimal("300.00")),
+        ("750 GBP", Decimal("750.00")),
     ],
 )
 def test_money_is_gbp_with_two_decimals(raw, expected):
@@ -186,9 +195,17 @@ def test_negative_money_is_rejected(raw):
     assert "negative" in str(info.value)
 
 
-@pytest.mark.parametrize("raw", ["abc", "£", "NaN", "Infinity", "1.2.3"])
+@pytest.mark.parametrize(
+    "raw", ["abc", "£", "NaN", "Infinity", "1.2.3", "1.5kk", "k", "15 00"]
+)
 def test_non_amounts_are_rejected(raw):
     with pytest.raises(ValidationError, match="amount in pounds"):
+        clean_money("potential_value", raw)
+
+
+@pytest.mark.parametrize("raw", ["1,50", "12,34,567", "1,5"])
+def test_commas_out_of_thousands_are_explained(raw):
+    with pytest.raises(ValidationError, match="comma I can't read"):
         clean_money("potential_value", raw)
 
 
