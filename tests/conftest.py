@@ -23,6 +23,7 @@ from crm_core.db import make_engine, make_session_factory
 from crm_core.migrate import upgrade
 from crm_core.models import SQLITE_SEARCH_INDEX, Base, User
 from crm_core.services.users import sync_admins
+from tests.dovecot import REQUIRE_IMAP, dovecot, dovecot_server  # noqa: F401 - real IMAP server
 from tests.s3 import moto_s3  # noqa: F401 - the session's S3 server, a fixture for every layer
 
 PG_ENV = "CRM_TEST_POSTGRES_URL"
@@ -47,6 +48,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         report.longrepr = (
             f"PostgreSQL case skipped while CRM_REQUIRE_POSTGRES=1: {report.longrepr}"
         )
+    if REQUIRE_IMAP and report.skipped and "dovecot_server" in getattr(item, "fixturenames", ()):
+        report.outcome = "failed"
+        report.longrepr = f"IMAP case skipped while CRM_REQUIRE_IMAP=1: {report.longrepr}"
 
 
 class DatabaseMaker:
