@@ -50,6 +50,12 @@ class Settings:
     webhook_secret: str | None = None
     port: int = 8443
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Mail (crm_core/mail): the host offered in /email, minutes between syncs (0: no scheduled
+    # sync), an extra CA certificate to trust, and whether unencrypted IMAP may be chosen.
+    imap_default_host: str | None = None
+    imap_sync_minutes: int = 10
+    imap_ca_file: Path | None = None
+    imap_allow_plain: bool = False
     # Seconds between the bot's checks for due digests and reminders; 0 turns them off (tests
     # that don't want messages out of the blue). Not read from the environment.
     digest_check_seconds: float = 30.0
@@ -90,6 +96,12 @@ class Settings:
         port_raw = get("PORT") or "8443"
         if not port_raw.isdigit():
             raise ConfigError(f"PORT must be a number, got {port_raw!r}")
+        sync_raw = get("IMAP_SYNC_MINUTES") or "10"
+        if not sync_raw.isdecimal():
+            raise ConfigError(f"IMAP_SYNC_MINUTES must be whole minutes, got {sync_raw!r}")
+        ca_raw = get("IMAP_CA_FILE")
+        if ca_raw is not None and not Path(ca_raw).is_file():
+            raise ConfigError(f"IMAP_CA_FILE: {ca_raw!r} is not a readable file")
         return cls(
             database_url=normalise_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             admins=parse_admins(get("ADMIN_CHAT_IDS") or ""),
@@ -105,6 +117,10 @@ class Settings:
             webhook_url=get("WEBHOOK_URL"),
             webhook_secret=parse_webhook_secret(get("WEBHOOK_SECRET")),
             port=int(port_raw),
+            imap_default_host=get("IMAP_DEFAULT_HOST"),
+            imap_sync_minutes=int(sync_raw),
+            imap_ca_file=Path(ca_raw) if ca_raw else None,
+            imap_allow_plain=parse_flag(get("IMAP_ALLOW_PLAIN"), "IMAP_ALLOW_PLAIN"),
         )
 
     def require_bot(self) -> None:
@@ -180,6 +196,17 @@ def parse_fernet_keys(raw: str) -> tuple[str, ...]:
                 "(32 url-safe base64 bytes; make one with `crm keygen`)"
             ) from None
     return keys
+
+
+def parse_flag(raw: str | None, variable: str) -> bool:
+    if raw is None:
+        return False
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{variable} must be 1 or 0 (true or false), got {raw!r}")
 
 
 def parse_webhook_secret(raw: str | None) -> str | None:

@@ -288,11 +288,17 @@ class Dovecot:
                 imap.shutdown()
 
     def append(
-        self, user: str, message: bytes | str, folder: str = "INBOX", flags: tuple[bytes, ...] = ()
+        self,
+        user: str,
+        message: bytes | str,
+        folder: str = "INBOX",
+        flags: tuple[bytes, ...] = (),
+        arrived: dt.datetime | None = None,
     ) -> None:
+        """APPEND a message (``arrived``: its INTERNALDATE, which SEARCH SINCE reads)."""
         data = message.encode() if isinstance(message, str) else message
         with self.client(user) as imap:
-            imap.append(folder, data, flags=flags)  # type: ignore[attr-defined]
+            imap.append(folder, data, flags=flags, msg_time=arrived)  # type: ignore[attr-defined]
 
     def reset(self) -> None:
         """Empty every user's mail (each test starts with empty folders)."""

@@ -23,7 +23,10 @@ def save_email_config(
     host: str = DEFAULT_IMAP_HOST,
     port: int = 993,
     use_ssl: bool = True,
+    starttls: bool = False,
 ) -> EmailConfig:
+    """Create or replace the admin's mailbox settings. A new password also lifts the pause a
+    refused login put on the sync."""
     username_clean = clean_text("username", username, required=True)
     host_clean = clean_text("imap_host", host, required=True)
     if not password:
@@ -38,7 +41,12 @@ def save_email_config(
     config.imap_host = host_clean or DEFAULT_IMAP_HOST
     config.imap_port = port
     config.use_ssl = use_ssl
+    config.starttls = starttls and not use_ssl
     config.password_encrypted = box.seal(password)
+    config.auth_failed_at = None
+    config.failures = 0
+    config.retry_at = None
+    config.last_error = None
     session.flush()
     return config
 

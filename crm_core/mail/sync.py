@@ -1,0 +1,442 @@
+"""Syncing one admin's mailbox: only mail with known contacts is kept.
+
+Per watched folder, a cursor (UIDVALIDITY, last UID) says what was read. New UIDs are read in
+batches: envelopes first (From, To, Cc, Reply-To), bodies (``BODY.PEEK[]``: flags never change)
+only of messages that match a live contact. A message matching nobody leaves no row and no log
+line. Each batch commits with its cursor, so a 20,000-message first sync holds one batch in
+memory and a failure resumes where it stopped. A contact address the mailbox has not covered yet
+(a new contact, an edited email) gets its last ``BACKFILL_DAYS`` of mail by a server-side SEARCH.
+
+The function commits its own transactions (one per batch), unlike a service: it is the unit of
+work a job or "Sync now" runs, in a worker thread. Failures: a refused login marks the mailbox
+(sync stops until /email fixes it) and asks the caller to tell the admin, once; network and TLS
+trouble back off (capped) and clear on the next good sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import ProtocolError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.crypto import SecretBox
+from crm_core.db import transaction
+from crm_core.errors import NotFound
+from crm_core.mail.client import (
+    DEFAULT_TIMEOUT,
+    Folder,
+    LoginRefused,
+    MailError,
+    Security,
+    Server,
+    connect,
+    watched_folders,
+)
+from crm_core.mail.parse import (
+    as_utc,
+    decode_words,
+    envelope_addresses,
+    format_address,
+    message_key,
+    normalise_address,
+    summarise,
+)
+from crm_core.models import EmailAddressSeen, EmailConfig, EmailCursor, utcnow
+from crm_core.services.emails import NewEmail, contact_addresses, store_emails
+
+log = logging.getLogger(__name__)
+
+BATCH = 500  # envelopes per FETCH
+BODY_BATCH_BYTES = 8 * 1024 * 1024  # bodies fetched together up to this size
+BODY_LIMIT = 25 * 1024 * 1024  # a bigger message is skipped (logged by UID)
+BACKFILL_DAYS = 90
+BACKFILL_ADDRESSES = 20  # addresses per SEARCH
+BACKOFF_CAP = timedelta(hours=1)
+
+_running: dict[int, threading.Lock] = {}
+_running_guard = threading.Lock()
+
+
+class SyncStatus(StrEnum):
+    OK = "ok"
+    SKIPPED = "skipped"  # paused, login refused earlier, or backing off
+    BUSY = "busy"  # another sync of the same mailbox is running
+    LOGIN_REFUSED = "login_refused"
+    FAILED = "failed"  # network or TLS trouble: retried later
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    status: SyncStatus
+    stored: int = 0
+    message: str | None = None
+    #: Tell the admin now (the first refusal of the login; later syncs are skipped).
+    notify: bool = False
+
+
+@dataclass(frozen=True)
+class MailOptions:
+    """The operator's mail settings (``Settings.imap_*``)."""
+
+    ca_file: Path | None = None
+    allow_plain: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+
+
+def server_of(config: EmailConfig, options: MailOptions) -> Server:
+    if config.use_ssl:
+        security = Security.TLS
+    else:
+        security = Security.STARTTLS if config.starttls else Security.PLAIN
+    return Server(
+        host=config.imap_host,
+        port=config.imap_port,
+        security=security,
+        username=config.username,
+        ca_file=options.ca_file,
+        allow_plain=options.allow_plain,
+        timeout=options.timeout,
+    )
+
+
+@dataclass
+class _Plan:
+    """What one sync needs from the database, read before connecting."""
+
+    config_id: int
+    user_id: int
+    server: Server
+    folders: str | None
+    own: str
+    cursors: dict[str, tuple[int, int]]
+    addresses: dict[str, list[int]]
+    new_addresses: list[str]
+    stored: int = 0
+    seen_folders: list[str] = field(default_factory=list)
+
+
+def sync_mailbox(
+    factory: sessionmaker[Session],
+    box: SecretBox,
+    user_id: int,
+    options: MailOptions,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+) -> SyncResult:
+    """Sync this admin's mailbox now (``force``: even while backing off after network errors)."""
+    with _running_guard:
+        lock = _running.setdefault(user_id, threading.Lock())
+    if not lock.acquire(blocking=False):
+        return SyncResult(SyncStatus.BUSY, message="A sync of this mailbox is already running.")
+    try:
+        return _sync(factory, box, user_id, options, now or utcnow(), force)
+    finally:
+        lock.release()
+
+
+def due_mailboxes(session: Session, now: datetime) -> list[int]:
+    """Admins (users.id) whose mailbox the scheduled sync should read now."""
+    return list(
+        session.scalars(
+            select(EmailConfig.user_id)
+            .where(
+                EmailConfig.paused.is_(False),
+                EmailConfig.auth_failed_at.is_(None),
+                (EmailConfig.retry_at.is_(None)) | (EmailConfig.retry_at <= now),
+            )
+            .order_by(EmailConfig.user_id)
+        )
+    )
+
+
+def _sync(
+    factory: sessionmaker[Session],
+    box: SecretBox,
+    user_id: int,
+    options: MailOptions,
+    now: datetime,
+    force: bool,
+) -> SyncResult:
+    with transaction(factory) as session:
+        config = session.scalar(select(EmailConfig).where(EmailConfig.user_id == user_id))
+        if config is None:
+            raise NotFound("No mailbox is set up for you yet.")
+        if config.paused:
+            return SyncResult(SyncStatus.SKIPPED, message="Sync is paused for this mailbox.")
+        if config.auth_failed_at is not None:
+            return SyncResult(SyncStatus.SKIPPED, message=config.last_error)
+        if not force and config.retry_at is not None and config.retry_at > now:
+            return SyncResult(SyncStatus.SKIPPED, message=config.last_error)
+        password, _stale = box.open(config.password_encrypted)
+        plan = _plan(session, config, options)
+    try:
+        with connect(plan.server, password) as imap:
+            _read(imap, factory, plan, now)
+    except LoginRefused as err:
+        _record_failure(factory, plan.config_id, now, str(err), login=True)
+        return SyncResult(SyncStatus.LOGIN_REFUSED, message=str(err), notify=True)
+    except MailError as err:
+        log.warning("Mail sync of mailbox %s failed: %s", plan.config_id, err)
+        _record_failure(factory, plan.config_id, now, str(err), login=False)
+        return SyncResult(SyncStatus.FAILED, plan.stored, message=str(err))
+    with transaction(factory) as session:
+        config = session.get_one(EmailConfig, plan.config_id)
+        config.last_synced_at = now
+        config.failures = 0
+        config.retry_at = None
+        config.last_error = None
+        session.add_all(
+            EmailAddressSeen(config_id=plan.config_id, address=address)
+            for address in plan.new_addresses
+        )
+    return SyncResult(SyncStatus.OK, plan.stored)
+
+
+def _plan(session: Session, config: EmailConfig, options: MailOptions) -> _Plan:
+    cursors = {
+        c.folder: (c.uidvalidity, c.last_uid)
+        for c in session.scalars(select(EmailCursor).where(EmailCursor.config_id == config.id))
+    }
+    addresses = contact_addresses(session)
+    seen = set(
+        session.scalars(
+            select(EmailAddressSeen.address).where(EmailAddressSeen.config_id == config.id)
+        )
+    )
+    return _Plan(
+        config_id=config.id,
+        user_id=config.user_id,
+        server=server_of(config, options),
+        folders=config.folders,
+        own=normalise_address(config.username),
+        cursors=cursors,
+        addresses=addresses,
+        new_addresses=sorted(set(addresses) - seen),
+    )
+
+
+def _record_failure(
+    factory: sessionmaker[Session], config_id: int, now: datetime, reason: str, *, login: bool
+) -> None:
+    with transaction(factory) as session:
+        config = session.get_one(EmailConfig, config_id)
+        config.last_error = reason
+        if login:
+            config.auth_failed_at = now
+        else:
+            config.failures += 1
+            delay = timedelta(minutes=2 ** min(config.failures - 1, 6))
+            config.retry_at = now + min(delay, BACKOFF_CAP)
+
+
+def _read(imap: IMAPClient, factory: sessionmaker[Session], plan: _Plan, now: datetime) -> None:
+    folders = watched_folders(imap, plan.folders)
+    # Backfill only after a completed sync: a first sync reads everything anyway.
+    backfill = bool(plan.cursors) and bool(plan.new_addresses)
+    for folder in folders:
+        uidvalidity, read_to = _read_new(imap, factory, plan, folder)
+        if backfill:
+            _backfill(imap, factory, plan, folder, uidvalidity, read_to, now)
+
+
+def _read_new(
+    imap: IMAPClient, factory: sessionmaker[Session], plan: _Plan, folder: Folder
+) -> tuple[int, int]:
+    """Read what arrived since the cursor; returns the folder's UIDVALIDITY and last UID read."""
+    info = imap.select_folder(folder.name, readonly=True)  # EXAMINE: no flag ever changes
+    uidvalidity = int(info[b"UIDVALIDITY"])
+    cursor = plan.cursors.get(folder.name)
+    last = cursor[1] if cursor and cursor[0] == uidvalidity else 0
+    uidnext = info.get(b"UIDNEXT")
+    if cursor and cursor[0] == uidvalidity and uidnext is not None and int(uidnext) - 1 <= last:
+        return uidvalidity, last  # nothing new: one round trip for this folder
+    uids = sorted(uid for uid in imap.search(["UID", f"{last + 1}:*"]) if uid > last)
+    for start in range(0, len(uids), BATCH):
+        batch = uids[start : start + BATCH]
+        found = list(_matching(imap, plan, folder, uidvalidity, batch))
+        last = batch[-1]
+        with transaction(factory) as session:
+            plan.stored += store_emails(session, plan.user_id, found)
+            _save_cursor(session, plan.config_id, folder.name, uidvalidity, last)
+    if not uids and (cursor is None or cursor[0] != uidvalidity):
+        with transaction(factory) as session:
+            _save_cursor(session, plan.config_id, folder.name, uidvalidity, last)
+    return uidvalidity, last
+
+
+def _backfill(
+    imap: IMAPClient,
+    factory: sessionmaker[Session],
+    plan: _Plan,
+    folder: Folder,
+    uidvalidity: int,
+    read_to: int,
+    now: datetime,
+) -> None:
+    """The recent mail of addresses this mailbox has not covered yet, found by SEARCH."""
+    since = (now - timedelta(days=BACKFILL_DAYS)).date()
+    found: set[int] = set()
+    for start in range(0, len(plan.new_addresses), BACKFILL_ADDRESSES):
+        chunk = plan.new_addresses[start : start + BACKFILL_ADDRESSES]
+        terms: list[Any] = []
+        for address in chunk:
+            terms += ["FROM", address, "TO", address, "CC", address]
+        criteria = ["SINCE", since, *["OR"] * (len(terms) // 2 - 1), *terms]
+        found.update(uid for uid in imap.search(criteria) if uid <= read_to)
+    uids = sorted(found)
+    for start in range(0, len(uids), BATCH):
+        batch = uids[start : start + BATCH]
+        matches = list(_matching(imap, plan, folder, uidvalidity, batch))
+        with transaction(factory) as session:
+            plan.stored += store_emails(session, plan.user_id, matches)
+
+
+def _save_cursor(
+    session: Session, config_id: int, folder: str, uidvalidity: int, last_uid: int
+) -> None:
+    cursor = session.scalar(
+        select(EmailCursor).where(EmailCursor.config_id == config_id, EmailCursor.folder == folder)
+    )
+    if cursor is None:
+        session.add(
+            EmailCursor(
+                config_id=config_id, folder=folder, uidvalidity=uidvalidity, last_uid=last_uid
+            )
+        )
+    else:
+        cursor.uidvalidity, cursor.last_uid = uidvalidity, last_uid
+    session.flush()
+
+
+def _envelopes(imap: IMAPClient, uids: Sequence[int]) -> dict[int, dict[bytes, Any]]:
+    """Envelopes, sizes and arrival dates; a batch the parser chokes on is read one by one and
+    the broken message skipped (logged by UID)."""
+    wanted = ["ENVELOPE", "RFC822.SIZE", "INTERNALDATE"]
+    try:
+        return dict(imap.fetch(uids, wanted))
+    except (ProtocolError, ValueError):
+        if len(uids) == 1:
+            log.warning("Mail sync: skipped message UID %s (unreadable envelope)", uids[0])
+            return {}
+    result: dict[int, dict[bytes, Any]] = {}
+    for uid in uids:
+        result.update(_envelopes(imap, [uid]))
+    return result
+
+
+@dataclass
+class _Hit:
+    uid: int
+    envelope: Any
+    arrived: datetime | None
+    size: int
+    contacts: list[int]
+    outgoing: bool
+
+
+def _matching(
+    imap: IMAPClient, plan: _Plan, folder: Folder, uidvalidity: int, uids: Sequence[int]
+) -> Iterator[NewEmail]:
+    hits = []
+    for uid, item in _envelopes(imap, uids).items():
+        envelope = item.get(b"ENVELOPE")
+        if envelope is None:
+            continue
+        hit = _match(plan, folder, uid, envelope)
+        if hit is not None:
+            hit.arrived = item.get(b"INTERNALDATE")
+            hit.size = int(item.get(b"RFC822.SIZE") or 0)
+            hits.append(hit)
+    for group in _body_groups(hits, folder):
+        bodies = imap.fetch([hit.uid for hit in group], ["BODY.PEEK[]"])
+        for hit in group:
+            raw = bodies.get(hit.uid, {}).get(b"BODY[]")
+            try:
+                body = summarise(raw) if isinstance(raw, bytes) else None
+            except Exception:  # malformed beyond what the parser tolerates
+                log.warning("Mail sync: skipped message UID %s in %s", hit.uid, folder.name)
+                continue
+            if body is None:
+                continue
+            yield from _rows(hit, folder, uidvalidity, body.snippet, body.attachments)
+
+
+def _match(plan: _Plan, folder: Folder, uid: int, envelope: Any) -> _Hit | None:
+    sender = envelope_addresses(envelope.from_)
+    outgoing = folder.sent or any(normalise_address(a) == plan.own for _n, a in sender)
+    roles = [sender, envelope_addresses(envelope.to), envelope_addresses(envelope.cc)]
+    if not outgoing:
+        roles.append(envelope_addresses(envelope.reply_to))
+    contacts: list[int] = []
+    for _name, address in (pair for role in roles for pair in role):
+        for contact_id in plan.addresses.get(normalise_address(address), ()):
+            if contact_id not in contacts:
+                contacts.append(contact_id)
+    if not contacts:
+        return None
+    return _Hit(uid, envelope, None, 0, contacts, outgoing)
+
+
+def _body_groups(hits: Iterable[_Hit], folder: Folder) -> Iterator[list[_Hit]]:
+    group: list[_Hit] = []
+    size = 0
+    for hit in hits:
+        if hit.size > BODY_LIMIT:
+            log.warning(
+                "Mail sync: skipped message UID %s in %s (%d bytes)",
+                hit.uid,
+                folder.name,
+                hit.size,
+            )
+            continue
+        if group and size + hit.size > BODY_BATCH_BYTES:
+            yield group
+            group, size = [], 0
+        group.append(hit)
+        size += hit.size
+    if group:
+        yield group
+
+
+def _rows(
+    hit: _Hit,
+    folder: Folder,
+    uidvalidity: int,
+    snippet: str,
+    attachments: list[tuple[str, int]],
+) -> Iterator[NewEmail]:
+    envelope = hit.envelope
+    sender = envelope_addresses(envelope.from_)
+    from_text = format_address(*sender[0]) if sender else ""
+    subject = decode_words(envelope.subject)
+    when = as_utc(envelope.date, as_utc(hit.arrived, utcnow()))
+    key = message_key(envelope.message_id, when, sender[0][1] if sender else "", subject)
+    to = ", ".join(a for _n, a in envelope_addresses(envelope.to))
+    cc = ", ".join(a for _n, a in envelope_addresses(envelope.cc))
+    for contact_id in hit.contacts:
+        yield NewEmail(
+            contact_id=contact_id,
+            message_key=key,
+            direction="out" if hit.outgoing else "in",
+            sent_at=when,
+            from_addr=from_text,
+            to_addrs=to,
+            cc_addrs=cc,
+            subject=subject,
+            snippet=snippet,
+            attachments=attachments,
+            folder=folder.name,
+            uid=hit.uid,
+            uidvalidity=uidvalidity,
+        )
