@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("doctor", help="check configuration, database, migrations and storage")
     commands.add_parser("keygen", help="print a new key for CRM_EMAIL_ENCRYPTION_KEY")
+    keys = commands.add_parser("keys", help="the keys that seal mailbox passwords")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    keys_commands.add_parser(
+        "rotate", help="re-seal every mailbox password with the first CRM_EMAIL_ENCRYPTION_KEY"
+    )
+    keys.set_defaults(handler=cmd_keys_rotate)
     check = commands.add_parser(
         "check-bot-config", help="exit 1 with one line if the bot's settings are missing"
     )
@@ -189,6 +195,17 @@ def cmd_keygen() -> int:
     from crm_core.crypto import new_key
 
     print(new_key())
+    return 0
+
+
+def cmd_keys_rotate(_args: argparse.Namespace, settings: Settings) -> int:
+    from crm_core.crypto import SecretBox
+    from crm_core.services.email_config import rotate_passwords
+
+    box = SecretBox(settings.email_keys)
+    with _sessions(settings) as factory, factory.begin() as session:
+        rotated = rotate_passwords(session, box)
+    print(f"Re-sealed {_plural(rotated, 'mailbox password')} with the newest key.")
     return 0
 
 

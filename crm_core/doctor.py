@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,10 +45,13 @@ def _checks(load_settings: Callable[[], Settings]) -> Iterator[Check]:
         yield Check("configuration", False, str(err))
         return
     yield Check("configuration", True, "the settings load")
-    yield from _database_checks(settings.database_url)
+    database = list(_database_checks(settings.database_url))
+    yield from database
     yield _admins_check(settings)
     yield _key_check(settings)
     yield _storage_check(settings)
+    if settings.email_keys and database and all(check.ok for check in database):
+        yield from _mailbox_checks(settings)
 
 
 def _database_checks(url: str) -> Iterator[Check]:
@@ -121,6 +124,37 @@ def _storage_check(settings: Settings) -> Check:
         return Check("storage", False, f"can't set up S3 storage: {err}")
     ok, detail = store.check()
     return Check("storage", ok, detail)
+
+
+def _mailbox_checks(settings: Settings) -> Iterator[Check]:
+    """Each connected mailbox logs in and lists its folders. Never shows a password: the
+    sentences come from crm_core.mail, which never puts one in a message."""
+    from crm_core.crypto import SecretBox
+    from crm_core.db import make_session_factory
+    from crm_core.errors import CRMError
+    from crm_core.mail.client import check_mailbox
+    from crm_core.mail.sync import MailOptions, server_of
+    from crm_core.models import EmailConfig
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            configs = list(session.scalars(select(EmailConfig).order_by(EmailConfig.id)))
+    except SQLAlchemyError:  # reported by the database checks already
+        return
+    finally:
+        engine.dispose()
+    options = MailOptions(settings.imap_ca_file, settings.imap_allow_plain, timeout=15)
+    for config in configs:
+        name = f"mailbox {config.username}"
+        try:
+            password, _stale = SecretBox(settings.email_keys).open(config.password_encrypted)
+            folders = check_mailbox(server_of(config, options), password, config.folders)
+        except CRMError as err:
+            yield Check(name, False, str(err))
+            continue
+        where = f"{config.imap_host}:{config.imap_port}"
+        yield Check(name, True, f"logged in to {where}; watching {', '.join(folders)}")
 
 
 def _reason(err: SQLAlchemyError) -> str:

@@ -66,3 +66,18 @@ def read_email_password(session: Session, box: SecretBox, user_id: int) -> str:
         config.password_encrypted = box.rotate(config.password_encrypted)
         session.flush()
     return password
+
+
+def rotate_passwords(session: Session, box: SecretBox) -> int:
+    """Re-seal every stored password with the newest key (``crm keys rotate``, after the
+    operator put a new key first in CRM_EMAIL_ENCRYPTION_KEY); returns how many were re-sealed.
+    A password no configured key opens stops the rotation with ``CRMError``, changing nothing."""
+    configs = list(session.scalars(select(EmailConfig).order_by(EmailConfig.id)))
+    rotated = 0
+    for config in configs:
+        _secret, stale = box.open(config.password_encrypted)
+        if stale:
+            config.password_encrypted = box.rotate(config.password_encrypted)
+            rotated += 1
+    session.flush()
+    return rotated

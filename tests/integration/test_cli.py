@@ -33,6 +33,10 @@ SETTINGS_VARS = (
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
     "PORT",
+    "IMAP_DEFAULT_HOST",
+    "IMAP_SYNC_MINUTES",
+    "IMAP_CA_FILE",
+    "IMAP_ALLOW_PLAIN",
 )
 
 Crm = Callable[..., subprocess.CompletedProcess[str]]

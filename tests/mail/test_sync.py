@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from crm_core.crypto import SecretBox, new_key
 from crm_core.errors import ValidationError
 from crm_core.mail.client import (
     LoginRefused,
@@ -18,61 +17,15 @@ from crm_core.mail.client import (
     TLSProblem,
     check_mailbox,
 )
-from crm_core.mail.sync import MailOptions, SyncStatus, due_mailboxes, sync_mailbox
+from crm_core.mail.sync import SyncStatus, due_mailboxes, sync_mailbox
 from crm_core.models import Email, EmailConfig
 from crm_core.services import contacts as contact_svc
 from crm_core.services.email_config import save_email_config
 from crm_core.services.emails import email_summary, forget_mail, list_emails
-from tests.conftest import NOW, TODAY
-from tests.dovecot import Dovecot
+from tests.conftest import NOW
 from tests.mail.messages import latin1_message, message
 
 ALICE_MAIL = "alice@v3.test"
-
-
-@pytest.fixture
-def box() -> SecretBox:
-    return SecretBox([new_key()])
-
-
-@pytest.fixture
-def options(dovecot: Dovecot) -> MailOptions:
-    return MailOptions(ca_file=dovecot.ca_file, timeout=5)
-
-
-@pytest.fixture
-def mailbox(session_factory, box, alice, dovecot: Dovecot) -> int:
-    """Alice's mailbox on the test Dovecot; returns her users.id."""
-    with session_factory.begin() as s:
-        save_email_config(
-            s,
-            box,
-            alice.id,
-            username=ALICE_MAIL,
-            password=dovecot.users[ALICE_MAIL],
-            host=dovecot.host,
-            port=dovecot.tls_port,
-        )
-    return alice.id
-
-
-@pytest.fixture
-def contact(session_factory, alice):
-    def make(name: str, email: str | None) -> int:
-        with session_factory.begin() as s:
-            data = {"name": name, "contact_type": "prevention_prospect", "email": email}
-            return contact_svc.create_contact(s, alice.id, data, today=TODAY, now=NOW).id
-
-    return make
-
-
-@pytest.fixture
-def sync(session_factory, box, options, mailbox):
-    def run(**kw):
-        kw.setdefault("now", NOW)
-        return sync_mailbox(session_factory, box, mailbox, options, **kw)
-
-    return run
 
 
 def emails(session_factory, contact_id=None) -> list[Email]:
