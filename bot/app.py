@@ -26,9 +26,11 @@ from telegram.ext import (
 
 from bot import texts
 from bot.conversations import add_contact, attach, edit_contact, followup, note
+from bot.conversations import email as email_conversation
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
 from bot.features import attachments, cards, digests, file_list, views
+from bot.features import email as email_feature
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
@@ -89,6 +91,11 @@ def build_application(
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
+    # Email history (issue 13): /email is a conversation in its own group (after the others);
+    # its status buttons and the card's emails are stateless features.
+    application.add_handler(email_conversation.conversation(), group=FEATURES_GROUP - 1)
+    for handler in email_feature.handlers():
+        application.add_handler(handler, group=FEATURES_GROUP)
     # Keep this last in its group: every callback query is answered, even one nobody claims.
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)
     application.add_error_handler(on_error)
@@ -113,6 +120,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
             _daily_housekeeping, PURGE_TIME.replace(tzinfo=settings.tz), name="housekeeping"
         )
     digests.schedule(application)  # digests and timed reminders, from the database's ledger
+    email_feature.schedule(application)  # mail sync every IMAP_SYNC_MINUTES
     mode = "webhook" if settings.webhook_url else "polling"
     bucket, folder = settings.s3_bucket, settings.file_storage_dir
     storage = f"s3://{bucket}" if bucket else f"local:{folder}"

@@ -88,7 +88,9 @@ async def _answer(query: Any, text: str | None) -> None:
 
 
 #: The ``user_data`` keys of the forms (conversations) a user can be half-way through.
-FORM_KEYS: tuple[str, ...] = ("add", "note", "edit", "followup", "settings", "attach_search")
+FORM_KEYS: tuple[str, ...] = (
+    "add", "note", "edit", "followup", "settings", "attach_search", "email"
+)
 
 
 class _Left(int):

@@ -23,6 +23,7 @@ HELP = (
     "/dashboard — figures for you and the team\n"
     "/digest — today's follow-up digest now\n"
     "/settings — your digest time, timezone and days\n"
+    "/email — connect your mailbox: cards show the emails with each contact\n"
     "/trash — deleted contacts (kept 30 days)\n"
     "/export — your current /list as a CSV file\n"
     "/cancel — leave what you're doing\n\n"
@@ -41,6 +42,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("dashboard", "Figures for you and the team"),
     ("digest", "Today's follow-up digest"),
     ("settings", "Digest time, timezone and days"),
+    ("email", "Your mailbox and email sync"),
     ("trash", "Deleted contacts"),
     ("export", "Current list as CSV"),
     ("cancel", "Leave what you're doing"),

@@ -29,6 +29,7 @@ from imapclient.exceptions import ProtocolError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core.config import Settings
 from crm_core.crypto import SecretBox
 from crm_core.db import transaction
 from crm_core.errors import NotFound
@@ -91,6 +92,10 @@ class MailOptions:
     ca_file: Path | None = None
     allow_plain: bool = False
     timeout: float = DEFAULT_TIMEOUT
+
+    @classmethod
+    def of(cls, settings: Settings) -> MailOptions:
+        return cls(settings.imap_ca_file, settings.imap_allow_plain)
 
 
 def server_of(config: EmailConfig, options: MailOptions) -> Server:
