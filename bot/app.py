@@ -62,6 +62,9 @@ def build_application(
     """Build the bot. SQLite is migrated here; PostgreSQL by the Procfile's release phase.
     ``rate_limit=False`` drops Telegram's flood limits (30 messages/s): for benchmarks only."""
     settings.require_bot()
+    # PTB's debug lines print whole updates, passwords typed into /email included: whatever
+    # the root level, they never reach a log.
+    logging.getLogger("telegram").setLevel(logging.INFO)
     if migrate_sqlite and settings.is_sqlite:
         upgrade(settings.database_url)
     engine = engine or make_engine(settings.database_url)
