@@ -29,8 +29,9 @@ _CUT_AT = re.compile(
 
 
 def normalise_address(address: str) -> str:
-    """The form addresses are compared in: trimmed and case-folded."""
-    return address.strip().strip("<>").casefold()
+    """The form addresses are compared in: trimmed and lower-cased (as SQL's lower() does, so
+    the database can compare them too)."""
+    return address.strip().strip("<>").lower()
 
 
 def decode_words(raw: bytes | str | None) -> str:

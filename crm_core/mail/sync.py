@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import ProtocolError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,22 +42,19 @@ from crm_core.mail.client import (
     watched_folders,
 )
 from crm_core.mail.parse import (
-    as_utc,
-    decode_words,
-    envelope_addresses,
-    format_address,
-    message_key,
     normalise_address,
-    summarise,
 )
+from crm_core.mail.reading import matching
 from crm_core.models import EmailAddressSeen, EmailConfig, EmailCursor, utcnow
-from crm_core.services.emails import NewEmail, contact_addresses, store_emails
+from crm_core.services.emails import (
+    contact_addresses,
+    store_emails,
+    unseen_addresses,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH = 500  # envelopes per FETCH
-BODY_BATCH_BYTES = 8 * 1024 * 1024  # bodies fetched together up to this size
-BODY_LIMIT = 25 * 1024 * 1024  # a bigger message is skipped (logged by UID)
 BACKFILL_DAYS = 90
 BACKFILL_ADDRESSES = 20  # addresses per SEARCH
 BACKOFF_CAP = timedelta(hours=1)
@@ -124,10 +119,10 @@ class _Plan:
     folders: str | None
     own: str
     cursors: dict[str, tuple[int, int]]
-    addresses: dict[str, list[int]]
     new_addresses: list[str]
+    #: Live contacts' addresses, loaded only once there is mail to match.
+    addresses: dict[str, list[int]] | None = None
     stored: int = 0
-    seen_folders: list[str] = field(default_factory=list)
 
 
 def sync_mailbox(
@@ -213,12 +208,6 @@ def _plan(session: Session, config: EmailConfig, options: MailOptions) -> _Plan:
         c.folder: (c.uidvalidity, c.last_uid)
         for c in session.scalars(select(EmailCursor).where(EmailCursor.config_id == config.id))
     }
-    addresses = contact_addresses(session)
-    seen = set(
-        session.scalars(
-            select(EmailAddressSeen.address).where(EmailAddressSeen.config_id == config.id)
-        )
-    )
     return _Plan(
         config_id=config.id,
         user_id=config.user_id,
@@ -226,9 +215,15 @@ def _plan(session: Session, config: EmailConfig, options: MailOptions) -> _Plan:
         folders=config.folders,
         own=normalise_address(config.username),
         cursors=cursors,
-        addresses=addresses,
-        new_addresses=sorted(set(addresses) - seen),
+        new_addresses=[a for a in unseen_addresses(session, config.id) if a],
     )
+
+
+def _contact_map(factory: sessionmaker[Session], plan: _Plan) -> dict[str, list[int]]:
+    if plan.addresses is None:
+        with factory() as session:
+            plan.addresses = contact_addresses(session)
+    return plan.addresses
 
 
 def _record_failure(
@@ -269,7 +264,8 @@ def _read_new(
     uids = sorted(uid for uid in imap.search(["UID", f"{last + 1}:*"]) if uid > last)
     for start in range(0, len(uids), BATCH):
         batch = uids[start : start + BATCH]
-        found = list(_matching(imap, plan, folder, uidvalidity, batch))
+        addresses = _contact_map(factory, plan)
+        found = list(matching(imap, folder, uidvalidity, batch, addresses, plan.own))
         last = batch[-1]
         with transaction(factory) as session:
             plan.stored += store_emails(session, plan.user_id, found)
@@ -302,7 +298,8 @@ def _backfill(
     uids = sorted(found)
     for start in range(0, len(uids), BATCH):
         batch = uids[start : start + BATCH]
-        matches = list(_matching(imap, plan, folder, uidvalidity, batch))
+        addresses = _contact_map(factory, plan)
+        matches = list(matching(imap, folder, uidvalidity, batch, addresses, plan.own))
         with transaction(factory) as session:
             plan.stored += store_emails(session, plan.user_id, matches)
 
@@ -322,126 +319,3 @@ def _save_cursor(
     else:
         cursor.uidvalidity, cursor.last_uid = uidvalidity, last_uid
     session.flush()
-
-
-def _envelopes(imap: IMAPClient, uids: Sequence[int]) -> dict[int, dict[bytes, Any]]:
-    """Envelopes, sizes and arrival dates; a batch the parser chokes on is read one by one and
-    the broken message skipped (logged by UID)."""
-    wanted = ["ENVELOPE", "RFC822.SIZE", "INTERNALDATE"]
-    try:
-        return dict(imap.fetch(uids, wanted))
-    except (ProtocolError, ValueError):
-        if len(uids) == 1:
-            log.warning("Mail sync: skipped message UID %s (unreadable envelope)", uids[0])
-            return {}
-    result: dict[int, dict[bytes, Any]] = {}
-    for uid in uids:
-        result.update(_envelopes(imap, [uid]))
-    return result
-
-
-@dataclass
-class _Hit:
-    uid: int
-    envelope: Any
-    arrived: datetime | None
-    size: int
-    contacts: list[int]
-    outgoing: bool
-
-
-def _matching(
-    imap: IMAPClient, plan: _Plan, folder: Folder, uidvalidity: int, uids: Sequence[int]
-) -> Iterator[NewEmail]:
-    hits = []
-    for uid, item in _envelopes(imap, uids).items():
-        envelope = item.get(b"ENVELOPE")
-        if envelope is None:
-            continue
-        hit = _match(plan, folder, uid, envelope)
-        if hit is not None:
-            hit.arrived = item.get(b"INTERNALDATE")
-            hit.size = int(item.get(b"RFC822.SIZE") or 0)
-            hits.append(hit)
-    for group in _body_groups(hits, folder):
-        bodies = imap.fetch([hit.uid for hit in group], ["BODY.PEEK[]"])
-        for hit in group:
-            raw = bodies.get(hit.uid, {}).get(b"BODY[]")
-            try:
-                body = summarise(raw) if isinstance(raw, bytes) else None
-            except Exception:  # malformed beyond what the parser tolerates
-                log.warning("Mail sync: skipped message UID %s in %s", hit.uid, folder.name)
-                continue
-            if body is None:
-                continue
-            yield from _rows(hit, folder, uidvalidity, body.snippet, body.attachments)
-
-
-def _match(plan: _Plan, folder: Folder, uid: int, envelope: Any) -> _Hit | None:
-    sender = envelope_addresses(envelope.from_)
-    outgoing = folder.sent or any(normalise_address(a) == plan.own for _n, a in sender)
-    roles = [sender, envelope_addresses(envelope.to), envelope_addresses(envelope.cc)]
-    if not outgoing:
-        roles.append(envelope_addresses(envelope.reply_to))
-    contacts: list[int] = []
-    for _name, address in (pair for role in roles for pair in role):
-        for contact_id in plan.addresses.get(normalise_address(address), ()):
-            if contact_id not in contacts:
-                contacts.append(contact_id)
-    if not contacts:
-        return None
-    return _Hit(uid, envelope, None, 0, contacts, outgoing)
-
-
-def _body_groups(hits: Iterable[_Hit], folder: Folder) -> Iterator[list[_Hit]]:
-    group: list[_Hit] = []
-    size = 0
-    for hit in hits:
-        if hit.size > BODY_LIMIT:
-            log.warning(
-                "Mail sync: skipped message UID %s in %s (%d bytes)",
-                hit.uid,
-                folder.name,
-                hit.size,
-            )
-            continue
-        if group and size + hit.size > BODY_BATCH_BYTES:
-            yield group
-            group, size = [], 0
-        group.append(hit)
-        size += hit.size
-    if group:
-        yield group
-
-
-def _rows(
-    hit: _Hit,
-    folder: Folder,
-    uidvalidity: int,
-    snippet: str,
-    attachments: list[tuple[str, int]],
-) -> Iterator[NewEmail]:
-    envelope = hit.envelope
-    sender = envelope_addresses(envelope.from_)
-    from_text = format_address(*sender[0]) if sender else ""
-    subject = decode_words(envelope.subject)
-    when = as_utc(envelope.date, as_utc(hit.arrived, utcnow()))
-    key = message_key(envelope.message_id, when, sender[0][1] if sender else "", subject)
-    to = ", ".join(a for _n, a in envelope_addresses(envelope.to))
-    cc = ", ".join(a for _n, a in envelope_addresses(envelope.cc))
-    for contact_id in hit.contacts:
-        yield NewEmail(
-            contact_id=contact_id,
-            message_key=key,
-            direction="out" if hit.outgoing else "in",
-            sent_at=when,
-            from_addr=from_text,
-            to_addrs=to,
-            cc_addrs=cc,
-            subject=subject,
-            snippet=snippet,
-            attachments=attachments,
-            folder=folder.name,
-            uid=hit.uid,
-            uidvalidity=uidvalidity,
-        )

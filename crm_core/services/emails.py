@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound
 from crm_core.mail.parse import normalise_address
-from crm_core.models import Contact, Email, Note
+from crm_core.models import Contact, Email, EmailAddressSeen, Note
 from crm_core.services.notes import add_note
 from crm_core.stages import NoteType
 
@@ -70,6 +70,22 @@ def contact_addresses(session: Session) -> dict[str, list[int]]:
         if address and address.strip():
             found[normalise_address(address)].append(contact_id)
     return dict(found)
+
+
+def unseen_addresses(session: Session, config_id: int) -> list[str]:
+    """Live contacts' addresses this mailbox has not covered yet (an anti-join in the
+    database: a sync with nothing new never loads every contact)."""
+    address = func.lower(func.trim(Contact.email))
+    covered = select(EmailAddressSeen.address).where(
+        EmailAddressSeen.config_id == config_id, EmailAddressSeen.address == address
+    )
+    return sorted(
+        session.scalars(
+            select(address)
+            .where(Contact.deleted_at.is_(None), Contact.email.is_not(None), ~covered.exists())
+            .distinct()
+        )
+    )
 
 
 def store_emails(session: Session, user_id: int, found: Iterable[NewEmail]) -> int:

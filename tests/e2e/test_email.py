@@ -12,7 +12,8 @@ from sqlalchemy import select, text
 
 from bot.features.email import sync_due
 from crm_core.crypto import new_key
-from crm_core.models import EmailConfig, Note
+from crm_core.models import Email, EmailConfig, Note
+from crm_core.services.files import list_files
 from tests.dovecot import Dovecot
 from tests.e2e.flows import freeze, press, press_edit, say, seed, tap
 from tests.mail.messages import message
@@ -149,3 +150,41 @@ async def test_no_key_says_what_to_set(bot, phone):
         "Email isn't available yet: the operator must set CRM_EMAIL_ENCRYPTION_KEY "
         "(make one with crm keygen)."
     )
+
+
+async def test_save_attachments_then_remove_and_forget(
+    bot, phone, dovecot, session_factory, alice
+):
+    jane = seed(session_factory, alice.id, "Jane Smith", email="jane@example.com")
+    await connect(phone, dovecot, dovecot.users[ALICE_MAIL])
+    for _ in range(4):
+        await phone.wait_reply()
+    pdf = b"%PDF-1.4 signed" * 100
+    dovecot.append(
+        ALICE_MAIL,
+        message(sender="jane@example.com", subject="Signed", attachments=(("contract.pdf", pdf),)),
+    )
+    status = await say(phone, "/email")
+    await tap(phone, status, "🔄 Sync now")
+    await phone.wait_reply()
+    await phone.wait_reply()
+    card = await say(phone, "/find Jane Smith")
+    listing = await press_edit(phone, card, "✉️ Emails (1)")
+    label = next(b for b in phone.buttons(listing) if "Signed" in b)
+    one = await press_edit(phone, listing, label)
+    assert "contract.pdf" in one["text"]
+    saved = await press(phone, one, "💾 Save attachments")
+    assert saved["text"] == "Saved 1 attachment to the contact's files."
+    with session_factory() as s:
+        assert [f.file_name for f in list_files(s, jane)] == ["contract.pdf"]
+
+    status = await say(phone, "/email")
+    prompt = await press_edit(phone, status, "🗑 Remove")
+    assert "1 email from it" in prompt["text"]
+    done = await press_edit(phone, prompt, "Remove and forget emails")
+    assert done["text"].startswith("Mailbox removed and forgot 1 stored email.")
+    with session_factory() as s:
+        assert s.scalar(select(EmailConfig)) is None
+        assert s.scalar(select(Email)) is None
+    again = await say(phone, "/email")
+    assert "step 1 of 5" in again["text"]

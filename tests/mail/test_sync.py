@@ -20,7 +20,12 @@ from crm_core.mail.client import (
 from crm_core.mail.sync import SyncStatus, due_mailboxes, sync_mailbox
 from crm_core.models import Email, EmailConfig
 from crm_core.services import contacts as contact_svc
-from crm_core.services.email_config import save_email_config
+from crm_core.services.email_config import (
+    mailbox_status,
+    remove_email_config,
+    save_email_config,
+    set_paused,
+)
 from crm_core.services.emails import email_summary, forget_mail, list_emails
 from tests.conftest import NOW
 from tests.mail.messages import latin1_message, message
@@ -281,3 +286,31 @@ def test_forget_and_trash_hide_or_erase(dovecot, contact, sync, session_factory,
 def test_bad_port_is_refused_before_saving(session_factory, box, alice):
     with pytest.raises(ValidationError), session_factory.begin() as s:
         save_email_config(s, box, alice.id, username="a", password="p", port=0)
+
+
+def test_erasing_a_contact_erases_its_emails(dovecot, contact, sync, session_factory):
+    jane = contact("Jane", "jane@example.com")
+    dovecot.append(ALICE_MAIL, message(sender="jane@example.com"))
+    sync()
+    with session_factory.begin() as s:
+        contact_svc.delete_contact(s, jane, now=NOW)
+        contact_svc.purge_contact(s, jane)
+    assert count(session_factory) == 0
+
+
+def test_pause_resume_and_remove(dovecot, contact, sync, session_factory, mailbox):
+    contact("Jane", "jane@example.com")
+    dovecot.append(ALICE_MAIL, message(sender="jane@example.com"))
+    with session_factory.begin() as s:
+        set_paused(s, mailbox, True)
+        assert due_mailboxes(s, NOW) == []
+    assert sync().status is SyncStatus.SKIPPED
+    with session_factory.begin() as s:
+        set_paused(s, mailbox, False)
+    assert sync().stored == 1
+    with session_factory.begin() as s:
+        status = mailbox_status(s, mailbox)
+        assert (status.stored, status.folders, status.last_error) == (1, ["INBOX", "Sent"], None)
+        assert remove_email_config(s, mailbox, forget=False) == 0
+        assert s.scalar(select(func.count(EmailConfig.id))) == 0
+    assert count(session_factory) == 1  # kept: only "forget" erases them
