@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from bench.bench_core import BACKEND_TITLES, fresh_database
+from bench.bench_core import BACKEND_TITLES, analyze, fresh_database
 from bench.seed import seed
 from crm_core.crypto import SecretBox, new_key
 from crm_core.db import make_engine, make_session_factory
@@ -158,6 +158,7 @@ def run(
                 engine = make_engine(url)
                 try:
                     seed(engine, contacts=contacts, today=TODAY)
+                    analyze(engine)  # planner statistics, as a live database has them
                     factory = make_session_factory(engine)
                     with factory() as s:
                         addresses = list(

@@ -289,6 +289,9 @@ class EmailConfig(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # Folders to watch, comma separated; None: INBOX and the \Sent folder.
     folders: Mapped[str | None] = mapped_column(Text)
+    # When the last good sync looked for contact addresses it had not covered: only contacts
+    # touched since (created, edited) are checked again.
+    addresses_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:  # never show the token
         return f"<EmailConfig id={self.id} user_id={self.user_id} host={self.imap_host!r}>"
@@ -308,6 +311,11 @@ class EmailCursor(Base):
     folder: Mapped[str] = mapped_column(String(255))
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger)
+
+
+# The mail sync's question "which contacts were touched since the last sync?" (and the recently
+# touched contacts): a range of this index, not a scan of every contact.
+Index("ix_crm_contacts_updated_at", Contact.updated_at)
 
 
 class EmailAddressSeen(Base):

@@ -193,6 +193,7 @@ def _sync(
     with transaction(factory) as session:
         config = session.get_one(EmailConfig, plan.config_id)
         config.last_synced_at = now
+        config.addresses_checked_at = now
         config.failures = 0
         config.retry_at = None
         config.last_error = None
@@ -215,7 +216,9 @@ def _plan(session: Session, config: EmailConfig, options: MailOptions) -> _Plan:
         folders=config.folders,
         own=normalise_address(config.username),
         cursors=cursors,
-        new_addresses=[a for a in unseen_addresses(session, config.id) if a],
+        new_addresses=[
+            a for a in unseen_addresses(session, config.id, config.addresses_checked_at) if a
+        ],
     )
 
 

@@ -66,6 +66,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_crm_emails_contact_sent', ['contact_id', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_crm_emails_user_id'), ['user_id'], unique=False)
 
+    # A plain CREATE INDEX (no batch): rebuilding crm_contacts on SQLite would drop 0005's
+    # search triggers.
+    op.create_index('ix_crm_contacts_updated_at', 'crm_contacts', ['updated_at'], unique=False)
     with op.batch_alter_table('crm_email_configs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('starttls', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('paused', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -74,11 +77,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('retry_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('last_error', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('folders', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('addresses_checked_at', sa.DateTime(timezone=True), nullable=True))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('crm_email_configs', schema=None) as batch_op:
+        batch_op.drop_column('addresses_checked_at')
         batch_op.drop_column('folders')
         batch_op.drop_column('last_error')
         batch_op.drop_column('retry_at')
@@ -92,5 +97,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_crm_emails_contact_sent')
 
     op.drop_table('crm_emails')
+    op.drop_index('ix_crm_contacts_updated_at', table_name='crm_contacts')
     op.drop_table('crm_email_cursors')
     op.drop_table('crm_email_addresses_seen')
