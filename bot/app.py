@@ -49,6 +49,13 @@ from crm_core.storage import make_store
 log = logging.getLogger(__name__)
 
 FEATURES_GROUP = 10
+#: PTB's loggers whose DEBUG lines carry whole updates (message texts).
+UPDATE_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Application")
+
+
+def _no_debug(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.INFO
+
 PURGE_TIME = time(3, 30)
 
 
@@ -63,8 +70,9 @@ def build_application(
     ``rate_limit=False`` drops Telegram's flood limits (30 messages/s): for benchmarks only."""
     settings.require_bot()
     # PTB's debug lines print whole updates, passwords typed into /email included: whatever
-    # the root level, they never reach a log.
-    logging.getLogger("telegram").setLevel(logging.INFO)
+    # the level, they never reach a log (its other lines are left as they were).
+    for name in UPDATE_LOGGERS:
+        logging.getLogger(name).addFilter(_no_debug)
     if migrate_sqlite and settings.is_sqlite:
         upgrade(settings.database_url)
     engine = engine or make_engine(settings.database_url)
