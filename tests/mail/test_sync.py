@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from datetime import timedelta
 
 import pytest
@@ -314,3 +315,13 @@ def test_pause_resume_and_remove(dovecot, contact, sync, session_factory, mailbo
         assert remove_email_config(s, mailbox, forget=False) == 0
         assert s.scalar(select(func.count(EmailConfig.id))) == 0
     assert count(session_factory) == 1  # kept: only "forget" erases them
+
+
+def test_a_server_that_never_answers_times_out_in_plain_words():
+    with socket.socket() as silent:  # accepts connections (backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        server = Server("127.0.0.1", port, Security.TLS, ALICE_MAIL, timeout=0.5)
+        with pytest.raises(MailUnreachable, match=r"did not answer within 0\.5 seconds"):
+            check_mailbox(server, "x")
