@@ -4,6 +4,7 @@ python -m bench bot [--contacts N] [--updates N] [--clients N] [--backend ...]  
 python -m bench digest [--contacts N] [--admins N] [--backend ...]   (morning digests)
 python -m bench files [--photos N] [--rate-limit]   (attachments into S3 on moto)
 python -m bench report [--contacts N] [--jobs N] [--backend ...]   (/report's figures, charts)
+python -m bench mail [--messages N] [--backend ...]   (mail sync against a real Dovecot)
 """
 
 from __future__ import annotations
@@ -94,6 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep.add_argument("--warmup", type=int, default=3)
     rep.add_argument("--chart-runs", type=int, default=10)
     rep.add_argument("--json", type=Path, help="also save the figures to this file")
+    mail = commands.add_parser("mail", help="first and no-op sync of a big mailbox (Dovecot)")
+    mail.add_argument("--contacts", type=int, default=10_000)
+    mail.add_argument("--messages", type=int, default=20_000)
+    mail.add_argument("--matches", type=int, default=500)
+    mail.add_argument("--match-contacts", type=int, default=300)
+    mail.add_argument("--runs", type=int, default=3, help="first syncs per backend")
+    mail.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    mail.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    mail.add_argument("--json", type=Path, help="also save the figures to this file")
 
     median = commands.add_parser("median", help="combine saved runs into one table")
     median.add_argument("files", nargs="+", type=Path)
@@ -149,6 +159,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs=args.runs,
             warmup=args.warmup,
             chart_runs=args.chart_runs,
+            json_path=args.json,
+        )
+    if args.command == "mail":
+        from bench import bench_mail
+
+        return bench_mail.run(
+            contacts=args.contacts,
+            messages=args.messages,
+            matches=args.matches,
+            match_contacts=args.match_contacts,
+            runs=args.runs,
+            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
+            pg_url=args.pg_url,
             json_path=args.json,
         )
     if args.command == "median":

@@ -31,6 +31,7 @@ from telegram.ext import (
 
 from bot import startup, texts
 from bot.conversations import add_contact, add_job, attach, edit_contact, followup, note
+from bot.conversations import email as email_conversation
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
 from bot.features import (
@@ -44,6 +45,7 @@ from bot.features import (
     report,
     views,
 )
+from bot.features import email as email_feature
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
@@ -65,6 +67,14 @@ FORWARDED_GROUP = 9
 FEATURES_GROUP = 10
 #: Issue 12's Add job form: a conversation group of its own, below the features.
 JOBS_FORM_GROUP = 8
+
+#: PTB's loggers whose DEBUG lines carry whole updates (message texts).
+UPDATE_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Application")
+
+
+def _no_debug(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.INFO
+
 PURGE_TIME = time(3, 30)
 
 
@@ -78,6 +88,10 @@ def build_application(
     """Build the bot. SQLite is migrated here; PostgreSQL by the Procfile's release phase.
     ``rate_limit=False`` drops Telegram's flood limits (30 messages/s): for benchmarks only."""
     settings.require_bot()
+    # PTB's debug lines print whole updates, passwords typed into /email included: whatever
+    # the level, they never reach a log (its other lines are left as they were).
+    for name in UPDATE_LOGGERS:
+        logging.getLogger(name).addFilter(_no_debug)
     if migrate_sqlite and settings.is_sqlite:
         upgrade(settings.database_url)
     engine = engine or make_engine(settings.database_url)
@@ -114,6 +128,11 @@ def build_application(
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
+    # Email history (issue 13): /email is a conversation in its own group (after the others);
+    # its status buttons and the card's emails are stateless features.
+    application.add_handler(email_conversation.conversation(), group=FEATURES_GROUP - 1)
+    for handler in email_feature.handlers():
+        application.add_handler(handler, group=FEATURES_GROUP)
     # Jobs and /report (issue 12): the Add job form, then the job buttons and the offers.
     application.add_handler(add_job.conversation(), group=JOBS_FORM_GROUP)
     for handler in [*jobs.handlers(), *report.handlers()]:
@@ -147,6 +166,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         )
     digests.schedule(application)  # digests and timed reminders, from the database's ledger
     pending_files.resume(application)  # files a stop left unasked or half-saved (issue 9)
+    email_feature.schedule(application)  # mail sync every IMAP_SYNC_MINUTES
     mode = "webhook" if settings.webhook_url else "polling"
     bucket, folder = settings.s3_bucket, settings.file_storage_dir
     storage = f"s3://{bucket}" if bucket else f"local:{folder}"

@@ -93,6 +93,7 @@ async def _answer(query: Any, text: str | None) -> None:
 FORM_KEYS: tuple[str, ...] = (
     "add", "note", "edit", "followup", "settings", "attach_search",
     "job",  # issue 12: Add job
+    "email",  # issue 13: /email
 )
 
 #: Buttons of questions the bot asks on its own, whatever the admin is doing: a file waiting

@@ -39,6 +39,7 @@ HELP = (
     "/report — conversion, revenue and forecast, with charts\n"
     "/digest — today's follow-up digest now\n"
     "/settings — your digest time, timezone and days\n"
+    "/email — connect your mailbox: cards show the emails with each contact\n"
     "/trash — deleted contacts (kept 30 days)\n"
     "/export — your current /list as a CSV file\n"
     "/cancel — leave what you're doing\n\n"
@@ -58,6 +59,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("report", "Conversion and revenue, with charts"),
     ("digest", "Today's follow-up digest"),
     ("settings", "Digest time, timezone and days"),
+    ("email", "Your mailbox and email sync"),
     ("trash", "Deleted contacts"),
     ("export", "Current list as CSV"),
     ("cancel", "Leave what you're doing"),

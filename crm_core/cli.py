@@ -160,6 +160,20 @@ def build_parser() -> argparse.ArgumentParser:
     command(
         commands, "keygen", "print a new key for CRM_EMAIL_ENCRYPTION_KEY", "crm keygen >> .env"
     )
+    keys = command(
+        commands,
+        "keys",
+        "manage the keys that seal mailbox passwords",
+        "crm keys rotate",
+    )
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    command(
+        keys_commands,
+        "rotate",
+        "re-seal every mailbox password with the first (newest) CRM_EMAIL_ENCRYPTION_KEY",
+        "crm keys rotate",
+    )
+    keys.set_defaults(handler=cmd_keys_rotate)
     check = command(
         commands,
         "check-bot-config",
@@ -319,6 +333,17 @@ def cmd_keygen() -> int:
     from crm_core.crypto import new_key
 
     print(new_key())
+    return 0
+
+
+def cmd_keys_rotate(_args: argparse.Namespace, settings: Settings) -> int:
+    from crm_core.crypto import SecretBox
+    from crm_core.services.email_config import rotate_passwords
+
+    box = SecretBox(settings.email_keys)
+    with _sessions(settings) as factory, factory.begin() as session:
+        rotated = rotate_passwords(session, box)
+    print(f"Re-sealed {_plural(rotated, 'mailbox password')} with the newest key.")
     return 0
 
 

@@ -61,6 +61,12 @@ class Settings:
     #: CRM_ALLOW_EPHEMERAL_STORAGE=1: the operator accepts SQLite / local files on a dyno.
     allow_ephemeral_storage: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Mail (crm_core/mail): the host offered in /email, minutes between syncs (0: no scheduled
+    # sync), an extra CA certificate to trust, and whether unencrypted IMAP may be chosen.
+    imap_default_host: str | None = None
+    imap_sync_minutes: int = 10
+    imap_ca_file: Path | None = None
+    imap_allow_plain: bool = False
     # Seconds between the bot's checks for due digests and reminders; 0 turns them off (tests
     # that don't want messages out of the blue). Not read from the environment.
     digest_check_seconds: float = 30.0
@@ -116,6 +122,12 @@ class Settings:
         deployment = [name for name in DEPLOYMENT_VARIABLES if get(name)]
         if not database_url.startswith("sqlite"):
             deployment.append("DATABASE_URL")
+        sync_raw = get("IMAP_SYNC_MINUTES") or "10"
+        if not sync_raw.isdecimal():
+            raise ConfigError(f"IMAP_SYNC_MINUTES must be whole minutes, got {sync_raw!r}")
+        ca_raw = get("IMAP_CA_FILE")
+        if ca_raw is not None and not Path(ca_raw).is_file():
+            raise ConfigError(f"IMAP_CA_FILE: {ca_raw!r} is not a readable file")
         return cls(
             database_url=database_url,
             admins=parse_admins(get("ADMIN_CHAT_IDS") or ""),
@@ -137,6 +149,10 @@ class Settings:
             deployment=tuple(deployment),
             on_heroku=get("DYNO") is not None,
             allow_ephemeral_storage=get(ALLOW_EPHEMERAL_VAR) == "1",
+            imap_default_host=get("IMAP_DEFAULT_HOST"),
+            imap_sync_minutes=int(sync_raw),
+            imap_ca_file=Path(ca_raw) if ca_raw else None,
+            imap_allow_plain=parse_flag(get("IMAP_ALLOW_PLAIN"), "IMAP_ALLOW_PLAIN"),
         )
 
     def sandbox_wanted(self) -> bool:
@@ -242,6 +258,17 @@ def parse_fernet_keys(raw: str) -> tuple[str, ...]:
                 "(32 url-safe base64 bytes; make one with `crm keygen`)"
             ) from None
     return keys
+
+
+def parse_flag(raw: str | None, variable: str) -> bool:
+    if raw is None:
+        return False
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{variable} must be 1 or 0 (true or false), got {raw!r}")
 
 
 def parse_webhook_secret(raw: str | None) -> str | None:

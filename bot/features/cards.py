@@ -34,9 +34,11 @@ from bot.views.cards import (
     undo_keyboard,
 )
 from bot.views.common import esc
+from bot.views.email import EMAIL_NOTE, EMAIL_OPEN, EMAIL_SAVE, card_email_line
 from bot.views.lists import search_results
 from crm_core.errors import CRMError, ValidationError
 from crm_core.services import contacts as svc
+from crm_core.services.emails import email_summary
 from crm_core.services.notes import add_note, list_notes
 from crm_core.stages import NoteType
 
@@ -44,6 +46,7 @@ NOTES_PAGE = 5
 #: Buttons that don't make their message "about" one contact (lists, menus, the trash).
 NOT_ABOUT_ONE_CONTACT = frozenset(
     {"lp", "lt", "ls", "lv", "menu", "open", "rst", "pur", "puryes", "trash", "undo"}
+    | {EMAIL_OPEN, EMAIL_SAVE, EMAIL_NOTE}  # their ids are emails', not contacts'
 ) | JOB_ID_ACTIONS
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -78,10 +81,13 @@ async def send_card(
     update: Update, context: Ctx, card: svc.ContactCard, *, edit: bool = False
 ) -> None:
     _, today = me(update, context)
+    # Email history (issue 13): the last email's line and the "Emails (N)" button.
+    emails = await run_db(context, email_summary, card.contact.id)
+    email_line = card_email_line(emails, crm(context).clock())
     await reply(
         update,
-        render_card(card, today, tz_of(update, context)),
-        card_keyboard(card.contact.id, card.note_count),
+        render_card(card, today, tz_of(update, context), email_line),
+        card_keyboard(card.contact.id, card.note_count, emails.count),
         edit=edit,
     )
 

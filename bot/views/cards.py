@@ -22,6 +22,7 @@ from bot.views.common import (
     split_message,
     when,
 )
+from bot.views.email import EMAILS
 from crm_core.models import Contact, Note
 from crm_core.services.contacts import ContactCard
 from crm_core.stages import NOTE_TYPE_LABELS, PIPELINES, ContactType, NoteType, stage_name
@@ -51,7 +52,9 @@ def note_line(note: Note, tz: ZoneInfo, limit: int = NOTE_PREVIEW) -> str:
     return f"{note_header(note, tz)}\n{esc(cut(note.content, limit))}"
 
 
-def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
+def render_card(
+    card: ContactCard, today: date, tz: ZoneInfo, email_line: str | None = None
+) -> str:
     c = card.contact
     lines = [f"<b>{esc(c.name)}</b>", f"{type_label(c)} · #{c.id}"]
     stage = stage_name(c.contact_type, c.current_stage)
@@ -86,6 +89,8 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
         lines.append(f"Jobs referred: {c.total_jobs_referred}")
     lines.append(f"Owner: {esc(c.owner.display_name)}")
     lines.append(f"Files: {card.file_count}")
+    if email_line:  # "Last email: 3 days ago ← Re: CCTV quote" (bot.views.email)
+        lines.append(email_line)
     if card.recent_notes:
         lines.append(f"\n<b>Notes</b> ({card.note_count})")
         lines += [note_line(n, tz) for n in card.recent_notes]
@@ -94,7 +99,9 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
+def card_keyboard(
+    contact_id: int, note_count: int = 0, email_count: int | None = None
+) -> InlineKeyboardMarkup:
     rows = [
         [button("📝 Note", Cb("note", contact_id)), button("📶 Stage", Cb("stg", contact_id))],
         [
@@ -106,6 +113,8 @@ def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
     ]
     if note_count:  # also the way to read a long note the card cuts short
         rows.append([button(f"All notes ({note_count})", Cb("notes", contact_id, "0"))])
+    if email_count is not None:  # email history (bot.views.email): always with its number
+        rows.append([button(f"✉️ Emails ({email_count})", Cb(EMAILS, contact_id, "1"))])
     return keyboard(rows)
 
 
