@@ -9,6 +9,7 @@ Handler groups, in the order updates meet them:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from datetime import time
@@ -43,6 +44,7 @@ from crm_core.services.digests import prune_ledgers
 from crm_core.services.updates import prune_updates
 from crm_core.services.users import sync_admins
 from crm_core.storage import make_store
+from web.server import serve_until_signal
 
 log = logging.getLogger(__name__)
 
@@ -148,16 +150,22 @@ def webhook_secret(settings: Settings) -> str:
     return hashlib.sha256(f"v3crm:{settings.telegram_token}".encode()).hexdigest()
 
 
+#: The port of webhook mode when $PORT is not set (one Telegram accepts for webhooks).
+WEBHOOK_PORT = 8443
+
+
 def run(settings: Settings) -> None:
+    """Webhook mode when WEBHOOK_URL is set; else polling. With either a webhook or $PORT, one
+    aiohttp server (web/) serves the webhook, the Mini App, its API and /healthz."""
     application = build_application(settings)
-    if settings.webhook_url:
-        application.run_webhook(
-            listen="0.0.0.0",  # noqa: S104 - Heroku routes to the dyno's $PORT
-            port=settings.port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
-            secret_token=webhook_secret(settings),
-            allowed_updates=Update.ALL_TYPES,
+    if settings.webhook_url or settings.port is not None:
+        asyncio.run(
+            serve_until_signal(
+                application,
+                host="0.0.0.0",  # noqa: S104 - Heroku routes to the dyno's $PORT
+                port=settings.port if settings.port is not None else WEBHOOK_PORT,
+                webhook_secret=webhook_secret(settings),
+            )
         )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -48,7 +48,12 @@ class Settings:
     telegram_file_base_url: str = DEFAULT_FILE_BASE_URL
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    port: int = 8443
+    #: $PORT: when set, one web server (webhook, Mini App, API, /healthz) listens on it.
+    port: int | None = None
+    #: The app's public HTTPS address; the Mini App is PUBLIC_URL/app.
+    public_url: str | None = None
+    #: Seconds a Mini App's signed launch data stays good (WEBAPP_AUTH_MAX_AGE).
+    webapp_auth_max_age: int = 24 * 3600
     extra: Mapping[str, str] = field(default_factory=dict)
     # Seconds between the bot's checks for due digests and reminders; 0 turns them off (tests
     # that don't want messages out of the blue). Not read from the environment.
@@ -87,9 +92,12 @@ class Settings:
             value = env.get(name)
             return value or None
 
-        port_raw = get("PORT") or "8443"
-        if not port_raw.isdigit():
+        port_raw = get("PORT")
+        if port_raw is not None and not port_raw.isdigit():
             raise ConfigError(f"PORT must be a number, got {port_raw!r}")
+        max_age = get("WEBAPP_AUTH_MAX_AGE") or str(24 * 3600)
+        if not max_age.isdigit() or int(max_age) < 1:
+            raise ConfigError(f"WEBAPP_AUTH_MAX_AGE must be a number of seconds, got {max_age!r}")
         return cls(
             database_url=normalise_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             admins=parse_admins(get("ADMIN_CHAT_IDS") or ""),
@@ -104,7 +112,9 @@ class Settings:
             telegram_file_base_url=get("TELEGRAM_FILE_BASE_URL") or DEFAULT_FILE_BASE_URL,
             webhook_url=get("WEBHOOK_URL"),
             webhook_secret=parse_webhook_secret(get("WEBHOOK_SECRET")),
-            port=int(port_raw),
+            port=int(port_raw) if port_raw is not None else None,
+            public_url=parse_public_url(get("PUBLIC_URL")),
+            webapp_auth_max_age=int(max_age),
         )
 
     def require_bot(self) -> None:
@@ -189,6 +199,15 @@ def parse_webhook_secret(raw: str | None) -> str | None:
             "WEBHOOK_SECRET may only hold letters, digits, _ and - (1-256 characters)"
         )
     return raw
+
+
+def parse_public_url(raw: str | None) -> str | None:
+    """PUBLIC_URL without its trailing slash; Telegram opens Mini Apps only over HTTPS."""
+    if raw is None:
+        return None
+    if not re.fullmatch(r"https://[^\s/?#]+(/[^\s?#]*)?", raw):
+        raise ConfigError(f"PUBLIC_URL must be an https:// address, got {raw!r}")
+    return raw.rstrip("/")
 
 
 def redact_url(url: str) -> str:
