@@ -19,7 +19,7 @@ from crm_core.services import contacts as svc
 from crm_core.services.board import board
 from crm_core.services.dashboard import dashboard
 from crm_core.services.files import list_files
-from crm_core.services.followups import clear_followup, set_followup
+from crm_core.services.followups import clear_followup, due_followups, set_followup
 from crm_core.services.notes import add_note, delete_note, list_notes
 from crm_core.services.users import display_names
 from crm_core.stages import ContactType
@@ -109,8 +109,12 @@ async def get_board(request: web.Request) -> web.Response:
 
 async def list_contacts(request: web.Request) -> web.Response:
     """A page of the list (``after``: the last id of the page before, as the bot's Next), or
-    with ``q`` the best search matches within the filters."""
+    with ``q`` the best search matches within the filters, or with ``due=today|overdue`` the
+    admin's own follow-ups due (the bot's /today)."""
     flt = contact_filter(request)
+    due = request.query.get("due", "")
+    if due not in ("", "today", "overdue"):
+        raise ValidationError("due", "due must be today or overdue.")
     query = request.query.get("q", "").strip()
     after_raw = request.query.get("after", "")
     if after_raw and (not ID.fullmatch(after_raw) or int(after_raw) > MAX_ID):
@@ -118,7 +122,14 @@ async def list_contacts(request: web.Request) -> web.Response:
     after = int(after_raw) if after_raw else None
 
     def work(session: Session, actor: Actor) -> dict[str, Any]:
-        if query:
+        if due:
+            items = [
+                item.contact
+                for item in due_followups(session, actor.user_id, actor.today)
+                if (item.days_overdue == 0) == (due == "today")
+            ]
+            more = False
+        elif query:
             found = svc.search_contacts(
                 session, query, limit=PAGE_SIZE, within=(flt, actor.user_id)
             )

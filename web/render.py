@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.views.forms import FOLLOWUP_CHOICES
 from crm_core.models import Contact, File, Note, StageChange, User
 from crm_core.services.board import Board
 from crm_core.services.contacts import ContactCard, Duplicate
@@ -22,6 +23,7 @@ from crm_core.stages import (
     ContactType,
     FileCategory,
     NoteType,
+    Urgency,
     stage_name,
 )
 from crm_core.validation import LABELS
@@ -75,6 +77,10 @@ def catalogue(user: User, today: date) -> JSON:
         "note_types": [{"key": k.value, "label": v} for k, v in NOTE_TYPE_LABELS.items()],
         "file_categories": [{"key": k.value, "label": v} for k, v in CATEGORY_LABELS.items()],
         "fields": [{"name": name, "label": LABELS.get(name, name)} for name in EDITABLE],
+        "followup_choices": [
+            {"label": label, "days": days} for _, label, days in FOLLOWUP_CHOICES
+        ],
+        "urgencies": [u.value for u in Urgency],
     }
 
 
