@@ -113,15 +113,21 @@ class Browser:
 
 
 @pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError as err:  # pragma: no cover - depends on the machine
-        _no_browser(f"Playwright is not installed: {err}")
-    if not os.path.exists(CHROMIUM):
+def chromium_path() -> str:
+    """The system's Chromium, or a skip (a failure when CRM_REQUIRE_BROWSER=1)."""
+    if not Path(CHROMIUM).exists():
         _no_browser(f"{CHROMIUM} is missing (scripts/system-deps.sh installs it)")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def chromium(chromium_path: str) -> AsyncIterator[Browser]:
+    from playwright.async_api import async_playwright
+
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS
+        )
         try:
             yield Browser(browser)
         finally:
