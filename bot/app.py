@@ -29,7 +29,7 @@ from bot import texts
 from bot.conversations import add_contact, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
-from bot.features import attachments, cards, digests, file_list, views
+from bot.features import attachments, cards, digests, file_list, miniapp, views
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
@@ -91,6 +91,9 @@ def build_application(
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
+    # The Mini App (/app; the menu button is set in _post_init).
+    for handler in miniapp.handlers():
+        application.add_handler(handler, group=FEATURES_GROUP)
     # Keep this last in its group: every callback query is answered, even one nobody claims.
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)
     application.add_error_handler(on_error)
@@ -109,7 +112,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await in_transaction(services.session_factory, refresh_statistics)
     services.user_ids = {u.telegram_user_id: u.id for u in users}
     services.timezones = {u.telegram_user_id: u.timezone for u in users if u.timezone}
-    await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+    commands = [*texts.COMMANDS, texts.APP_COMMAND] if settings.public_url else texts.COMMANDS
+    await application.bot.set_my_commands([BotCommand(c, d) for c, d in commands])
+    if settings.public_url:  # each admin's own chat; never the default for everyone
+        await miniapp.set_menu_buttons(application.bot, settings.public_url, services.user_ids)
     if application.job_queue is not None:
         application.job_queue.run_daily(
             _daily_housekeeping, PURGE_TIME.replace(tzinfo=settings.tz), name="housekeeping"

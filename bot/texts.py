@@ -47,6 +47,12 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: /app: added to the command menu only when PUBLIC_URL is set.
+APP_COMMAND = ("app", "Open the CRM page")
+APP_OPEN = "The whole CRM on one page: dashboard, contacts and the pipeline board."
+APP_NOT_CONFIGURED = "The CRM page isn't set up here (PUBLIC_URL is not configured)."
+
+
 def refusal(user_id: int) -> str:
     return (
         "Sorry, this is V3 Services' private CRM. "

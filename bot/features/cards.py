@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.callbacks import Cb, StaleButton, pattern
+from bot.features.miniapp import app_url
 from bot.handling import Toast, on_button, reply
 from bot.runtime import crm, me, run_db
 from bot.views.cards import (
@@ -77,10 +78,12 @@ async def send_card(
     update: Update, context: Ctx, card: svc.ContactCard, *, edit: bool = False
 ) -> None:
     _, today = me(update, context)
+    public_url = crm(context).settings.public_url
+    opener = app_url(public_url, card.contact.id) if public_url else None
     await reply(
         update,
         render_card(card, today, tz_of(update, context)),
-        card_keyboard(card.contact.id, card.note_count),
+        card_keyboard(card.contact.id, card.note_count, opener),
         edit=edit,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.callbacks import Cb
 from bot.views.common import (
@@ -88,7 +88,14 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
+def app_keyboard(url: str, label: str = "Open the CRM") -> InlineKeyboardMarkup:
+    """One button opening the Mini App at ``url``."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, web_app=WebAppInfo(url))]])
+
+
+def card_keyboard(
+    contact_id: int, note_count: int = 0, app_url: str | None = None
+) -> InlineKeyboardMarkup:
     rows = [
         [button("📝 Note", Cb("note", contact_id)), button("📶 Stage", Cb("stg", contact_id))],
         [
@@ -99,7 +106,12 @@ def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
     ]
     if note_count:  # also the way to read a long note the card cuts short
         rows.append([button(f"All notes ({note_count})", Cb("notes", contact_id, "0"))])
-    return keyboard(rows)
+    markup = keyboard(rows)
+    if app_url is None:
+        return markup
+    # A web_app button carries no callback data: it opens the page on this contact.
+    opener = InlineKeyboardButton("📱 Open in app", web_app=WebAppInfo(app_url))
+    return InlineKeyboardMarkup([*markup.inline_keyboard, [opener]])
 
 
 def stage_keyboard(contact: Contact) -> InlineKeyboardMarkup:

@@ -405,6 +405,8 @@ class BotApiDouble:
         strict_entities: reject unsupported named HTML entities such as ``&nbsp;`` (Telegram
             would print them verbatim).
         callback_query_ttl: seconds after which a callback query can no longer be answered.
+        allow_http_web_apps: accept ``http://`` Mini App URLs (Telegram insists on HTTPS; a
+            local sandbox has none).
         bot_username / bot_first_name: what getMe returns.
     """
 
@@ -416,8 +418,10 @@ class BotApiDouble:
         callback_query_ttl: float = 15.0,
         bot_username: str = "double_bot",
         bot_first_name: str = "Double Bot",
+        allow_http_web_apps: bool = False,
     ) -> None:
         self.token = token
+        self.allow_http_web_apps = allow_http_web_apps
         self.strict_entities = strict_entities
         self.callback_query_ttl = callback_query_ttl
         bot_id = token.split(":", 1)[0]
@@ -438,6 +442,8 @@ class BotApiDouble:
         self.bot_exceptions: list[BaseException] = []  # reported by tests.botapi.ptb.running
         self.webhook: JSON = {"url": "", "secret_token": None, "allowed_updates": None}
         self.my_commands: dict[tuple[str, str], list[JSON]] = {}
+        #: setChatMenuButton: chat id -> button; None -> the default for private chats.
+        self.menu_buttons: dict[int | None, JSON] = {}
         self.my_descriptions: dict[str, str] = {}
 
         # Telegram's state.
@@ -488,6 +494,7 @@ class BotApiDouble:
             "setMyDescription",
             "setMyShortDescription",
             "setChatMenuButton",
+            "getChatMenuButton",
             "getChat",
             "sendMessage",
             "editMessageText",
@@ -682,6 +689,11 @@ class BotApiDouble:
     def commands(self) -> list[JSON]:
         """The command list of the last setMyCommands call (any scope)."""
         return copy.deepcopy(self._last_commands)
+
+    def menu_button(self, chat_id: int | None = None) -> JSON:
+        """The menu button a private chat shows (getChatMenuButton's answer)."""
+        found = self.menu_buttons.get(chat_id) if chat_id is not None else None
+        return copy.deepcopy(found or self.menu_buttons.get(None) or {"type": "commands"})
 
     def commands_for(self, scope: JSON | None = None, language_code: str = "") -> list[JSON]:
         key = (json.dumps(scope or {"type": "default"}, sort_keys=True), language_code)
@@ -1070,8 +1082,19 @@ class BotApiDouble:
             return "force", value
         raise bad_request("can't parse reply keyboard markup JSON object")
 
-    @staticmethod
-    def _inline_keyboard(rows: Any) -> list[list[JSON]]:
+    def _web_app_url(self, web_app: Any, where: str) -> str:
+        """A Mini App's URL as Telegram checks it: an object with an HTTPS ``url``."""
+        url = web_app.get("url") if isinstance(web_app, dict) else None
+        if not isinstance(url, str) or not url:
+            raise bad_request(f"can't parse {where}: Web App URL is missing")
+        schemes = ("https://", "http://") if self.allow_http_web_apps else ("https://",)
+        if not url.lower().startswith(schemes) or not re.match(r"^https?://[^\s/]+", url):
+            raise bad_request(
+                f"{where} Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+            )
+        return url
+
+    def _inline_keyboard(self, rows: Any) -> list[list[JSON]]:
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
             raise bad_request(
                 'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
@@ -1119,6 +1142,8 @@ class BotApiDouble:
                         or not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT
                     ):
                         raise bad_request("BUTTON_DATA_INVALID")
+                if action == "web_app":
+                    self._web_app_url(button["web_app"], "inline keyboard button")
                 if action == "url":
                     url = button["url"]
                     if not isinstance(url, str) or not re.match(
@@ -1538,7 +1563,39 @@ class BotApiDouble:
         return True
 
     def _m_set_chat_menu_button(self, params: JSON) -> bool:
+        """A private chat's menu button, or (without chat_id) the default of every private
+        chat: ``commands``, ``default`` or a ``web_app`` with its text and HTTPS URL."""
+        chat_id: int | None = None
+        if params.get("chat_id") not in (None, ""):
+            chat = self._chat(params)
+            if chat["type"] != "private":
+                raise bad_request("chat menu button can be changed only in private chats")
+            chat_id = chat["id"]
+        button = params.get("menu_button") or {"type": "default"}
+        if isinstance(button, str):
+            try:
+                button = json.loads(button)
+            except ValueError:
+                raise bad_request("can't parse menu button JSON object") from None
+        kind = button.get("type") if isinstance(button, dict) else None
+        if kind not in ("commands", "default", "web_app"):
+            raise bad_request("unsupported menu button type")
+        if kind == "web_app":
+            text = button.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise bad_request("BUTTON_TEXT_EMPTY: menu button text is empty")
+            url = self._web_app_url(button.get("web_app"), "menu button")
+            button = {"type": "web_app", "text": text, "web_app": {"url": url}}
+        if kind == "default":
+            self.menu_buttons.pop(chat_id, None)
+        else:
+            self.menu_buttons[chat_id] = {"type": kind, **{k: v for k, v in button.items()
+                                                           if k != "type"}}
         return True
+
+    def _m_get_chat_menu_button(self, params: JSON) -> JSON:
+        chat_id = self._chat(params)["id"] if params.get("chat_id") not in (None, "") else None
+        return self.menu_button(chat_id)
 
     def _m_get_chat(self, params: JSON) -> JSON:
         chat = copy.deepcopy(self._chat(params))

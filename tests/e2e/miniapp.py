@@ -148,8 +148,10 @@ async def web_base(bot: RunningApp) -> AsyncIterator[str]:
         yield str(server.make_url("")).rstrip("/")
 
 
-def app_url(base: str, double: BotApiDouble, theme: dict[str, str] = LIGHT) -> str:
-    return f"{base}/app{launch_fragment(double.token, theme)}"
+def app_url(
+    base: str, double: BotApiDouble, theme: dict[str, str] = LIGHT, query: str = ""
+) -> str:
+    return f"{base}/app{query}{launch_fragment(double.token, theme)}"
 
 
 async def screenshot(page: Any, name: str) -> None:

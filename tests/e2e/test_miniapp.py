@@ -12,10 +12,18 @@ from sqlalchemy import Engine
 from tests.botapi import BotApiDouble, Phone, RunningApp
 from tests.conftest import ALICE, TODAY
 from tests.e2e.flows import freeze, say
-from tests.e2e.miniapp import DARK, Browser, app_url, chromium, screenshot, web_base
+from tests.e2e.miniapp import (
+    DARK,
+    Browser,
+    app_url,
+    chromium,
+    chromium_path,
+    screenshot,
+    web_base,
+)
 from tests.e2e.support import add_contact
 
-__all__ = ["chromium", "web_base"]  # fixtures
+__all__ = ["chromium", "chromium_path", "web_base"]  # fixtures
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
@@ -184,3 +192,16 @@ async def test_forged_launch_data_shows_a_refusal(
     page = await chromium.page(url)
     await expect(page.get_by_role("heading", name="Can't open the CRM")).to_be_visible()
     await expect(page.get_by_text("Hidden Person")).to_have_count(0)
+
+
+async def test_open_in_app_opens_the_contact_and_back_goes_to_the_list(
+    bot: RunningApp, web_base: str, chromium: Browser, double: BotApiDouble, engine: Engine
+) -> None:
+    freeze(bot)
+    ids = seed_pipeline(engine)
+    page = await chromium.page(app_url(web_base, double, query=f"?contact={ids['olu']}"))
+    await expect(page.get_by_role("heading", name="Olu Ade")).to_be_visible()
+    await expect(page.get_by_text("OVERDUE")).to_be_visible()
+    await page.get_by_role("button", name="Contacts", exact=True).click()
+    await expect(page.get_by_role("button", name=re.compile("Priya Patel"))).to_be_visible()
+    assert chromium.errors == []

@@ -572,7 +572,14 @@ async function start() {
     failed(err);
     return;
   }
-  openSection("dashboard");
+  // From a card's "Open in app": /app?contact=ID opens that contact over the list.
+  const wanted = new URLSearchParams(location.search).get("contact");
+  if (wanted && /^\d{1,10}$/.test(wanted)) {
+    state.stack = [{ screen: "contacts", args: {} }, { screen: "contact", args: { id: wanted } }];
+    render();
+  } else {
+    openSection("dashboard");
+  }
 }
 
 start();
