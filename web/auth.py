@@ -61,9 +61,11 @@ def authenticate(request: web.Request, services: Crm, limiter: RateLimiter) -> I
     if not header.startswith(SCHEME):
         raise InitDataError("Open this page from the bot in Telegram (no launch data).")
     settings = services.settings
+    if not settings.telegram_token:  # nothing can be signed without one
+        raise InitDataError("The bot has no token: nothing can be checked.")
     init = validate(
         header[len(SCHEME) :].strip(),
-        settings.telegram_token or "",
+        settings.telegram_token,
         max_age=settings.webapp_auth_max_age,
         now=services.clock(),
     )

@@ -416,7 +416,7 @@ async def test_menu_button_per_chat_and_web_app_buttons(
         {"type": "web_app", "text": "x"},
         {"type": "sparkles"},
     ):
-        status, body = await call(client, double, "setChatMenuButton", chat_id=alice.chat_id,
+        status, _ = await call(client, double, "setChatMenuButton", chat_id=alice.chat_id,
                                   menu_button=bad)
         assert status == 400, bad
     assert (await call(client, double, "setChatMenuButton", chat_id=424242,

@@ -205,3 +205,47 @@ async def test_open_in_app_opens_the_contact_and_back_goes_to_the_list(
     await page.get_by_role("button", name="Contacts", exact=True).click()
     await expect(page.get_by_role("button", name=re.compile("Priya Patel"))).to_be_visible()
     assert chromium.errors == []
+
+
+async def test_contact_actions_edit_followup_upload_delete_and_undo(
+    bot: RunningApp, web_base: str, chromium: Browser, double: BotApiDouble, engine: Engine,
+    phone: Phone,
+) -> None:
+    freeze(bot)
+    ids = seed_pipeline(engine)
+    page = await chromium.page(app_url(web_base, double, query=f"?contact={ids['sam']}"))
+    await expect(page.get_by_role("heading", name="Sam Hill")).to_be_visible()
+
+    # Edit: the bot's validation, the error beside its field; then a good value.
+    await page.get_by_role("button", name="Edit").click()
+    await page.get_by_label("Email").fill("not an email")
+    await page.get_by_role("button", name="Save").click()
+    email_error = page.locator("#e-email")
+    await expect(email_error).not_to_be_empty()
+    await page.get_by_label("Email").fill("sam.hill@example.com")
+    await page.get_by_label("Company").fill("Hill & Sons")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("heading", name="Sam Hill")).to_be_visible()
+    await expect(page.get_by_text("Hill & Sons")).to_be_visible()
+
+    # Follow-up: a quick choice.
+    await page.get_by_role("button", name="Follow-up").click()
+    await page.get_by_role("button", name="Tomorrow").click()
+    await expect(page.get_by_text(re.compile("Tue, 24 Nov 2026"))).to_be_visible()
+
+    # A file from the phone.
+    await page.get_by_label("Upload a file").set_input_files(
+        {"name": "quote.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 test"}
+    )
+    await expect(page.get_by_role("button", name=re.compile("quote.pdf"))).to_be_visible()
+
+    # Delete, then Undo.
+    await page.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_role("status")).to_contain_text("Deleted Sam Hill")
+    await page.get_by_role("button", name="Undo").click()
+    await expect(page.get_by_role("heading", name="Sam Hill")).to_be_visible()
+    assert chromium.errors == []
+
+    card = await say(phone, "Sam Hill")
+    assert "sam.hill@example.com" in card["text"]
+    assert "Files: 1" in card["text"]

@@ -20,7 +20,7 @@ from crm_core.services.users import sync_admins
 from tests.conftest import ALICE, BOB, NOW
 from tests.e2e.flows import seed
 from tests.e2e.support import row_counts
-from tests.web.conftest import Api, launch_data, tma
+from tests.web.conftest import TOKEN, Api, launch_data, tma
 from web.auth import Limits
 from web.server import build_web_app
 
@@ -247,3 +247,23 @@ async def test_upload_limits_and_bad_uploads(
     assert row_counts(engine, WATCHED) == before
     root = Path(services.settings.file_storage_dir)
     assert stored(root) == []
+
+
+async def test_an_unexpected_failure_is_logged_and_told_in_one_sentence(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import web.api
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(web.api, "dashboard", broken)
+    response = await api("GET", "/dashboard")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": "Something went wrong; nothing was saved. Please try again."
+    }
+    assert "database on fire" not in response.text
+    assert "API GET /api/dashboard failed" in caplog.text
+    assert "database on fire" in caplog.text
+    assert TOKEN not in caplog.text
