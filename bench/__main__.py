@@ -3,6 +3,7 @@ python -m bench median RESULT.json...   (the median of saved runs, as a markdown
 python -m bench bot [--contacts N] [--updates N] [--clients N] [--backend ...]   (the bot)
 python -m bench digest [--contacts N] [--admins N] [--backend ...]   (morning digests)
 python -m bench files [--photos N] [--rate-limit]   (attachments into S3 on moto)
+python -m bench web [--contacts N] [--backend ...] [--no-browser]   (the Mini App's API and page)
 """
 
 from __future__ import annotations
@@ -84,6 +85,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     files.add_argument("--json", type=Path, help="also save the figures to this file")
 
+    web_bench = commands.add_parser("web", help="the Mini App's API over HTTP, and its page")
+    web_bench.add_argument("--contacts", type=int, default=100_000)
+    web_bench.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    web_bench.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    web_bench.add_argument("--runs", type=int, default=200)
+    web_bench.add_argument("--warmup", type=int, default=20)
+    web_bench.add_argument(
+        "--no-browser", action="store_true", help="skip the first-render timing in Chromium"
+    )
+    web_bench.add_argument("--json", type=Path, help="also save the figures to this file")
+
     median = commands.add_parser("median", help="combine saved runs into one table")
     median.add_argument("files", nargs="+", type=Path)
 
@@ -127,10 +139,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             window=args.window,
             json_path=args.json,
         )
+    if args.command == "web":
+        from bench import bench_web
+
+        return bench_web.run(
+            contacts=args.contacts,
+            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
+            pg_url=args.pg_url,
+            runs=args.runs,
+            warmup=args.warmup,
+            json_path=args.json,
+            browser=not args.no_browser,
+        )
     if args.command == "median":
         import json
 
-        if "clients" in json.loads(args.files[0].read_text()):  # saved by `bench bot`
+        saved = json.loads(args.files[0].read_text())
+        if saved.get("kind") == "web":
+            from bench import bench_web
+
+            print(bench_web.median_of_runs(args.files))
+        elif "clients" in saved:  # saved by `bench bot`
             from bench import bench_bot
 
             print(bench_bot.median_table(args.files))
