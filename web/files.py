@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, cast
 from urllib.parse import quote
 
 from aiohttp import web
@@ -56,7 +56,7 @@ async def upload(request: web.Request) -> web.Response:
                 session,
                 store,
                 contact_id,
-                spool,
+                cast(BinaryIO, spool),  # a file object, as the store wants
                 file_name=request.query.get("name"),
                 mime_type=request.content_type,
                 category=request.query.get("category") or "document",
@@ -75,7 +75,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     row: File = await call(request, lambda s, a: get_file(s, file_id, contact_id=contact_id))
     store = request.app[CRM].file_store()
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        await asyncio.to_thread(fetch_file, store, row, spool)
+        await asyncio.to_thread(fetch_file, store, row, cast(BinaryIO, spool))
         spool.seek(0)
         response = web.StreamResponse(
             headers={

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.views.forms import FOLLOWUP_CHOICES
 from crm_core.models import Contact, File, Note, StageChange, User
-from crm_core.services.board import Board
+from crm_core.services.board import Board, Card
 from crm_core.services.contacts import ContactCard, Duplicate
 from crm_core.services.dashboard import Dashboard
 from crm_core.services.files import CATEGORY_LABELS
@@ -187,6 +187,24 @@ def duplicates(found: list[Duplicate], today: date) -> list[JSON]:
     return [{**contact_summary(d.contact, today), "reason": d.reason} for d in found]
 
 
+def card(c: Card, today: date) -> JSON:
+    """A board card: the list row's keys, from the columns the board reads."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "company": c.company,
+        "contact_type": c.contact_type,
+        "type_label": ContactType(c.contact_type).label,
+        "stage": c.stage,
+        "stage_name": stage_name(c.contact_type, c.stage),
+        "status": c.status,
+        "next_followup_date": day(c.next_followup_date),
+        "overdue": c.next_followup_date is not None and c.next_followup_date < today,
+        "potential_value": money(c.potential_value),
+        "owner": c.owner,
+    }
+
+
 def board(b: Board, today: date) -> JSON:
     return {
         "contact_type": b.contact_type.value,
@@ -198,7 +216,7 @@ def board(b: Board, today: date) -> JSON:
                 "status": col.stage.status.value,
                 "count": col.count,
                 "value": money(col.value),
-                "contacts": [contact_summary(c, today) for c in col.contacts],
+                "contacts": [card(c, today) for c in col.cards],
             }
             for col in b.columns
         ],

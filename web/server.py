@@ -87,10 +87,10 @@ async def telegram_update(request: web.Request) -> web.Response:
         data = json.loads(body)
     except ValueError:
         return json_error(400, "That is not JSON.")
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return json_error(400, "That is not an update.")
     application = request.app[TELEGRAM]
     update = Update.de_json(data, application.bot)
-    if update is None:
-        return json_error(400, "That is not an update.")
     await application.update_queue.put(update)
     return web.json_response({"ok": True})
 
@@ -137,11 +137,8 @@ async def serving(
         await application.start()
         await runner.setup()
         try:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-            server = site._server
-            sockets = getattr(server, "sockets", None) or []
-            yield int(sockets[0].getsockname()[1]) if sockets else port
+            await web.TCPSite(runner, host, port).start()
+            yield int(runner.addresses[0][1])
         finally:
             await runner.cleanup()
             if updater is not None and updater.running:

@@ -35,12 +35,13 @@ def test_columns_in_pipeline_order_with_counts_values_and_list_order(
     assert [c.stage.key for c in result.columns] == [s.key for s in PIPELINES[PROSPECT]]
     quote = next(c for c in result.columns if c.stage.key == "quote_sent")
     assert (quote.count, quote.value) == (4, Decimal("100.50"))
-    assert [c.name for c in quote.contacts] == ["soon", "late", "Amy undated", "zed undated"]
+    assert [c.name for c in quote.cards] == ["soon", "late", "Amy undated", "zed undated"]
     empty = next(c for c in result.columns if c.stage.key == "won")
-    assert (empty.count, empty.value, empty.contacts) == (0, Decimal("0.00"), [])
+    assert (empty.count, empty.value, empty.cards) == (0, Decimal("0.00"), [])
     mine = board(session, alice.id, PROSPECT, view=View.MINE)
     quote = next(c for c in mine.columns if c.stage.key == "quote_sent")
-    assert (quote.count, [c.name for c in quote.contacts][-1]) == (3, "zed undated")
+    assert (quote.count, [c.name for c in quote.cards][-1]) == (3, "zed undated")
+    assert {c.owner for c in quote.cards} == {"Alice"}
 
 
 def test_a_column_shows_its_first_contacts_and_counts_them_all(
@@ -51,7 +52,7 @@ def test_a_column_shows_its_first_contacts_and_counts_them_all(
         add(session, alice, f"undated {i}", "prospect")
     column = board(session, alice.id, PROSPECT, limit=9).columns[0]
     assert column.count == 14
-    assert [c.name for c in column.contacts] == [f"dated {i}" for i in range(7)] + [
+    assert [c.name for c in column.cards] == [f"dated {i}" for i in range(7)] + [
         "undated 0",
         "undated 1",
     ]

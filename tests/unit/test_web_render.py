@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from bot.views.forms import FOLLOWUP_CHOICES
 from crm_core.models import Contact, File, Note, StageChange, User
-from crm_core.services.board import Board, Column
+from crm_core.services.board import Board, Card, Column
 from crm_core.services.contacts import ContactCard, Duplicate, View
 from crm_core.services.dashboard import Dashboard
 from crm_core.stages import PIPELINES, ContactType
@@ -104,10 +104,41 @@ def test_dashboard_board_duplicates_and_catalogue() -> None:
         "potential_revenue": "2300.00",
     }
     stages = PIPELINES[ContactType.PREVENTION_PROSPECT]
-    b = Board(
-        ContactType.PREVENTION_PROSPECT, View.MINE, [Column(s, 0, Decimal(0), []) for s in stages]
+    card = Card(
+        9,
+        "<i>Rex</i>",
+        None,
+        "prevention_prospect",
+        "won",
+        "won",
+        date(2026, 11, 1),
+        Decimal("800"),
+        "Bob",
     )
-    assert [c["name"] for c in render.board(b, TODAY)["columns"]] == [s.name for s in stages]
+    b = Board(
+        ContactType.PREVENTION_PROSPECT,
+        View.MINE,
+        [Column(s, int(s.key == "won"), Decimal(0), [card] * (s.key == "won")) for s in stages],
+    )
+    columns = render.board(b, TODAY)["columns"]
+    assert [c["name"] for c in columns] == [s.name for s in stages]
+    [won] = [c for c in columns if c["stage"] == "won"]
+    assert won["contacts"] == [
+        {
+            "id": 9,
+            "name": "<i>Rex</i>",
+            "company": None,
+            "contact_type": "prevention_prospect",
+            "type_label": "Prevention prospect",
+            "stage": "won",
+            "stage_name": "Won",
+            "status": "won",
+            "next_followup_date": "2026-11-01",
+            "overdue": True,
+            "potential_value": "800.00",
+            "owner": "Bob",
+        }
+    ]
     dup = render.duplicates([Duplicate(contact(), "same email")], TODAY)
     assert (dup[0]["id"], dup[0]["reason"]) == (7, "same email")
     cat = render.catalogue(ALICE, TODAY)

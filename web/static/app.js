@@ -124,7 +124,10 @@ function failed(err) {
 
 // --- navigation: a stack of screens, Telegram's BackButton pops it -----------------------------
 
-const state = { me: null, stack: [], view: "mine", listView: "team", boardType: null };
+const state = {
+  me: null, stack: [], view: "mine", listView: "team", boardType: null,
+  prefetched: {},  // the first screen's data, asked for alongside /me
+};
 
 function go(screen, args, replace) {
   if (replace) state.stack.pop();
@@ -179,7 +182,9 @@ function viewSwitch(current, onPick) {
 }
 
 async function dashboardScreen() {
-  const d = await api("GET", "/dashboard?view=" + state.view);
+  const path = "/dashboard?view=" + state.view;
+  const d = await (state.prefetched[path] || api("GET", path));
+  delete state.prefetched[path];
   const figure = (label, value, css, open) => h("button", { type: "button",
     class: "figure " + (css || ""), onclick: open },
     h("span", { class: "label" }, label), h("span", { class: "value" }, value));
@@ -566,6 +571,9 @@ async function start() {
   }
   const script = document.querySelector('script[src*="telegram-web-app"]');
   if (tg()) onTelegram(); else if (script) script.addEventListener("load", onTelegram);
+  const first = "/dashboard?view=" + state.view;
+  state.prefetched[first] = api("GET", first);
+  state.prefetched[first].catch(() => {});  // reported when the dashboard awaits it
   try {
     state.me = await api("GET", "/me");
   } catch (err) {
