@@ -140,11 +140,13 @@ async def test_phone_width_dark_theme_and_move_to(
     await page.get_by_role("button", name="Board", exact=True).click()
     discussion = page.get_by_role("region", name="In Discussion")
     rex = discussion.get_by_role("article", name="Rex Stone")
+    await expect(rex.get_by_role("button", name="Quote Sent")).to_be_hidden()  # menu closed
     await rex.get_by_role("button", name="Move to…").click()
     await rex.get_by_role("button", name="Quote Sent").click()
     quote_sent = page.get_by_role("region", name="Quote Sent")
     await expect(quote_sent).to_contain_text("Rex Stone")
     await expect(quote_sent).to_contain_text("2 · £2,300.00")
+    await quote_sent.scroll_into_view_if_needed()
     await screenshot(page, "board-phone-dark")
     await page.get_by_role("button", name=re.compile("Rex Stone")).first.click()
     await expect(page.get_by_role("heading", name="Rex Stone")).to_be_visible()
