@@ -485,6 +485,7 @@ async function newScreen() {
             "Open existing"),
           h("button", { type: "button", class: "primary", onclick: () =>
             create(data, true).catch(failed) }, "Continue anyway"))));
+      warning.firstChild.scrollIntoView({ block: "start" });
       haptic("warning");
     }
   };
