@@ -13,7 +13,7 @@ from typing import Any
 from bot.views.forms import FOLLOWUP_CHOICES
 from crm_core.models import Contact, File, Note, StageChange, User
 from crm_core.services.board import Board, Card
-from crm_core.services.contacts import ContactCard, Duplicate
+from crm_core.services.contacts import CONTACT_FIELDS, ContactCard, Duplicate
 from crm_core.services.dashboard import Dashboard
 from crm_core.services.files import CATEGORY_LABELS
 from crm_core.stages import (
@@ -30,21 +30,9 @@ from crm_core.validation import LABELS
 
 JSON = dict[str, Any]
 
-#: The fields the page shows and edits, in the order of the bot's forms.
-EDITABLE = (
-    "name",
-    "email",
-    "phone",
-    "company",
-    "contact_type",
-    "how_found_us",
-    "property_address",
-    "service_type",
-    "urgency_level",
-    "potential_value",
-    "total_revenue",
-    "total_jobs_referred",
-)
+#: The fields the page shows and edits, in the order of the bot's forms (the follow-up has
+#: its own action).
+EDITABLE = tuple(name for name in CONTACT_FIELDS if name != "next_followup_date")
 
 
 def money(value: Decimal | None) -> str | None:
@@ -95,21 +83,14 @@ def dashboard(d: Dashboard) -> JSON:
 
 
 def contact_summary(c: Contact, today: date) -> JSON:
-    """A contact as a list row or a board card."""
-    return {
-        "id": c.id,
-        "name": c.name,
-        "company": c.company,
-        "contact_type": c.contact_type,
-        "type_label": ContactType(c.contact_type).label,
-        "stage": c.current_stage,
-        "stage_name": stage_name(c.contact_type, c.current_stage),
-        "status": c.status,
-        "next_followup_date": day(c.next_followup_date),
-        "overdue": c.next_followup_date is not None and c.next_followup_date < today,
-        "potential_value": money(c.potential_value),
-        "owner": c.owner.display_name,
-    }
+    """A contact as a list row (the same keys as a board card)."""
+    return card(
+        Card(
+            c.id, c.name, c.company, c.contact_type, c.current_stage, c.status,
+            c.next_followup_date, c.potential_value, c.owner.display_name,
+        ),
+        today,
+    )
 
 
 def note(n: Note) -> JSON:
@@ -188,7 +169,7 @@ def duplicates(found: list[Duplicate], today: date) -> list[JSON]:
 
 
 def card(c: Card, today: date) -> JSON:
-    """A board card: the list row's keys, from the columns the board reads."""
+    """A board card, or a list row."""
     return {
         "id": c.id,
         "name": c.name,

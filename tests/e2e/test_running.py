@@ -231,10 +231,13 @@ def test_crm_bot_without_a_token_exits_2_with_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "x.db").exists(), "nothing should start without a token"
 
 
-async def test_sigterm_stops_the_polling_bot_cleanly(
-    double: BotApiDouble, phone: Phone, tmp_path: Path
-) -> None:
+async def _run_until_sigterm(
+    double: BotApiDouble, phone: Phone, tmp_path: Path, port: int | None = None
+) -> str:
+    """Run ``python -m bot`` (a webhook and the web server on ``port`` when given), answer
+    /start, send SIGTERM; return its output once it has exited 0 without a traceback."""
     log_path = tmp_path / "bot.log"
+    web_env = {"WEBHOOK_URL": f"http://127.0.0.1:{port}", "PORT": str(port)} if port else {}
     env = _clean_env(
         TELEGRAM_BOT_TOKEN=double.token,
         TELEGRAM_API_BASE_URL=double.base_url,
@@ -242,6 +245,7 @@ async def test_sigterm_stops_the_polling_bot_cleanly(
         ADMIN_CHAT_IDS="1001:Alice",
         DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}",
         FILE_STORAGE_DIR=str(tmp_path / "files"),
+        **web_env,
     )
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
@@ -249,6 +253,11 @@ async def test_sigterm_stops_the_polling_bot_cleanly(
         )
     try:
         await double.wait_until(lambda: double.commands, timeout=30, describe="setMyCommands")
+        if port:
+            await double.wait_until(lambda: double.webhook["url"], describe="setWebhook")
+            async with httpx.AsyncClient(timeout=5) as http:
+                health = await http.get(f"http://127.0.0.1:{port}/healthz")
+            assert health.json() == {"ok": True}
         await phone.send("/start")
         await double.wait_until(  # (a morning digest may come too: look for the menu)
             lambda: any("V3 CRM" in m.get("text", "") for m in phone.messages),
@@ -265,6 +274,13 @@ async def test_sigterm_stops_the_polling_bot_cleanly(
     output = log_path.read_text()
     assert returncode == 0, output
     assert "Traceback" not in output, output
+    return output
+
+
+async def test_sigterm_stops_the_polling_bot_cleanly(
+    double: BotApiDouble, phone: Phone, tmp_path: Path
+) -> None:
+    output = await _run_until_sigterm(double, phone, tmp_path)
     assert "V3 CRM bot started: mode=polling" in output
     assert "per_message" not in output, "PTB's informational warning should be filtered"
 
@@ -273,42 +289,7 @@ async def test_sigterm_stops_the_web_server_and_webhook_bot_cleanly(
     double: BotApiDouble, phone: Phone, tmp_path: Path
 ) -> None:
     port = free_port()
-    log_path = tmp_path / "bot.log"
-    env = _clean_env(
-        TELEGRAM_BOT_TOKEN=double.token,
-        TELEGRAM_API_BASE_URL=double.base_url,
-        TELEGRAM_FILE_BASE_URL=double.base_file_url,
-        ADMIN_CHAT_IDS="1001:Alice",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}",
-        FILE_STORAGE_DIR=str(tmp_path / "files"),
-        WEBHOOK_URL=f"http://127.0.0.1:{port}",
-        PORT=str(port),
-    )
-    with log_path.open("wb") as log_file:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", env=env, cwd=tmp_path, stdout=log_file, stderr=log_file
-        )
-    try:
-        await double.wait_until(lambda: double.webhook["url"], timeout=30, describe="setWebhook")
-        async with httpx.AsyncClient(timeout=5) as http:
-            health = await http.get(f"http://127.0.0.1:{port}/healthz")
-        assert health.json() == {"ok": True}
-        await phone.send("/start")
-        await double.wait_until(
-            lambda: any("V3 CRM" in m.get("text", "") for m in phone.messages),
-            timeout=15,
-            describe="the /start menu",
-        )
-        await phone.wait_idle()
-        process.send_signal(signal.SIGTERM)
-        returncode = await asyncio.wait_for(process.wait(), timeout=10)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    output = log_path.read_text()
-    assert returncode == 0, output
-    assert "Traceback" not in output, output
+    output = await _run_until_sigterm(double, phone, tmp_path, port)
     assert "V3 CRM bot started: mode=webhook" in output
     assert f"Web server listening on 0.0.0.0:{port}" in output
     assert double.token not in output
