@@ -95,6 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-browser", action="store_true", help="skip the first-render timing in Chromium"
     )
     web_bench.add_argument("--json", type=Path, help="also save the figures to this file")
+    web_bench.add_argument(
+        "--database",
+        action="append",
+        default=[],
+        help="a database seeded before (sqlite:///... or postgresql://...), used instead of "
+        "seeding a new one; once per backend",
+    )
 
     median = commands.add_parser("median", help="combine saved runs into one table")
     median.add_argument("files", nargs="+", type=Path)
@@ -150,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             warmup=args.warmup,
             json_path=args.json,
             browser=not args.no_browser,
+            databases={
+                "sqlite" if url.startswith("sqlite") else "postgres": url
+                for url in args.database
+            },
         )
     if args.command == "median":
         import json

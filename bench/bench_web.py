@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -224,17 +225,22 @@ async def run_backend(
     warmup: int,
     browser: bool,
     log: Callable[[str], None],
+    database: str | None = None,
 ) -> tuple[dict[str, Timing], float | None]:
+    """``database``: one seeded before (by an earlier run's seed), used as it is."""
     today = date.today()
-    with fresh_database(backend, pg_url) as url, tempfile.TemporaryDirectory() as files:
-        upgrade(url)
+    with ExitStack() as stack:
+        files = stack.enter_context(tempfile.TemporaryDirectory())
+        url = database or stack.enter_context(fresh_database(backend, pg_url))
         engine = make_engine(url)
         try:
-            stats = seed(engine, contacts=contacts, today=today)
-            log(
-                f"{BACKEND_TITLES[backend]}: seeded {stats.contacts:,} contacts in "
-                f"{stats.seconds:.1f} s"
-            )
+            if database is None:
+                upgrade(url)
+                stats = seed(engine, contacts=contacts, today=today)
+                log(
+                    f"{BACKEND_TITLES[backend]}: seeded {stats.contacts:,} contacts in "
+                    f"{stats.seconds:.1f} s"
+                )
             analyze(engine)
             factory = make_session_factory(engine)
             port = free_port()
@@ -273,7 +279,9 @@ def run(
     warmup: int,
     json_path: Path | None,
     browser: bool = True,
+    databases: dict[str, str] | None = None,
 ) -> int:
+    """``databases``: backend -> URL of a database seeded before (skips the seeding)."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results: dict[str, dict[str, Timing]] = {}
     renders: dict[str, float | None] = {}
@@ -287,6 +295,7 @@ def run(
                 warmup=warmup,
                 browser=browser,
                 log=lambda line: print(line, flush=True),
+                database=(databases or {}).get(backend),
             )
         )
     weight = page_weight()
