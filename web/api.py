@@ -87,7 +87,6 @@ async def _signed(request: web.Request, handler: Any) -> web.StreamResponse:
 
 async def me(request: web.Request) -> web.Response:
     """The admin, their local today, and the catalogues the page offers."""
-
     return web.json_response(await call(request, lambda s, a: render.catalogue(a.user, a.today)))
 
 

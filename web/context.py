@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.orm import Session
@@ -36,16 +35,16 @@ ID = re.compile(r"\d{1,10}", re.ASCII)
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The admin making the request, as the services need them."""
-
-    @property
-    def user_id(self) -> int:
-        return self.user.id
+    """The admin making the request, as the services need them: their row, their local
+    date (follow-ups are local dates) and the request's clock."""
 
     user: User
     today: date
     now: datetime
-    tz: ZoneInfo
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
 
 
 async def call(request: web.Request, work: Callable[[Session, Actor], T]) -> T:
@@ -60,8 +59,7 @@ async def call(request: web.Request, work: Callable[[Session, Actor], T]) -> T:
         user = get_user_by_telegram_id(session, init.user_id)
         if init.user_id not in settings.admin_ids or user is None or not user.active:
             raise Forbidden
-        tz = ZoneInfo(user.timezone or settings.timezone)
-        return work(session, Actor(user, local_today(user, settings.timezone, now), now, tz))
+        return work(session, Actor(user, local_today(user, settings.timezone, now), now))
 
     return await in_transaction(services.session_factory, run)
 
