@@ -86,8 +86,15 @@ def contact_summary(c: Contact, today: date) -> JSON:
     """A contact as a list row (the same keys as a board card)."""
     return card(
         Card(
-            c.id, c.name, c.company, c.contact_type, c.current_stage, c.status,
-            c.next_followup_date, c.potential_value, c.owner.display_name,
+            c.id,
+            c.name,
+            c.company,
+            c.contact_type,
+            c.current_stage,
+            c.status,
+            c.next_followup_date,
+            c.potential_value,
+            c.owner.display_name,
         ),
         today,
     )

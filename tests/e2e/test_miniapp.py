@@ -210,7 +210,11 @@ async def test_open_in_app_opens_the_contact_and_back_goes_to_the_list(
 
 
 async def test_contact_actions_edit_followup_upload_delete_and_undo(
-    bot: RunningApp, web_base: str, chromium: Browser, double: BotApiDouble, engine: Engine,
+    bot: RunningApp,
+    web_base: str,
+    chromium: Browser,
+    double: BotApiDouble,
+    engine: Engine,
     phone: Phone,
 ) -> None:
     freeze(bot)
