@@ -73,6 +73,12 @@ def unknown_command(command: str, *, form_open: bool) -> str:
     return f"I don't know {command}. The commands are: {known}.{still if form_open else ''}"
 
 
+#: /app: added to the command menu only when PUBLIC_URL is set.
+APP_COMMAND = ("app", "Open the CRM page")
+APP_OPEN = "The whole CRM on one page: dashboard, contacts and the pipeline board."
+APP_NOT_CONFIGURED = "The CRM page isn't set up here (PUBLIC_URL is not configured)."
+
+
 def refusal(user_id: int) -> str:
     return (
         "Sorry, this is V3 Services' private CRM. "

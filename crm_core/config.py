@@ -55,7 +55,12 @@ class Settings:
     telegram_file_base_url: str = DEFAULT_FILE_BASE_URL
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    port: int = 8443
+    #: $PORT: when set, one web server (webhook, Mini App, API, /healthz) listens on it.
+    port: int | None = None
+    #: The app's public HTTPS address; the Mini App is PUBLIC_URL/app.
+    public_url: str | None = None
+    #: Seconds a Mini App's signed launch data stays good (WEBAPP_AUTH_MAX_AGE).
+    webapp_auth_max_age: int = 24 * 3600
     #: Running on a Heroku dyno (``DYNO`` is set), whose disk is wiped at every restart.
     on_heroku: bool = False
     #: CRM_ALLOW_EPHEMERAL_STORAGE=1: the operator accepts SQLite / local files on a dyno.
@@ -112,8 +117,8 @@ class Settings:
             value = env.get(name)
             return value or None
 
-        port_raw = get("PORT") or "8443"
-        if not port_raw.isdigit():
+        port_raw = get("PORT")
+        if port_raw is not None and not port_raw.isdigit():
             raise ConfigError(f"PORT must be a number, got {port_raw!r}")
         sandbox_port = get("SANDBOX_PORT") or "8080"
         if not sandbox_port.isdigit() or not 0 < int(sandbox_port) < 65536:
@@ -128,6 +133,9 @@ class Settings:
         ca_raw = get("IMAP_CA_FILE")
         if ca_raw is not None and not Path(ca_raw).is_file():
             raise ConfigError(f"IMAP_CA_FILE: {ca_raw!r} is not a readable file")
+        max_age = get("WEBAPP_AUTH_MAX_AGE") or str(24 * 3600)
+        if not max_age.isdigit() or int(max_age) < 1:
+            raise ConfigError(f"WEBAPP_AUTH_MAX_AGE must be a number of seconds, got {max_age!r}")
         return cls(
             database_url=database_url,
             admins=parse_admins(get("ADMIN_CHAT_IDS") or ""),
@@ -142,7 +150,6 @@ class Settings:
             telegram_file_base_url=get("TELEGRAM_FILE_BASE_URL") or DEFAULT_FILE_BASE_URL,
             webhook_url=get("WEBHOOK_URL"),
             webhook_secret=parse_webhook_secret(get("WEBHOOK_SECRET")),
-            port=int(port_raw),
             sandbox_host=get("SANDBOX_HOST") or "127.0.0.1",
             sandbox_port=int(sandbox_port),
             sandbox_dir=Path(get("SANDBOX_DIR") or DEFAULT_SANDBOX_DIR),
@@ -153,6 +160,9 @@ class Settings:
             imap_sync_minutes=int(sync_raw),
             imap_ca_file=Path(ca_raw) if ca_raw else None,
             imap_allow_plain=parse_flag(get("IMAP_ALLOW_PLAIN"), "IMAP_ALLOW_PLAIN"),
+            port=int(port_raw) if port_raw is not None else None,
+            public_url=parse_public_url(get("PUBLIC_URL")),
+            webapp_auth_max_age=int(max_age),
         )
 
     def sandbox_wanted(self) -> bool:
@@ -278,6 +288,15 @@ def parse_webhook_secret(raw: str | None) -> str | None:
             "WEBHOOK_SECRET may only hold letters, digits, _ and - (1-256 characters)"
         )
     return raw
+
+
+def parse_public_url(raw: str | None) -> str | None:
+    """PUBLIC_URL without its trailing slash; Telegram opens Mini Apps only over HTTPS."""
+    if raw is None:
+        return None
+    if not re.fullmatch(r"https://[^\s/?#]+(/[^\s?#]*)?", raw):
+        raise ConfigError(f"PUBLIC_URL must be an https:// address, got {raw!r}")
+    return raw.rstrip("/")
 
 
 def redact_url(url: str) -> str:

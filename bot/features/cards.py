@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import JOB_ID_ACTIONS, Cb, StaleButton, pattern
 from bot.features.jobs import after_stage_move
+from bot.features.miniapp import app_url
 from bot.handling import Toast, on_button, reply
 from bot.runtime import crm, me, run_db
 from bot.views.cards import (
@@ -84,10 +85,12 @@ async def send_card(
     # Email history (issue 13): the last email's line and the "Emails (N)" button.
     emails = await run_db(context, email_summary, card.contact.id)
     email_line = card_email_line(emails, crm(context).clock())
+    public_url = crm(context).settings.public_url
+    opener = app_url(public_url, card.contact.id) if public_url else None
     await reply(
         update,
         render_card(card, today, tz_of(update, context), email_line),
-        card_keyboard(card.contact.id, card.note_count, emails.count),
+        card_keyboard(card.contact.id, card.note_count, emails.count, app_url=opener),
         edit=edit,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.callbacks import JOBS, Cb
 from bot.views import jobs as job_views
@@ -99,8 +99,17 @@ def render_card(
     return "\n".join(lines)
 
 
+def app_keyboard(url: str, label: str = "Open the CRM") -> InlineKeyboardMarkup:
+    """One button opening the Mini App at ``url``."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, web_app=WebAppInfo(url))]])
+
+
 def card_keyboard(
-    contact_id: int, note_count: int = 0, email_count: int | None = None
+    contact_id: int,
+    note_count: int = 0,
+    email_count: int | None = None,
+    *,
+    app_url: str | None = None,
 ) -> InlineKeyboardMarkup:
     rows = [
         [button("📝 Note", Cb("note", contact_id)), button("📶 Stage", Cb("stg", contact_id))],
@@ -115,7 +124,12 @@ def card_keyboard(
         rows.append([button(f"All notes ({note_count})", Cb("notes", contact_id, "0"))])
     if email_count is not None:  # email history (bot.views.email): always with its number
         rows.append([button(f"✉️ Emails ({email_count})", Cb(EMAILS, contact_id, "1"))])
-    return keyboard(rows)
+    markup = keyboard(rows)
+    if app_url is None:
+        return markup
+    # A web_app button carries no callback data: it opens the page on this contact.
+    opener = InlineKeyboardButton("📱 Open in app", web_app=WebAppInfo(app_url))
+    return InlineKeyboardMarkup([*markup.inline_keyboard, [opener]])
 
 
 def stage_keyboard(contact: Contact) -> InlineKeyboardMarkup:

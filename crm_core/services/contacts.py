@@ -437,11 +437,18 @@ def purge_trash(
     return _purge_ids(session, ids)
 
 
-def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -> list[Contact]:
+def search_contacts(
+    session: Session,
+    text: str,
+    *,
+    limit: int = SEARCH_LIMIT,
+    within: tuple[ContactFilter, int] | None = None,
+) -> list[Contact]:
     """Case-insensitive search over name, email, company and phone digits: a contact matches
     when it holds every word typed, in any order ("patel leeds" finds Priya Patel of Leeds
     Lettings); a phone number matches as typed or as its digits. Exact name first, then names
-    starting with the text, then a word starting with it, then the rest by name."""
+    starting with the text, then a word starting with it, then the rest by name.
+    ``within`` (a list filter and the acting admin's id) narrows the matches to that list."""
     query = " ".join(text.casefold().split())
     if not query:
         return []
@@ -456,9 +463,10 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
     ).label("rank")
     matches = _matching(session, query)
     # Rank on the ids first; only the page of winners is loaded (with its owner).
+    scope = _conditions(*within) if within is not None else [live()]
     ranked = (
         select(Contact.id, rank)
-        .where(live(), matches)
+        .where(*scope, matches)
         .order_by(rank, Contact.name_key, Contact.id)
         .limit(limit)
         .subquery()
@@ -531,7 +539,7 @@ def _filtered(flt: ContactFilter, user_id: int) -> Any:
     return select(Contact).where(*_conditions(flt, user_id))
 
 
-def _list_order(*, reverse: bool = False) -> tuple[Any, ...]:
+def list_order(*, reverse: bool = False) -> tuple[Any, ...]:
     """Soonest follow-up first, contacts without one last, then by name (or all of it reversed)."""
     if reverse:
         return (
@@ -615,7 +623,7 @@ def _ids_at(
         session.scalars(
             select(Contact.id)
             .where(*conditions)
-            .order_by(*_list_order(reverse=reverse))
+            .order_by(*list_order(reverse=reverse))
             .limit(size)
             .offset(after if reverse else offset)
         )
@@ -635,7 +643,7 @@ def _ids_beyond(
     The list is two runs: dated contacts by (date, name key, id), then undated ones by (name
     key, id).
     Each run is read with a row-value comparison, which both databases answer by seeking the
-    follow-up indexes; within a run the NULL placement of ``_list_order`` is moot, so the plain
+    follow-up indexes; within a run the NULL placement of ``list_order`` is moot, so the plain
     order is the one those indexes have."""
     day, name, ident = anchor
     when = Contact.next_followup_date
@@ -664,7 +672,7 @@ def _ids_beyond(
 
 def iter_filtered(session: Session, user_id: int, flt: ContactFilter) -> list[Contact]:
     """Every contact of a filter, in list order (for exports)."""
-    return list(session.scalars(_filtered(flt, user_id).order_by(*_list_order())))
+    return list(session.scalars(_filtered(flt, user_id).order_by(*list_order())))
 
 
 def find_duplicates(
