@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -31,6 +33,7 @@ from crm_core.models import Contact
 from crm_core.services.digests import build_digest
 from sandbox import BotApiDouble, running
 from sandbox.chat import ChatPage, ChatUser
+from web.server import build_web_app
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +128,19 @@ async def serve(
     )
     admins = settings.admins or SANDBOX_ADMINS
     page = ChatPage(double, chat_users(settings.with_(admins=admins)))
+    # The Mini App is served by the bot's own web server (web/), as in production; its socket
+    # is bound first so that its address (PUBLIC_URL) is known before the bot is built.
+    app_socket = socket.create_server((settings.sandbox_host, 0))
+    app_host = "127.0.0.1" if settings.sandbox_host in ("0.0.0.0", "") else settings.sandbox_host  # noqa: S104
+    public_url = f"http://{app_host}:{app_socket.getsockname()[1]}"
     async with double:
-        local = sandbox_settings(settings, double)
+        local = sandbox_settings(settings, double).with_(public_url=public_url)
         application = await asyncio.to_thread(build_application, local)  # migrates SQLite
         services: Crm = application.bot_data[BOT_DATA_KEY]
+        # The chat page (another port, so another origin) opens the page in a panel.
+        mini_app = web.AppRunner(build_web_app(services, frame_ancestors=(double.url,)))
+        await mini_app.setup()
+        await web.SockSite(mini_app, app_socket).start()
         if await in_transaction(services.session_factory, contact_count) == 0:
             if demo:
                 await _load_demo(application, local)
@@ -149,7 +161,10 @@ async def serve(
             (ready or (lambda url: print(banner(url, settings.sandbox_host), flush=True)))(
                 double.url
             )
-            await _until_stopped(stop)
+            try:
+                await _until_stopped(stop)
+            finally:
+                await mini_app.cleanup()
 
 
 async def _load_demo(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
