@@ -9,12 +9,14 @@ never opens ``DATABASE_URL`` or ``FILE_STORAGE_DIR``, so trying it can't touch r
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -43,6 +45,8 @@ SANDBOX_ADMINS = (AdminSpec(1001, "Lance"), AdminSpec(1002, "Tom"))
 STRANGER = ChatUser(4242, "Stranger")
 BOT_TOKEN = "7000000001:sandbox-not-a-real-token"  # noqa: S105 - the stand-in's own token
 DIGEST_ACTION = "Send morning digest now"
+#: In SANDBOX_DIR: the highest ids the last run handed out, so that the next starts above them.
+IDS_FILE = "ids.json"
 DEMO_ACTION = "Load demo data"
 DEMO_NOTICE = (
     "The sandbox database is empty: start with --demo (or the page's ⋮ menu) for demo data."
@@ -113,6 +117,8 @@ async def serve(
     """Run the sandbox until ``stop`` is set (or SIGINT / SIGTERM). ``ready(url)`` is called
     once the page is up (default: print the banner)."""
     settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
+    ids_file = settings.sandbox_dir / IDS_FILE
+    floor = _read_ids(ids_file)
     double = BotApiDouble(
         BOT_TOKEN,
         bot_username="v3crm_sandbox_bot",
@@ -120,9 +126,10 @@ async def serve(
         host=settings.sandbox_host,
         port=settings.sandbox_port,
         # Ids keep growing across restarts, as on Telegram: the database remembers the update
-        # ids it handled, and conversations remember their messages' ids.
-        first_update_id=time.time_ns() // 1000,
-        first_message_id=int(time.time()) - 1_700_000_000,
+        # ids it handled, and conversations remember their messages' ids. Above both the last
+        # run's (kept in SANDBOX_DIR at the stop) and the clock (if that was never written).
+        first_update_id=max(time.time_ns() // 1000, floor["update"] + 1),
+        first_message_id=max(int(time.time()) - 1_700_000_000, floor["message"] + 1),
         callback_query_ttl=60.0,
         local_web_apps=True,  # the Mini App is served on this machine, over plain HTTP
     )
@@ -165,6 +172,17 @@ async def serve(
                 await _until_stopped(stop)
             finally:
                 await mini_app.cleanup()
+                ids = {"update": double.highest_update_id, "message": double.highest_message_id}
+                ids_file.write_text(json.dumps(ids))
+
+
+def _read_ids(path: Path) -> dict[str, int]:
+    """The highest update and message ids the last run handed out (0 when unknown)."""
+    try:
+        saved = json.loads(path.read_text())
+        return {key: int(saved[key]) for key in ("update", "message")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"update": 0, "message": 0}
 
 
 async def _load_demo(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]

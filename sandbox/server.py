@@ -916,6 +916,17 @@ class BotApiDouble:
 
     # ------------------------------------------------------------------ state helpers
 
+    @property
+    def highest_message_id(self) -> int:
+        """The highest message id handed out in any chat (``first_message_id - 1`` before any):
+        where a restarted double must start so as not to hand one out again."""
+        return max(self._last_message_id.values(), default=self._first_message_id - 1)
+
+    @property
+    def highest_update_id(self) -> int:
+        """The id of the last update made (one less than the next)."""
+        return self._next_update_id - 1
+
     def _next_message_id(self, chat_id: int) -> int:
         mid = self._last_message_id.get(chat_id, self._first_message_id - 1) + 1
         self._last_message_id[chat_id] = mid
