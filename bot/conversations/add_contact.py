@@ -25,6 +25,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -296,11 +297,11 @@ async def _quick(update: Update, context: Ctx, parsed: QuickAdd) -> int:
 
 
 @button_step
-async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int:
+async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """"Add as contact" under a forwarded message: start with the sender's name filled in."""
     name = forwarded_name(context, cb.id)
     if name is None:
-        return Toast(texts.STALE_BUTTON)  # type: ignore[return-value]
+        return Toast(texts.STALE_BUTTON)
     values: dict[str, Any] = {}
     with contextlib.suppress(ValidationError):  # no usable name: the form asks for one
         values["name"] = clean_field("name", name)
@@ -391,18 +392,18 @@ async def _skip(update: Update, context: Ctx) -> State:
 
 
 @button_step
-async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
+async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """A button under a question, the duplicate warning or the summary."""
     arg = cb.arg
     if not _open(context) and arg != "open":
-        return Toast(texts.FORM_CLOSED)  # type: ignore[return-value]
+        return Toast(texts.FORM_CLOSED)
     draft = _draft(context)
     message = update.callback_query.message if update.callback_query else None
     if arg != "open" and message is not None and message.message_id != draft.get("msg"):
         if message.message_id > (draft.get("msg") or 0):  # never call the latest "answered"
             await reply(update, texts.ANSWER_LOST)
             return await _advance(update, context)
-        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
+        return Toast(texts.OLD_QUESTION)
     if arg == "cancel":
         return await _cancel(update, context)
     if arg == "skip":
@@ -511,7 +512,7 @@ async def leave(update: Update, context: Ctx) -> int:
 
 
 def conversation() -> ConversationHandler[Ctx]:
-    answer = [
+    answer: list[BaseHandler[Update, Ctx, object]] = [
         CommandHandler("skip", skip),
         CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
         MessageHandler(filters.TEXT & ~filters.COMMAND, typed),

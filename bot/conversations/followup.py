@@ -73,12 +73,12 @@ async def _done(update: Update, context: Ctx, contact_id: int, *, edit: bool) ->
 
 
 @button_step
-async def chosen(update: Update, context: Ctx, cb: Cb) -> int:
+async def chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     assert context.user_data is not None
     if cb.arg == "cancel":
         draft = context.user_data.get(KEY)
         if draft is not None and draft.get("contact_id") != cb.id:
-            return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]  # another contact's
+            return Toast(texts.OLD_QUESTION)  # another contact's
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
