@@ -962,7 +962,7 @@ class BotApiDouble:
         user = self._users[user_id]
         chat = self._private_chat(user)
         bot = dict(self.bot_user)
-        update = {
+        update: JSON = {
             "my_chat_member": {
                 "chat": chat,
                 "from": user,
@@ -1776,7 +1776,8 @@ class BotApiDouble:
 
     def _source_message(self, params: JSON) -> JSON:
         source_chat = self._chat(params, "from_chat_id")
-        stored = self._messages.get((source_chat["id"], params.get("message_id")))
+        mid = params.get("message_id")
+        stored = None if mid is None else self._messages.get((source_chat["id"], mid))
         if stored is None or stored.deleted:
             raise bad_request("message to copy not found")
         return stored.message

@@ -40,10 +40,10 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
         stmt = postgresql.insert(ProcessedUpdate).from_select(_COLUMNS, rows)
         return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_KEY))
     if dialect == "sqlite":
-        stmt = sqlite.insert(ProcessedUpdate).values(
+        lite = sqlite.insert(ProcessedUpdate).values(
             bot_id=bot_id, update_id=update_id, received_at=now
         )
-        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_KEY))
+        return _inserted(db, lite.on_conflict_do_nothing(index_elements=_KEY))
     if not isinstance(db, Session):
         raise TypeError("other databases claim an update through a session")
     try:
