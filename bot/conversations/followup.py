@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import IntEnum
 
 from telegram import Update
@@ -52,11 +53,11 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 async def _set(
-    update: Update, context: Ctx, contact_id: int, when: object, *, edit: bool = False
+    update: Update, context: Ctx, contact_id: int, when: date | str | None, *, edit: bool = False
 ) -> int:
     """Save the date; show the card (in place of the question, when a button was tapped)."""
     _, today = me(update, context)
-    await run_db(context, set_followup, contact_id, when, today=today)  # type: ignore[arg-type]
+    await run_db(context, set_followup, contact_id, when, today=today)
     return await _done(update, context, contact_id, edit=edit)
 
 

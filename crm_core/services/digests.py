@@ -22,10 +22,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, or_, select, union_all, update
+from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -305,7 +305,7 @@ def _reclaim(
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(cast("CursorResult[Any]", result).rowcount == 1)
 
 
 def claim_due_digests(
@@ -594,4 +594,4 @@ def prune_ledgers(session: Session, now: datetime, *, keep_days: int = LEDGER_KE
     reminders = session.execute(
         delete(ReminderDelivery).where(ReminderDelivery.due_at < cutoff)
     )
-    return int(digests.rowcount or 0) + int(reminders.rowcount or 0)  # type: ignore[attr-defined]
+    return sum(int(cast("CursorResult[Any]", r).rowcount or 0) for r in (digests, reminders))
