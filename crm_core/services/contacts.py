@@ -563,7 +563,8 @@ def list_contacts(
     more_before = more_after = None
     if anchor is not None:
         forward = after is not None
-        found = _ids_beyond(session, conditions, anchor.tuple(), forward, page_size + 1)
+        due, name_key, edge_id = anchor
+        found = _ids_beyond(session, conditions, (due, name_key, edge_id), forward, page_size + 1)
         more = len(found) > page_size
         # Edits since the button was drawn can shift the page boundaries: whether there is
         # a next or previous page comes from the rows, and the number only says roughly where.
