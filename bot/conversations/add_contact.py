@@ -404,10 +404,11 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
             await reply(update, texts.ANSWER_LOST)
             return await _advance(update, context)
         return Toast(texts.OLD_QUESTION)
-    if arg == "cancel":
-        return await _cancel(update, context)
-    if arg == "skip":
-        return await _skip(update, context)
+    plain: dict[str, Callable[[Update, Ctx], Awaitable[int]]] = {
+        "cancel": _cancel, "skip": _skip, "save": _save, "edit": _pick_field, "back": _summary
+    }
+    if arg in plain:
+        return await plain[arg](update, context)
     if arg.startswith("v:"):
         return await _accept(update, context, draft.get("at") or "", arg[2:])
     if arg.startswith("fu:"):
@@ -423,12 +424,6 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
         _drop(context)
         await show_card(update, context, cb.id)
         return ConversationHandler.END
-    if arg == "save":
-        return await _save(update, context)
-    if arg == "edit":
-        return await _pick_field(update, context)
-    if arg == "back":
-        return await _summary(update, context)
     if arg.startswith("f:") and arg[2:] in FIELDS:
         draft["editing"] = True
         return await _ask(update, context, arg[2:])
