@@ -77,7 +77,7 @@ requirements:
 
 # Build and test leftovers only: never the database or the files folder.
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
 # Deletes the default local database (crm.db) and files folder (crm-files/) after asking.
