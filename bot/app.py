@@ -86,7 +86,7 @@ def build_application(
     engine: Engine | None = None,
     migrate_sqlite: bool = True,
     rate_limit: bool = True,
-) -> Application:  # type: ignore[type-arg]
+) -> Application:
     """Build the bot. SQLite is migrated here; PostgreSQL by the Procfile's release phase.
     ``rate_limit=False`` drops Telegram's flood limits (30 messages/s): for benchmarks only."""
     settings.require_bot()
@@ -152,7 +152,7 @@ def build_application(
     return application
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: Application) -> None:
     services: Crm = application.bot_data[BOT_DATA_KEY]
     settings = services.settings
 

@@ -73,7 +73,7 @@ class Crm:
 
 
 def crm(context: ContextTypes.DEFAULT_TYPE) -> Crm:
-    return context.application.bot_data[BOT_DATA_KEY]  # type: ignore[no-any-return]
+    return context.application.bot_data[BOT_DATA_KEY]
 
 
 async def run_db(

@@ -92,7 +92,7 @@ def contact_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Contact)) or 0)
 
 
-async def send_digest_now(application: Application, telegram_user_id: int) -> None:  # type: ignore[type-arg]
+async def send_digest_now(application: Application, telegram_user_id: int) -> None:
     """Today's morning digest for one admin, now (the ledger is not touched, as with /digest)."""
     services: Crm = application.bot_data[BOT_DATA_KEY]
     if telegram_user_id not in services.user_ids:
@@ -185,7 +185,7 @@ def _read_ids(path: Path) -> dict[str, int]:
         return {"update": 0, "message": 0}
 
 
-async def _load_demo(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+async def _load_demo(application: Application, settings: Settings) -> None:
     services: Crm = application.bot_data[BOT_DATA_KEY]
     store = services.file_store()
     summary = await asyncio.to_thread(load_demo, services.session_factory, store, settings)
@@ -215,7 +215,8 @@ async def started(settings: Settings, *, demo: bool = False) -> AsyncIterator[st
     stop = asyncio.Event()
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(serve(settings, demo=demo, stop=stop, ready=ready.set_result))
-    done, _ = await asyncio.wait({task, ready}, timeout=120, return_when=asyncio.FIRST_COMPLETED)
+    either: set[asyncio.Future[Any]] = {task, ready}
+    done, _ = await asyncio.wait(either, timeout=120, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         task.result()  # raises what stopped it
         raise RuntimeError("the sandbox stopped before it was ready")

@@ -203,7 +203,7 @@ class ConflictWatch:
         return len(self._seen) >= CONFLICT_LIMIT
 
 
-def on_conflict(application: Application, error: Conflict) -> None:  # type: ignore[type-arg]
+def on_conflict(application: Application, error: Conflict) -> None:
     """What the error handler does with a 409 from getUpdates: let one pass, otherwise say
     what to do and stop the process with exit status 1."""
     if "webhook" in str(error).lower():

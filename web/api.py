@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlalchemy.orm import Session
 
 from bot.runtime import Crm
@@ -76,10 +77,10 @@ def setup(app: web.Application, services: Crm, limits: Limits) -> None:
 
 
 @web.middleware
-async def _signed(request: web.Request, handler: Any) -> web.StreamResponse:
+async def _signed(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Nothing is read before the signature is checked."""
     request[INIT] = authenticate(request, request.app[CRM], request.app[LIMITER])
-    return await handler(request)  # type: ignore[no-any-return]
+    return await handler(request)
 
 
 # --- handlers --------------------------------------------------------------------------------

@@ -35,14 +35,14 @@ STATIC = Path(__file__).parent / "static"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 #: Telegram's updates are small; a larger body is not one of them.
 MAX_UPDATE_BYTES = 1024 * 1024
-TELEGRAM: web.AppKey[Application] = web.AppKey("telegram", Application)  # type: ignore[type-arg]
+TELEGRAM: web.AppKey[Application] = web.AppKey("telegram", Application)
 WEBHOOK_SECRET: web.AppKey[str] = web.AppKey("webhook_secret", str)
 
 
 def build_web_app(
     services: Crm,
     *,
-    telegram: Application | None = None,  # type: ignore[type-arg]
+    telegram: Application | None = None,
     webhook_secret: str | None = None,
     limits: api.Limits | None = None,
     frame_ancestors: tuple[str, ...] = (),
@@ -101,7 +101,7 @@ async def telegram_update(request: web.Request) -> web.Response:
 
 @asynccontextmanager
 async def serving(
-    application: Application,  # type: ignore[type-arg]
+    application: Application,
     *,
     host: str,
     port: int,
@@ -176,7 +176,7 @@ class _StoppedBeforeStart(Exception):  # noqa: N818
 
 
 async def serve_until_signal(
-    application: Application,  # type: ignore[type-arg]
+    application: Application,
     *,
     host: str,
     port: int,

@@ -25,6 +25,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -324,11 +325,11 @@ async def _quick(update: Update, context: Ctx, parsed: QuickAdd) -> int:
 
 
 @button_step
-async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int:
+async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """"Add as contact" under a forwarded message: start with the sender's name filled in."""
     name = forwarded_name(context, cb.id)
     if name is None:
-        return Toast(texts.STALE_BUTTON)  # type: ignore[return-value]
+        return Toast(texts.STALE_BUTTON)
     values: dict[str, Any] = {}
     with contextlib.suppress(ValidationError):  # no usable name: the form asks for one
         values["name"] = clean_field("name", name)
@@ -388,7 +389,7 @@ async def typed(update: Update, context: Ctx) -> int:
         return await _ask(update, context, field)
     text = update.effective_message.text if update.effective_message else ""
     if field == PARTNER:
-        return await _pick_partner(update, context, text)
+        return await _pick_partner(update, context, text or "")
     if field == "name" and not draft["values"] and not draft.get("editing"):
         parsed = as_quick_add(text or "", me(update, context)[1])
         if parsed is not None:
@@ -423,22 +424,23 @@ async def _skip(update: Update, context: Ctx) -> State:
 
 
 @button_step
-async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
+async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """A button under a question, the duplicate warning or the summary."""
     arg = cb.arg
     if not _open(context) and arg != "open":
-        return Toast(texts.FORM_CLOSED)  # type: ignore[return-value]
+        return Toast(texts.FORM_CLOSED)
     draft = _draft(context)
     message = update.callback_query.message if update.callback_query else None
     if arg != "open" and message is not None and message.message_id != draft.get("msg"):
         if message.message_id > (draft.get("msg") or 0):  # never call the latest "answered"
             await reply(update, texts.ANSWER_LOST)
             return await _advance(update, context)
-        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
-    if arg == "cancel":
-        return await _cancel(update, context)
-    if arg == "skip":
-        return await _skip(update, context)
+        return Toast(texts.OLD_QUESTION)
+    plain: dict[str, Callable[[Update, Ctx], Awaitable[int]]] = {
+        "cancel": _cancel, "skip": _skip, "save": _save, "edit": _pick_field, "back": _summary
+    }
+    if arg in plain:
+        return await plain[arg](update, context)
     if arg.startswith("v:"):
         return await _accept(update, context, draft.get("at") or "", arg[2:])
     if arg.startswith("fu:"):
@@ -460,12 +462,6 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
         _drop(context)
         await show_card(update, context, cb.id)
         return ConversationHandler.END
-    if arg == "save":
-        return await _save(update, context)
-    if arg == "edit":
-        return await _pick_field(update, context)
-    if arg == "back":
-        return await _summary(update, context)
     if arg.startswith("f:") and arg[2:] in FIELDS:
         draft["editing"] = True
         return await _ask(update, context, arg[2:])
@@ -549,7 +545,7 @@ async def leave(update: Update, context: Ctx) -> int:
 
 
 def conversation() -> ConversationHandler[Ctx]:
-    answer = [
+    answer: list[BaseHandler[Update, Ctx, object]] = [
         CommandHandler("skip", skip),
         CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
         MessageHandler(filters.TEXT & ~filters.COMMAND, typed),

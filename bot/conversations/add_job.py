@@ -13,6 +13,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     ContextTypes,
     ConversationHandler,
@@ -141,7 +142,7 @@ async def typed(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
+async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     assert context.user_data is not None
     draft = context.user_data.get(KEY)
     if cb.arg == "cancel":
@@ -149,18 +150,18 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
     if draft is None or draft.get("contact_id") != cb.id:
-        return Toast(texts.FORM_CLOSED)  # type: ignore[return-value]
+        return Toast(texts.FORM_CLOSED)
     if cb.arg == "skip":
         return await _answer(update, context, None)
     if cb.arg.startswith("d:"):
         _, today = me(update, context)
         chosen = followup_date(cb.arg[2:], today)
         return await _answer(update, context, chosen.isoformat() if chosen else None)
-    return Toast(texts.STALE_BUTTON)  # type: ignore[return-value]
+    return Toast(texts.STALE_BUTTON)
 
 
 def conversation() -> ConversationHandler[Ctx]:
-    in_form = [
+    in_form: list[BaseHandler[Update, Ctx, object]] = [
         CallbackQueryHandler(tapped, pattern=pattern(JOB_FORM)),
         MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
     ]

@@ -120,10 +120,10 @@ async def _apply(update: Update, context: Ctx, raw: Any) -> int:
 
 
 @button_step
-async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
+async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     assert context.user_data is not None
     if KEY not in context.user_data and cb.arg != "cancel":
-        return Toast(texts.FORM_CLOSED)  # type: ignore[return-value]
+        return Toast(texts.FORM_CLOSED)
     message = update.callback_query.message if update.callback_query else None
     draft = context.user_data.get(KEY, {})
     # Only the question being asked acts: not one asked before another Edit or another field
@@ -134,9 +134,9 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
         if message is not None and asked and message.message_id > asked and "field" in draft:
             # Newer than the form's record: the answer before it was lost in a restart.
             return await _ask(update, context, draft["field"], texts.ANSWER_LOST)
-        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
+        return Toast(texts.OLD_QUESTION)
     if cb.arg == "cancel" and draft and draft.get("contact_id") != cb.id:
-        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]  # another contact's
+        return Toast(texts.OLD_QUESTION)  # another contact's
     if cb.arg == "cancel":
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)

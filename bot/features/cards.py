@@ -133,7 +133,8 @@ async def open_card(update: Update, context: Ctx, cb: Cb) -> None:
 @on_button
 async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
     contact = await run_db(context, svc.get_contact, cb.id)
-    await update.callback_query.edit_message_reply_markup(stage_keyboard(contact))  # type: ignore[union-attr]
+    assert update.callback_query is not None
+    await update.callback_query.edit_message_reply_markup(stage_keyboard(contact))
 
 
 @on_button

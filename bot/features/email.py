@@ -134,7 +134,7 @@ async def forget(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 # -- the scheduled sync ------------------------------------------------------------------
 
 
-def schedule(application: Application) -> None:  # type: ignore[type-arg]
+def schedule(application: Application) -> None:
     """Sync every IMAP_SYNC_MINUTES (from ``post_init``); off without a key or at 0."""
     services: Crm = application.bot_data[BOT_DATA_KEY]
     minutes = services.settings.imap_sync_minutes
@@ -154,7 +154,7 @@ async def sync_job(context: Ctx) -> None:
     await sync_due(context.application)
 
 
-async def sync_due(application: Application) -> None:  # type: ignore[type-arg]
+async def sync_due(application: Application) -> None:
     """Sync every mailbox that is due, side by side: one slow or failing never delays
     another. A refused login is told to its admin once."""
     services: Crm = application.bot_data[BOT_DATA_KEY]

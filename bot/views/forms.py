@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Cb
 from bot.views.common import button, chunks, day, esc, keyboard, money
@@ -57,20 +58,20 @@ def followup_date(choice: str, today: date) -> date | None:
 
 def choice_buttons(
     field: str, action: str, contact_id: int = 0, owners: list[tuple[int, str]] | None = None
-) -> list[list[object]]:
-    def b(label: str, arg: str) -> object:
+) -> list[list[InlineKeyboardButton]]:
+    def b(label: str, arg: str) -> InlineKeyboardButton:
         return button(label, Cb(action, contact_id, arg))
 
     if field == "contact_type":
         return [[b(label, f"v:{ctype.value}")] for ctype, label in CONTACT_TYPE_LABELS.items()]
     if field == "urgency_level":
-        return chunks([b(u.value.capitalize(), f"v:{u.value}") for u in Urgency], 4)  # type: ignore[arg-type]
+        return chunks([b(u.value.capitalize(), f"v:{u.value}") for u in Urgency], 4)
     if field == "next_followup_date":
-        return chunks([b(label, f"fu:{key}") for key, label, _ in FOLLOWUP_CHOICES], 2)  # type: ignore[arg-type]
+        return chunks([b(label, f"fu:{key}") for key, label, _ in FOLLOWUP_CHOICES], 2)
     if field == "how_found_us":  # issue 12: then the partner picker (bot.views.referrals)
         return [[b("Referred by a partner", "ref")]]
     if field == "owner":
-        return chunks([b(name, f"v:{uid}") for uid, name in owners or []], 2)  # type: ignore[arg-type]
+        return chunks([b(name, f"v:{uid}") for uid, name in owners or []], 2)
     return []
 
 
@@ -80,7 +81,7 @@ def question_markup(
     contact_id: int = 0,
     *,
     skip_label: str | None = "Skip",
-    extra: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    extra: Sequence[tuple[str, str]] = (),
     owners: list[tuple[int, str]] | None = None,
 ) -> InlineKeyboardMarkup:
     rows = choice_buttons(field, action, contact_id, owners)
@@ -88,7 +89,7 @@ def question_markup(
     if skip_label and QUESTIONS[field].optional:
         tail.insert(0, button(skip_label, Cb(action, contact_id, "skip")))
     tail.append(button("Cancel", Cb(action, contact_id, "cancel")))
-    return keyboard([*rows, tail])  # type: ignore[list-item]
+    return keyboard([*rows, tail])
 
 
 def show_value(field: str, value: object, today: date) -> str:

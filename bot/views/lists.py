@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Cb
 from bot.views.cards import contact_line
@@ -31,7 +31,7 @@ STATUS_CHOICES: tuple[tuple[str, str], ...] = (
 
 
 def main_menu() -> InlineKeyboardMarkup:
-    def item(label: str, arg: str) -> object:
+    def item(label: str, arg: str) -> InlineKeyboardButton:
         return button(label, Cb("menu", 0, arg))
 
     return keyboard(

@@ -33,7 +33,7 @@ def percent(value: float | None) -> str:
 
 
 def _delta(now: float | Decimal, before: float | Decimal, fmt: str = "count") -> str:
-    diff = now - before  # type: ignore[operator]
+    diff = now - before  # type: ignore[operator]  # both counts, or both money: never mixed
     if not diff:
         return " (=)"
     sign = "+" if diff > 0 else "−"

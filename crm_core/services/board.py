@@ -110,7 +110,7 @@ def _scope(contact_type: ContactType, mine: bool) -> list[Any]:
 
 
 @lru_cache(maxsize=32)
-def _totals(contact_type: ContactType, mine: bool) -> Select[Any]:
+def _totals(contact_type: ContactType, mine: bool) -> Select[str, int, Decimal | None]:
     return (
         select(
             Contact.current_stage,

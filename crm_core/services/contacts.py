@@ -254,7 +254,7 @@ def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCar
         recent_notes=recent,
         note_count=note_count,
         file_count=file_count,
-        referred_by_name=contact.referred_by.name if contact.referred_by_id else None,
+        referred_by_name=contact.referred_by.name if contact.referred_by else None,
         jobs=revenue.job_summary(session, contact_id),
         referrals=referral_summary(session, contact_id)
         if contact.type is ContactType.REFERRAL_PARTNER
@@ -584,7 +584,8 @@ def list_contacts(
     more_before = more_after = None
     if anchor is not None:
         forward = after is not None
-        found = _ids_beyond(session, conditions, tuple(anchor), forward, page_size + 1)
+        due, name_key, edge_id = anchor
+        found = _ids_beyond(session, conditions, (due, name_key, edge_id), forward, page_size + 1)
         more = len(found) > page_size
         # Edits since the button was drawn can shift the page boundaries: whether there is
         # a next or previous page comes from the rows, and the number only says roughly where.

@@ -18,14 +18,15 @@ collect more 403s.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, or_, select, union_all, update
+from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
@@ -244,15 +245,17 @@ def _insert_claims(
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
+    # Each dialect's insert has its own on_conflict_do_nothing: the statement is built untyped.
+    insert: Callable[[type[Any]], Any]
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        insert = postgresql.insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        insert = sqlite.insert
     else:  # pragma: no cover - the two supported databases
         raise NotImplementedError(dialect)
     table = model.__table__
     stmt = (
-        insert(table)
+        insert(model)
         .values(rows)
         .on_conflict_do_nothing(index_elements=list(keys))
         .returning(table.c.id, *(table.c[k] for k in keys))
@@ -302,7 +305,7 @@ def _reclaim(
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(cast("CursorResult[Any]", result).rowcount == 1)
 
 
 def claim_due_digests(
@@ -384,8 +387,11 @@ def digest_part_sent(session: Session, delivery_id: int, parts_sent: int) -> Non
     )
 
 
+_Ledger = TypeVar("_Ledger", DigestDelivery, ReminderDelivery)
+
+
 def _finish(
-    session: Session, model: type[DigestDelivery] | type[ReminderDelivery], delivery_id: int,
+    session: Session, model: type[_Ledger], delivery_id: int,
     status: DeliveryStatus, now: datetime, error: str | None,
 ) -> None:
     row = session.get(model, delivery_id)
@@ -588,4 +594,4 @@ def prune_ledgers(session: Session, now: datetime, *, keep_days: int = LEDGER_KE
     reminders = session.execute(
         delete(ReminderDelivery).where(ReminderDelivery.due_at < cutoff)
     )
-    return int(digests.rowcount or 0) + int(reminders.rowcount or 0)  # type: ignore[attr-defined]
+    return sum(int(cast("CursorResult[Any]", r).rowcount or 0) for r in (digests, reminders))

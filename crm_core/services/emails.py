@@ -10,8 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import CursorResult, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound
@@ -195,7 +196,7 @@ def forget_mail(session: Session, user_id: int) -> int:
     """Erase every email stored from this admin's mailbox; returns how many."""
     result = session.execute(delete(Email).where(Email.user_id == user_id))
     session.flush()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 def stored_count(session: Session, user_id: int) -> int:
