@@ -23,12 +23,12 @@ from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup
 from crm_core.errors import ValidationError
-from crm_core.services.contacts import CONTACT_FIELDS, get_contact, update_contact
+from crm_core.fields import EDITABLE
+from crm_core.services.contacts import get_contact, update_contact
 from crm_core.services.users import active_users
 
 Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "edit"
-EDITABLE: tuple[str, ...] = (*CONTACT_FIELDS, "owner")
 
 
 class State(IntEnum):

@@ -20,6 +20,7 @@ from bot.views.common import (
     split_message,
     when,
 )
+from crm_core.fields import CARD_FIELDS, Field, Kind
 from crm_core.models import Contact, Note
 from crm_core.services.contacts import ContactCard
 from crm_core.stages import NOTE_TYPE_LABELS, PIPELINES, ContactType, NoteType, stage_name
@@ -49,6 +50,24 @@ def note_line(note: Note, tz: ZoneInfo, limit: int = NOTE_PREVIEW) -> str:
     return f"{note_header(note, tz)}\n{esc(cut(note.content, limit))}"
 
 
+def field_line(field: Field, card: ContactCard) -> str | None:
+    """A field's line on the card; None when it is empty or at its column's default."""
+    value = (
+        card.referred_by_name
+        if field.kind is Kind.CONTACT
+        else getattr(card.contact, field.column)
+    )
+    if value is None or value == "" or value == field.default:
+        return None
+    if field.kind is Kind.MONEY:
+        shown = money(value)
+    elif field.kind is Kind.CHOICE:
+        shown = str(value).upper()
+    else:
+        shown = str(value)
+    return f"{field.card}: {esc(shown)}"
+
+
 def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
     c = card.contact
     lines = [f"<b>{esc(c.name)}</b>", f"{type_label(c)} · #{c.id}"]
@@ -60,24 +79,7 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
         lines.append(f"Next follow-up: {day(c.next_followup_date, today)}{at}")
     else:
         lines.append("Next follow-up: none set")
-    fields = [
-        ("Email", c.email),
-        ("Phone", c.phone),
-        ("Company", c.company),
-        ("Property", c.property_address),
-        ("Service", c.service_type),
-        ("Found us via", c.how_found_us),
-        ("Referred by", card.referred_by_name),
-    ]
-    lines += [f"{label}: {esc(value)}" for label, value in fields if value]
-    if c.urgency_level != "normal":
-        lines.append(f"Urgency: {c.urgency_level.upper()}")
-    if c.potential_value is not None:
-        lines.append(f"Potential value: {money(c.potential_value)}")
-    if c.total_revenue:
-        lines.append(f"Revenue so far: {money(c.total_revenue)}")
-    if c.total_jobs_referred:
-        lines.append(f"Jobs referred: {c.total_jobs_referred}")
+    lines += filter(None, (field_line(f, card) for f in CARD_FIELDS))
     lines.append(f"Owner: {esc(c.owner.display_name)}")
     lines.append(f"Files: {card.file_count}")
     if card.recent_notes:

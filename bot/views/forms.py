@@ -9,8 +9,8 @@ from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import Cb
 from bot.views.common import button, chunks, day, esc, keyboard, money
+from crm_core.fields import FIELDS, LABELS
 from crm_core.stages import CONTACT_TYPE_LABELS, Urgency
-from crm_core.validation import LABELS
 
 #: Quick follow-up choices: button label -> days from today.
 FOLLOWUP_CHOICES: tuple[tuple[str, str, int], ...] = (
@@ -28,23 +28,7 @@ class Question:
 
 
 QUESTIONS: dict[str, Question] = {
-    "name": Question("What's the contact's <b>name</b>?", optional=False),
-    "contact_type": Question("What <b>type</b> of contact is this?", optional=False),
-    "email": Question("Their <b>email</b> address?"),
-    "phone": Question("Their <b>phone</b> number?"),
-    "company": Question("Their <b>company</b> (letting agent, landlord business…)?"),
-    "property_address": Question("The <b>property address</b>?"),
-    "how_found_us": Question("<b>How did they find us</b>? (Google, referral, repeat client…)"),
-    "urgency_level": Question("How <b>urgent</b> is it?"),
-    "next_followup_date": Question(
-        "<b>Next follow-up</b>? Tap one, or type a date: 2026-12-01, 1/12, friday, in 2 weeks "
-        "— add a time for a reminder: tomorrow 14:00, friday 9am."
-    ),
-    "potential_value": Question("<b>Potential value</b> in £? (e.g. 1500)"),
-    "service_type": Question("Which <b>service</b>? (e.g. CCTV, eviction, security patrol)"),
-    "total_revenue": Question("<b>Total revenue</b> so far in £?"),
-    "total_jobs_referred": Question("How many <b>jobs referred</b>? (a whole number)"),
-    "owner": Question("Hand this contact to which admin?", optional=False),
+    f.key: Question(f.question, f.optional) for f in FIELDS if f.question is not None
 }
 
 
