@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,7 +49,6 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     port: int = 8443
-    extra: Mapping[str, str] = field(default_factory=dict)
     # Seconds between the bot's checks for due digests and reminders; 0 turns them off (tests
     # that don't want messages out of the blue). Not read from the environment.
     digest_check_seconds: float = 30.0
