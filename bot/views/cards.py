@@ -22,7 +22,7 @@ from bot.views.common import (
 )
 from crm_core.fields import CARD_FIELDS, Field, Kind
 from crm_core.models import Contact, Note
-from crm_core.services.contacts import ContactCard
+from crm_core.services.contacts import TRASH_DAYS, ContactCard
 from crm_core.stages import NOTE_TYPE_LABELS, PIPELINES, ContactType, NoteType, stage_name
 
 NOTE_PREVIEW = 300
@@ -122,7 +122,7 @@ def delete_prompt(card: ContactCard) -> str:
     return (
         f"Delete <b>{esc(c.name)}</b> and its {n} note{'s' if n != 1 else ''} "
         f"and {m} file{'s' if m != 1 else ''}?\n"
-        "It goes to the trash for 30 days and can be restored."
+        f"It goes to the trash for {TRASH_DAYS} days and can be restored."
     )
 
 
@@ -132,7 +132,7 @@ def delete_keyboard(contact_id: int) -> InlineKeyboardMarkup:
 
 
 def deleted_text(contact: Contact) -> str:
-    return f"🗑 Deleted <b>{esc(contact.name)}</b>. It stays in /trash for 30 days."
+    return f"🗑 Deleted <b>{esc(contact.name)}</b>. It stays in /trash for {TRASH_DAYS} days."
 
 
 def undo_keyboard(contact_id: int) -> InlineKeyboardMarkup:
