@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import Cb
 from bot.views.common import button, chunks, day, esc, keyboard, money
 from crm_core.fields import FIELDS, LABELS
+from crm_core.schedule import quick_date, quick_dates
 from crm_core.stages import CONTACT_TYPE_LABELS, Urgency
 
-#: Quick follow-up choices: button label -> days from today.
-FOLLOWUP_CHOICES: tuple[tuple[str, str, int], ...] = (
-    ("today", "Today", 0),
-    ("tomorrow", "Tomorrow", 1),
-    ("3d", "In 3 days", 3),
-    ("1w", "Next week", 7),
-)
+#: The quick follow-up choices under a follow-up question.
+FOLLOWUP_CHOICES = quick_dates("today", "tomorrow", "3d", "1w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +29,8 @@ QUESTIONS: dict[str, Question] = {
 
 
 def followup_date(choice: str, today: date) -> date | None:
-    for key, _label, days in FOLLOWUP_CHOICES:
-        if key == choice:
-            return today + timedelta(days=days)
-    return None
+    offered = any(q.key == choice for q in FOLLOWUP_CHOICES)
+    return quick_date(choice, today) if offered else None
 
 
 def choice_buttons(
@@ -50,7 +44,7 @@ def choice_buttons(
     if field == "urgency_level":
         return chunks([b(u.value.capitalize(), f"v:{u.value}") for u in Urgency], 4)  # type: ignore[arg-type]
     if field == "next_followup_date":
-        return chunks([b(label, f"fu:{key}") for key, label, _ in FOLLOWUP_CHOICES], 2)  # type: ignore[arg-type]
+        return chunks([b(q.label, f"fu:{q.key}") for q in FOLLOWUP_CHOICES], 2)  # type: ignore[arg-type]
     if field == "owner":
         return chunks([b(name, f"v:{uid}") for uid, name in owners or []], 2)  # type: ignore[arg-type]
     return []
