@@ -22,7 +22,8 @@ from crm_core.stages import ContactType, Urgency, find_contact_type
 #: Fields typed outside a contact (a contact's fields are in ``crm_core.fields``).
 _OTHER_LABELS: dict[str, str] = {"imap_host": "Mail server"}
 _OTHER_LENGTHS: dict[str, int] = {
-    name: EmailConfig.__table__.c[name].type.length or 500 for name in ("username", "imap_host")
+    name: getattr(EmailConfig.__table__.c[name].type, "length", None) or 500
+    for name in ("username", "imap_host")
 }
 #: Telegram's own message limit: a note is never longer than what an admin can send.
 NOTE_MAX_LENGTH = 4096

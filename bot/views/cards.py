@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
@@ -52,7 +53,7 @@ def note_line(note: Note, tz: ZoneInfo, limit: int = NOTE_PREVIEW) -> str:
 
 def field_line(field: Field, card: ContactCard) -> str | None:
     """A field's line on the card; None when it is empty or at its column's default."""
-    value = (
+    value: Any = (
         card.referred_by_name
         if field.kind is Kind.CONTACT
         else getattr(card.contact, field.column)
