@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crm_core.services.contacts import TRASH_DAYS
+
 REFUSAL_SHORT = "This bot is private."
 SOMETHING_WRONG = "Something went wrong; nothing was saved. Please try again."
 STALE_BUTTON = "That button is out of date. Send /start for the menu."
@@ -40,7 +42,7 @@ HELP = (
     "/digest — today's follow-up digest now\n"
     "/settings — your digest time, timezone and days\n"
     "/email — connect your mailbox: cards show the emails with each contact\n"
-    "/trash — deleted contacts (kept 30 days)\n"
+    f"/trash — deleted contacts (kept {TRASH_DAYS} days)\n"
     "/export — your current /list as a CSV file\n"
     "/cancel — leave what you're doing\n\n"
     "Reply to a contact card with text to add a note, or with a photo or document "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,6 @@ class Settings:
     on_heroku: bool = False
     #: CRM_ALLOW_EPHEMERAL_STORAGE=1: the operator accepts SQLite / local files on a dyno.
     allow_ephemeral_storage: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
     # Mail (crm_core/mail): the host offered in /email, minutes between syncs (0: no scheduled
     # sync), an extra CA certificate to trust, and whether unencrypted IMAP may be chosen.
     imap_default_host: str | None = None

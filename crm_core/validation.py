@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -17,46 +16,45 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from crm_core.errors import ValidationError
+from crm_core.models import EmailConfig, Job
 from crm_core.stages import ContactType, Urgency, find_contact_type
 
-MAX_LENGTHS: dict[str, int] = {
-    "name": 200,
-    "company": 200,
-    "how_found_us": 200,
-    "property_address": 500,
-    "service_type": 200,
-    "job_title": 200,
-    # crm_email_configs
-    "username": 255,
-    "imap_host": 255,
-}
-#: Telegram's own message limit: a note is never longer than what an admin can send.
-NOTE_MAX_LENGTH = 4096
-MAX_MONEY = Decimal("9999999999.99")
-LABELS: dict[str, str] = {
-    "name": "Name",
-    "email": "Email",
-    "phone": "Phone",
-    "company": "Company",
-    "contact_type": "Type",
-    "how_found_us": "How they found us",
-    "property_address": "Property address",
-    "service_type": "Service",
-    "urgency_level": "Urgency",
-    "next_followup_date": "Next follow-up",
-    "potential_value": "Potential value",
-    "total_revenue": "Total revenue",
-    "total_jobs_referred": "Jobs referred",
+#: Fields typed outside a contact (a contact's fields are in ``crm_core.fields``): a mailbox's
+#: settings and a job's (issue 12). Lengths from their model columns, as the registry's are.
+_OTHER_LABELS: dict[str, str] = {
     "imap_host": "Mail server",
     "job_title": "Job title",
     "value": "Job value",
 }
+_OTHER_COLUMNS = {
+    "username": EmailConfig.__table__.c.username,
+    "imap_host": EmailConfig.__table__.c.imap_host,
+    "job_title": Job.__table__.c.title,
+}
+_OTHER_LENGTHS: dict[str, int] = {
+    name: getattr(column.type, "length", None) or 500 for name, column in _OTHER_COLUMNS.items()
+}
+#: Telegram's own message limit: a note is never longer than what an admin can send.
+NOTE_MAX_LENGTH = 4096
+MAX_MONEY = Decimal("9999999999.99")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Unicode categories that show nothing: controls, formats (zero-width space and joiners, the
 #: BOM, soft hyphen, bidi and tag characters), surrogates, unassigned code points, and every
 #: separator (spaces of all widths, line and paragraph separators).
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Cn", "Zs", "Zl", "Zp"})
+
+
+def _label(field: str) -> str:
+    from crm_core.fields import LABELS  # here, not above: the registry imports these cleaners
+
+    return LABELS.get(field) or _OTHER_LABELS.get(field) or field.replace("_", " ").capitalize()
+
+
+def _max_length(field: str) -> int:
+    from crm_core.fields import MAX_LENGTHS  # here, not above: see _label
+
+    return MAX_LENGTHS.get(field) or _OTHER_LENGTHS.get(field) or 500
 
 
 def _shows(char: str) -> bool:
@@ -82,12 +80,12 @@ def clean_text(field: str, raw: str | None, *, required: bool = False) -> str | 
     """Trim (invisible characters too), drop control characters and enforce the field's
     length cap. Text with no visible character is blank."""
     text = visible_text(_CONTROL.sub("", unicodedata.normalize("NFC", raw or "")))
-    label = LABELS.get(field, field.replace("_", " ").capitalize())
+    label = _label(field)
     if not text:
         if required:
             raise ValidationError(field, f"{label} can't be empty.")
         return None
-    limit = MAX_LENGTHS.get(field, 500)
+    limit = _max_length(field)
     if len(text) > limit:
         raise ValidationError(
             field, f"{label} is too long: {len(text)} characters, the limit is {limit}."
@@ -154,7 +152,7 @@ _MULTIPLIERS = {"": Decimal(1), "k": Decimal(1000), "m": Decimal(1_000_000)}
 def clean_money(field: str, raw: str | Decimal | int | float | None) -> Decimal | None:
     """GBP, non-negative, two decimals (pence rounded half up). Accepts '1500', '£1,250.50',
     '1.2k', '£2m', 'GBP 99.9', '300 pounds'."""
-    label = LABELS.get(field, field)
+    label = _label(field)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     m = _AMOUNT.fullmatch(" ".join(str(raw).split()))
@@ -176,7 +174,7 @@ def clean_money(field: str, raw: str | Decimal | int | float | None) -> Decimal 
 
 
 def clean_count(field: str, raw: str | int | None) -> int:
-    label = LABELS.get(field, field)
+    label = _label(field)
     text = str(raw if raw is not None else "0").strip() or "0"
     if not re.fullmatch(r"\d{1,9}", text):
         raise ValidationError(field, f"{label} must be a whole number, 0 or more.")
@@ -340,29 +338,11 @@ def clean_followup_at(raw: str | date | None, today: date) -> tuple[date | None,
     return day, (at if day is not None else None)
 
 
-#: The cleaner of every editable contact field (``today`` is passed to date cleaners).
-CLEANERS: dict[str, Callable[..., Any]] = {
-    "name": clean_name,
-    "email": clean_email,
-    "phone": clean_phone,
-    "company": lambda raw: clean_text("company", raw),
-    "contact_type": clean_contact_type,
-    "how_found_us": lambda raw: clean_text("how_found_us", raw),
-    "property_address": lambda raw: clean_text("property_address", raw),
-    "service_type": lambda raw: clean_text("service_type", raw),
-    "urgency_level": clean_urgency,
-    "potential_value": lambda raw: clean_money("potential_value", raw),
-    "total_revenue": lambda raw: clean_money("total_revenue", raw) or Decimal(0),
-    "total_jobs_referred": lambda raw: clean_count("total_jobs_referred", raw),
-}
-
-
 def clean_field(field: str, raw: Any, *, today: date | None = None) -> Any:
-    """Clean one contact field by name."""
-    if field == "next_followup_date":
-        return clean_followup(raw, today or date.today())
-    try:
-        cleaner = CLEANERS[field]
-    except KeyError:
-        raise ValidationError(field, f"{field} can't be changed this way.") from None
-    return cleaner(raw)
+    """Clean one contact field by name (its cleaner is in ``crm_core.fields``)."""
+    from crm_core.fields import BY_KEY  # here, not above: see _label
+
+    entry = BY_KEY.get(field)
+    if entry is None or entry.clean is None:
+        raise ValidationError(field, f"{field} can't be changed this way.")
+    return entry.clean(field, raw, today or date.today())

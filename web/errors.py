@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from crm_core.errors import Conflict, CRMError, NotFound, StorageUnavailable, ValidationError
+from crm_core.errors import CRMError, NotFound, StorageUnavailable, ValidationError
 from web.initdata import InitDataError
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,6 @@ def to_response(err: Exception) -> web.Response | None:
         return json_error(503, str(err))
     if isinstance(err, NotFound):
         return json_error(404, str(err) or "That no longer exists.")
-    if isinstance(err, Conflict):
-        return json_error(409, str(err))
     if isinstance(err, CRMError):
         return json_error(400, str(err))
     return None

@@ -18,7 +18,13 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from crm_core.models import File
-from crm_core.services.files import attach_file, fetch_file, get_file, list_files, remove_file
+from crm_core.services.files import (
+    attach_file,
+    delete_file,
+    fetch_file,
+    get_file,
+    list_files,
+)
 from web import render
 from web.context import CRM, LIMITS, Actor, call, ident
 from web.errors import TooLarge
@@ -100,13 +106,6 @@ async def _send(response: web.StreamResponse, source: IO[bytes]) -> None:
 async def remove(request: web.Request) -> web.Response:
     """The row goes (committed), then the object, as when deleted from the bot."""
     contact_id, file_id = ident(request), ident(request, "file_id")
-    services = request.app[CRM]
-    await call(request, lambda s, a: get_file(s, file_id, contact_id=contact_id))
-    await asyncio.to_thread(
-        remove_file,
-        services.session_factory,
-        services.file_store(),
-        file_id,
-        contact_id=contact_id,
-    )
+    row = await call(request, lambda s, a: delete_file(s, file_id, contact_id=contact_id))
+    await request.app[CRM].delete_objects([row.storage_key])  # failures are retried later
     return web.json_response({"deleted": file_id})

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.views.forms import FOLLOWUP_CHOICES
+from crm_core.fields import LABELS
 from crm_core.models import Contact, File, Note, StageChange, User
 from crm_core.services.board import Board, Card
 from crm_core.services.contacts import CONTACT_FIELDS, ContactCard, Duplicate
@@ -26,7 +27,6 @@ from crm_core.stages import (
     Urgency,
     stage_name,
 )
-from crm_core.validation import LABELS
 
 JSON = dict[str, Any]
 
@@ -66,7 +66,7 @@ def catalogue(user: User, today: date) -> JSON:
         "file_categories": [{"key": k.value, "label": v} for k, v in CATEGORY_LABELS.items()],
         "fields": [{"name": name, "label": LABELS.get(name, name)} for name in EDITABLE],
         "followup_choices": [
-            {"label": label, "days": days} for _, label, days in FOLLOWUP_CHOICES
+            {"label": q.label, "days": q.days} for q in FOLLOWUP_CHOICES
         ],
         "urgencies": [u.value for u in Urgency],
     }

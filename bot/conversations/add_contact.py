@@ -59,6 +59,7 @@ from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
 from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
 from crm_core.errors import ValidationError
+from crm_core.fields import ADD_STEPS, applies
 from crm_core.quick_add import QuickAdd, parse_quick_add
 from crm_core.services.contacts import Duplicate, find_duplicates, get_contact
 from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
@@ -69,18 +70,7 @@ Ctx = ContextTypes.DEFAULT_TYPE
 ACTION = "add"
 DRAFT = "add"
 
-FIELDS: tuple[str, ...] = (
-    "name",
-    "contact_type",
-    "email",
-    "phone",
-    "company",
-    "property_address",
-    "how_found_us",
-    "urgency_level",
-    "next_followup_date",
-    "potential_value",
-)
+FIELDS: tuple[str, ...] = ADD_STEPS
 BUTTON_ONLY = {"contact_type", "urgency_level"}
 
 
@@ -103,9 +93,7 @@ def _drop(context: Ctx) -> None:
 
 
 def _applies(field: str, values: dict[str, Any]) -> bool:
-    if field == "property_address":
-        return values.get("contact_type") != ContactType.REFERRAL_PARTNER.value
-    return True
+    return applies(field, values.get("contact_type"))
 
 
 def _next_field(draft: dict[str, Any]) -> str | None:

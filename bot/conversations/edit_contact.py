@@ -24,14 +24,14 @@ from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup
 from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
 from crm_core.errors import ValidationError
-from crm_core.services.contacts import CONTACT_FIELDS, get_contact, update_contact
+from crm_core.fields import EDITABLE
+from crm_core.services.contacts import get_contact, update_contact
 from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
 from crm_core.services.revenue import derived_from
 from crm_core.services.users import active_users
 
 Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "edit"
-EDITABLE: tuple[str, ...] = (*CONTACT_FIELDS, "owner")
 PARTNER = "partner"  # the draft's field while the partner picker is shown (issue 12)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
@@ -23,8 +24,9 @@ from bot.views.common import (
     when,
 )
 from bot.views.email import EMAILS
+from crm_core.fields import CARD_FIELDS, Field, Kind
 from crm_core.models import Contact, Note
-from crm_core.services.contacts import ContactCard
+from crm_core.services.contacts import TRASH_DAYS, ContactCard
 from crm_core.stages import NOTE_TYPE_LABELS, PIPELINES, ContactType, NoteType, stage_name
 
 NOTE_PREVIEW = 300
@@ -52,6 +54,24 @@ def note_line(note: Note, tz: ZoneInfo, limit: int = NOTE_PREVIEW) -> str:
     return f"{note_header(note, tz)}\n{esc(cut(note.content, limit))}"
 
 
+def field_line(field: Field, card: ContactCard) -> str | None:
+    """A field's line on the card; None when it is empty or at its column's default."""
+    value: Any = (
+        card.referred_by_name
+        if field.kind is Kind.CONTACT
+        else getattr(card.contact, field.column)
+    )
+    if value is None or value == "" or value == field.default:
+        return None
+    if field.kind is Kind.MONEY:
+        shown = money(value)
+    elif field.kind is Kind.CHOICE:
+        shown = str(value).upper()
+    else:
+        shown = str(value)
+    return f"{field.card}: {esc(shown)}"
+
+
 def render_card(
     card: ContactCard, today: date, tz: ZoneInfo, email_line: str | None = None
 ) -> str:
@@ -65,28 +85,16 @@ def render_card(
         lines.append(f"Next follow-up: {day(c.next_followup_date, today)}{at}")
     else:
         lines.append("Next follow-up: none set")
-    fields = [
-        ("Email", c.email),
-        ("Phone", c.phone),
-        ("Company", c.company),
-        ("Property", c.property_address),
-        ("Service", c.service_type),
-        ("Found us via", c.how_found_us),
-        ("Referred by", card.referred_by_name),
-    ]
-    lines += [f"{label}: {esc(value)}" for label, value in fields if value]
-    if c.urgency_level != "normal":
-        lines.append(f"Urgency: {c.urgency_level.upper()}")
-    if c.potential_value is not None:
-        lines.append(f"Potential value: {money(c.potential_value)}")
     jobs_block = job_views.card_lines(card.jobs)  # issue 12: revenue from jobs, once any
-    if jobs_block:
-        lines += jobs_block
-    elif c.total_revenue:
-        lines.append(f"Revenue so far: {money(c.total_revenue)}")
-    lines += referral_views.card_lines(card.referrals, tz)  # issue 12: a partner's referrals
-    if c.total_jobs_referred:
-        lines.append(f"Jobs referred: {c.total_jobs_referred}")
+    for field in CARD_FIELDS:
+        if field.key == "total_revenue" and jobs_block:
+            lines += jobs_block  # paid jobs say what revenue is, not a typed total
+            continue
+        if field.key == "total_jobs_referred":  # a partner's referrals (issue 12)
+            lines += referral_views.card_lines(card.referrals, tz)
+        line = field_line(field, card)
+        if line:
+            lines.append(line)
     lines.append(f"Owner: {esc(c.owner.display_name)}")
     lines.append(f"Files: {card.file_count}")
     if email_line:  # "Last email: 3 days ago ← Re: CCTV quote" (bot.views.email)
@@ -150,7 +158,7 @@ def delete_prompt(card: ContactCard) -> str:
     return (
         f"Delete <b>{esc(c.name)}</b> and its {n} note{'s' if n != 1 else ''} "
         f"and {m} file{'s' if m != 1 else ''}?\n"
-        "It goes to the trash for 30 days and can be restored."
+        f"It goes to the trash for {TRASH_DAYS} days and can be restored."
     )
 
 
@@ -160,7 +168,7 @@ def delete_keyboard(contact_id: int) -> InlineKeyboardMarkup:
 
 
 def deleted_text(contact: Contact) -> str:
-    return f"🗑 Deleted <b>{esc(contact.name)}</b>. It stays in /trash for 30 days."
+    return f"🗑 Deleted <b>{esc(contact.name)}</b>. It stays in /trash for {TRASH_DAYS} days."
 
 
 def undo_keyboard(contact_id: int) -> InlineKeyboardMarkup:

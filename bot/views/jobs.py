@@ -7,8 +7,8 @@ from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import JOB, JOB_ADD, JOB_FORM, JOB_OFFER, JOB_STATUS, JOBS, OFFER_NO, Cb
 from bot.views.common import button, chunks, esc, keyboard, money
-from bot.views.forms import FOLLOWUP_CHOICES
 from crm_core.models import Contact, Job
+from crm_core.schedule import quick_dates
 from crm_core.services.revenue import JobSummary
 from crm_core.stages import JobStatus
 
@@ -22,7 +22,7 @@ STATUS_BUTTONS: tuple[tuple[JobStatus, str], ...] = (
     (JobStatus.CANCELLED, "Cancel job"),
 )
 #: Quick dates of the Add job form: today and tomorrow (the follow-up form's first two).
-JOB_DATES = FOLLOWUP_CHOICES[:2]
+JOB_DATES = quick_dates("today", "tomorrow")
 
 
 def card_lines(summary: JobSummary | None) -> list[str]:
@@ -125,7 +125,7 @@ def form_markup(
     rows = []
     if dates:
         rows.append(
-            [button(label, Cb(JOB_FORM, contact_id, f"d:{key}")) for key, label, _ in JOB_DATES]
+            [button(q.label, Cb(JOB_FORM, contact_id, f"d:{q.key}")) for q in JOB_DATES]
         )
     tail = [button("Skip", Cb(JOB_FORM, contact_id, "skip"))] if skip else []
     tail.append(button("Cancel", Cb(JOB_FORM, contact_id, "cancel")))

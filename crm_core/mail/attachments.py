@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.crypto import SecretBox
-from crm_core.db import transaction
 from crm_core.errors import NotFound
 from crm_core.mail.client import connect
 from crm_core.mail.parse import Attachment, attachments_of, read_message
@@ -45,7 +44,7 @@ def save_attachments(
     by_user_id: int,
 ) -> SavedAttachments:
     """Fetch the message from the mailbox it came from and store its attachments now."""
-    with transaction(factory) as session:
+    with factory.begin() as session:
         row = get_email(session, email_id)
         config = session.scalar(select(EmailConfig).where(EmailConfig.user_id == row.user_id))
         if config is None:
@@ -66,7 +65,7 @@ def save_attachments(
         raise NotFound("That email is no longer in the mailbox.")
     parts = attachments_of(read_message(raw))
     kept = [a for a in parts if len(a.data) <= MAX_ATTACHMENT]
-    with transaction(factory) as session:
+    with factory.begin() as session:
         files = [_attach(session, store, contact_id, a, by_user_id) for a in kept]
     return SavedAttachments(
         contact_id, files, [a.name for a in parts if len(a.data) > MAX_ATTACHMENT]

@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.config import Settings
 from crm_core.crypto import SecretBox
-from crm_core.db import transaction
 from crm_core.errors import NotFound
 from crm_core.mail.client import (
     DEFAULT_TIMEOUT,
@@ -168,7 +167,7 @@ def _sync(
     now: datetime,
     force: bool,
 ) -> SyncResult:
-    with transaction(factory) as session:
+    with factory.begin() as session:
         config = session.scalar(select(EmailConfig).where(EmailConfig.user_id == user_id))
         if config is None:
             raise NotFound("No mailbox is set up for you yet.")
@@ -190,7 +189,7 @@ def _sync(
         log.warning("Mail sync of mailbox %s failed: %s", plan.config_id, err)
         _record_failure(factory, plan.config_id, now, str(err), login=False)
         return SyncResult(SyncStatus.FAILED, plan.stored, message=str(err))
-    with transaction(factory) as session:
+    with factory.begin() as session:
         config = session.get_one(EmailConfig, plan.config_id)
         config.last_synced_at = now
         config.addresses_checked_at = now
@@ -232,7 +231,7 @@ def _contact_map(factory: sessionmaker[Session], plan: _Plan) -> dict[str, list[
 def _record_failure(
     factory: sessionmaker[Session], config_id: int, now: datetime, reason: str, *, login: bool
 ) -> None:
-    with transaction(factory) as session:
+    with factory.begin() as session:
         config = session.get_one(EmailConfig, config_id)
         config.last_error = reason
         if login:
@@ -270,11 +269,11 @@ def _read_new(
         addresses = _contact_map(factory, plan)
         found = list(matching(imap, folder, uidvalidity, batch, addresses, plan.own))
         last = batch[-1]
-        with transaction(factory) as session:
+        with factory.begin() as session:
             plan.stored += store_emails(session, plan.user_id, found)
             _save_cursor(session, plan.config_id, folder.name, uidvalidity, last)
     if not uids and (cursor is None or cursor[0] != uidvalidity):
-        with transaction(factory) as session:
+        with factory.begin() as session:
             _save_cursor(session, plan.config_id, folder.name, uidvalidity, last)
     return uidvalidity, last
 
@@ -303,7 +302,7 @@ def _backfill(
         batch = uids[start : start + BATCH]
         addresses = _contact_map(factory, plan)
         matches = list(matching(imap, folder, uidvalidity, batch, addresses, plan.own))
-        with transaction(factory) as session:
+        with factory.begin() as session:
             plan.stored += store_emails(session, plan.user_id, matches)
 
 

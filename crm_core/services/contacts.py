@@ -15,28 +15,13 @@ from sqlalchemy import and_, case, column, delete, func, or_, select, table, tup
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound, ValidationError
+from crm_core.fields import CONTACT_FIELDS
 from crm_core.models import SQLITE_SEARCH_INDEX, Contact, File, Note, StageChange, User, utcnow
 from crm_core.services import revenue
 from crm_core.services.referrals import ReferralSummary, referral_summary
 from crm_core.stages import ContactType, Status, find_stage, first_stage
 from crm_core.validation import clean_field, clean_followup_at
 
-#: Fields a person may set on a contact, in the order forms and exports show them.
-CONTACT_FIELDS: tuple[str, ...] = (
-    "name",
-    "email",
-    "phone",
-    "company",
-    "contact_type",
-    "how_found_us",
-    "property_address",
-    "service_type",
-    "urgency_level",
-    "next_followup_date",
-    "potential_value",
-    "total_revenue",
-    "total_jobs_referred",
-)
 TRASH_DAYS = 30
 SEARCH_LIMIT = 20
 #: Words of a search that must all match (the rest of a longer text is ignored).

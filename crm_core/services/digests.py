@@ -31,7 +31,14 @@ from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
 from crm_core.models import Contact, DigestDelivery, Note, ReminderDelivery, User
-from crm_core.schedule import DeliveryStatus, digest_due, reminder_due
+from crm_core.schedule import (
+    QUICK_DATE,
+    DeliveryStatus,
+    QuickDate,
+    digest_due,
+    quick_dates,
+    reminder_due,
+)
 from crm_core.services.contacts import View, get_contact, live
 from crm_core.services.dashboard import dashboard
 from crm_core.services.notes import add_note
@@ -540,15 +547,9 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 _OUTCOMES = {o.key: o for o in OUTCOMES}
 
-#: "Next follow-up?" after Done: key -> (label, days from today or None to clear).
-NEXT_CHOICES: tuple[tuple[str, str, int | None], ...] = (
-    ("1", "Tomorrow", 1),
-    ("3", "In 3 days", 3),
-    ("7", "Next week", 7),
-    ("14", "In 2 weeks", 14),
-    ("0", "None", None),
-)
-_NEXT = {key: days for key, _, days in NEXT_CHOICES}
+#: "Next follow-up?" after Done: quick dates, then ``NO_NEXT`` (clear it).
+NEXT_CHOICES: tuple[QuickDate, ...] = quick_dates("tomorrow", "3d", "1w", "2w")
+NO_NEXT = "0"
 
 
 def log_outcome(
@@ -572,12 +573,13 @@ def next_followup(
     """Set the follow-up after Done: today + the chosen days, or none."""
     from crm_core.services.followups import clear_followup, set_followup
 
-    if choice not in _NEXT:
-        raise ValidationError("next_followup_date", "That choice isn't one of the buttons.")
-    days = _NEXT[choice]
-    if days is None:
+    if choice == NO_NEXT:
         return clear_followup(session, contact_id, now=now)
-    return set_followup(session, contact_id, today + timedelta(days=days), today=today, now=now)
+    quick = QUICK_DATE.get(choice)
+    if quick is None or quick not in NEXT_CHOICES:
+        raise ValidationError("next_followup_date", "That choice isn't one of the buttons.")
+    when = today + timedelta(days=quick.days)
+    return set_followup(session, contact_id, when, today=today, now=now)
 
 
 #: How long the delivery ledgers keep their rows (what was sent, when, and what failed).

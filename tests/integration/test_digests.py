@@ -404,7 +404,7 @@ def test_done_writes_a_note_of_the_outcome_then_sets_the_next_follow_up(
         notes = [(n.note_type, n.content) for n in s.scalars(select(Note))]
     assert notes == ([(note_type, content)] if note_type else [])
     with session_factory.begin() as s:
-        contact = next_followup(s, cid, "7", today=TODAY)
+        contact = next_followup(s, cid, "1w", today=TODAY)
         assert (contact.next_followup_date, contact.next_followup_time) == (date(2026, 11, 30),
                                                                             None)
         assert next_followup(s, cid, "0", today=TODAY).next_followup_date is None
@@ -419,7 +419,7 @@ def test_buttons_on_a_deleted_contact_say_it_no_longer_exists(session_factory, a
     for action in (
         lambda s: snooze_followup(s, cid, 1, today=TODAY),
         lambda s: log_outcome(s, cid, alice.id, "call"),
-        lambda s: next_followup(s, cid, "1", today=TODAY),
+        lambda s: next_followup(s, cid, "tomorrow", today=TODAY),
     ):
         with session_factory.begin() as s, pytest.raises(NotFound,
                                                           match="no longer exists"):

@@ -143,5 +143,5 @@ def test_dashboard_board_duplicates_and_catalogue() -> None:
     assert (dup[0]["id"], dup[0]["reason"]) == (7, "same email")
     cat = render.catalogue(ALICE, TODAY)
     assert cat["me"] == {"id": 1, "name": "Alice"}
-    assert [q["days"] for q in cat["followup_choices"]] == [d for _, _, d in FOLLOWUP_CHOICES]
+    assert [q["days"] for q in cat["followup_choices"]] == [q.days for q in FOLLOWUP_CHOICES]
     assert [t["key"] for t in cat["types"]] == [t.value for t in ContactType]
