@@ -316,5 +316,9 @@ MAX_LENGTHS: dict[str, int] = {
 
 
 def applies(key: str, contact_type: str | None) -> bool:
-    """Whether a field applies to a contact of this type (any, while the type is unknown)."""
-    return contact_type is None or contact_type in BY_KEY[key].types
+    """Whether a field (by key, or by its column: a form may hold ``referred_by_id``) applies
+    to a contact of this type (any, while the type is unknown)."""
+    field = BY_KEY.get(key) or next((f for f in FIELDS if f.column == key), None)
+    if field is None:
+        raise KeyError(f"no contact field {key!r}")
+    return contact_type is None or contact_type in field.types
