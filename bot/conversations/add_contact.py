@@ -58,7 +58,7 @@ from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
 from crm_core.errors import ValidationError
 from crm_core.quick_add import QuickAdd, parse_quick_add
-from crm_core.services.contacts import Duplicate, find_duplicates
+from crm_core.services.duplicates import Duplicate, find_duplicates
 from crm_core.stages import ContactType
 from crm_core.validation import clean_field
 

@@ -26,7 +26,7 @@ from bot.handling import LEAVING_COMMANDS, LEFT, button_step, reply, start_form,
 from bot.runtime import run_db
 from bot.views.files import search_prompt, search_results
 from crm_core.errors import NotFound
-from crm_core.services.contacts import search_contacts
+from crm_core.services.search import search_contacts
 
 Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "attach_search"

@@ -35,8 +35,10 @@ from bot.views.cards import (
 from bot.views.common import esc
 from bot.views.lists import search_results
 from crm_core.errors import CRMError, ValidationError
-from crm_core.services import contacts as svc
+from crm_core.services.contacts import ContactCard, change_stage, get_card, get_contact
 from crm_core.services.notes import add_note, list_notes
+from crm_core.services.search import SEARCH_LIMIT, search_contacts
+from crm_core.services.trash import delete_contact, list_trash, restore_contact
 from crm_core.stages import NoteType
 
 NOTES_PAGE = 5
@@ -64,17 +66,17 @@ async def show_card(
     """Send (or, from a button on the card itself, redraw) a contact card. ``change`` runs
     first in the same transaction, so a change and its redrawn card cost one database trip."""
 
-    def work(session: Session) -> svc.ContactCard:
+    def work(session: Session) -> ContactCard:
         if change is not None:
             change(session)
-        return svc.get_card(session, contact_id)
+        return get_card(session, contact_id)
 
     card = await run_db(context, work)
     await send_card(update, context, card, edit=edit)
 
 
 async def send_card(
-    update: Update, context: Ctx, card: svc.ContactCard, *, edit: bool = False
+    update: Update, context: Ctx, card: ContactCard, *, edit: bool = False
 ) -> None:
     _, today = me(update, context)
     await reply(
@@ -102,16 +104,16 @@ async def plain_text(update: Update, context: Ctx) -> None:
 
 
 async def search(update: Update, context: Ctx, query: str) -> None:
-    found = await run_db(context, svc.search_contacts, query, limit=svc.SEARCH_LIMIT + 1)
+    found = await run_db(context, search_contacts, query, limit=SEARCH_LIMIT + 1)
     if len(found) == 1:
         await show_card(update, context, found[0].id)
         return
-    more = len(found) > svc.SEARCH_LIMIT
+    more = len(found) > SEARCH_LIMIT
     in_trash = 0
     if not found:  # deleted ones are erased after 30 days: say they are there to restore
         now = crm(context).clock()
-        in_trash = (await run_db(context, svc.list_trash, now=now, text=query, page_size=1)).total
-    text, markup = search_results(query, found[: svc.SEARCH_LIMIT], more=more, in_trash=in_trash)
+        in_trash = (await run_db(context, list_trash, now=now, text=query, page_size=1)).total
+    text, markup = search_results(query, found[: SEARCH_LIMIT], more=more, in_trash=in_trash)
     await reply(update, text, markup)
 
 
@@ -122,7 +124,7 @@ async def open_card(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
-    contact = await run_db(context, svc.get_contact, cb.id)
+    contact = await run_db(context, get_contact, cb.id)
     await update.callback_query.edit_message_reply_markup(stage_keyboard(contact))  # type: ignore[union-attr]
 
 
@@ -132,7 +134,7 @@ async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     try:
         await show_card(
             update, context, cb.id, edit=True,
-            change=lambda s: svc.change_stage(s, cb.id, cb.arg, by_user_id=user_id),
+            change=lambda s: change_stage(s, cb.id, cb.arg, by_user_id=user_id),
         )
     except ValidationError as err:  # an old menu: the contact's type changed since
         await show_card(update, context, cb.id, edit=True)
@@ -142,26 +144,26 @@ async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 @on_button
 async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
-    card = await run_db(context, svc.get_card, cb.id)
+    card = await run_db(context, get_card, cb.id)
     await reply(update, delete_prompt(card), delete_keyboard(cb.id), edit=True)
 
 
 @on_button
 async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
-    contact = await run_db(context, svc.delete_contact, cb.id, now=crm(context).clock())
+    contact = await run_db(context, delete_contact, cb.id, now=crm(context).clock())
     await reply(update, deleted_text(contact), undo_keyboard(cb.id), edit=True)
 
 
 @on_button
 async def undo_delete(update: Update, context: Ctx, cb: Cb) -> None:
-    await run_db(context, svc.restore_contact, cb.id)
+    await run_db(context, restore_contact, cb.id)
     await show_card(update, context, cb.id, edit=True)
 
 
 @on_button
 async def all_notes(update: Update, context: Ctx, cb: Cb) -> None:
     offset = int(cb.arg or 0)
-    contact = await run_db(context, svc.get_contact, cb.id)
+    contact = await run_db(context, get_contact, cb.id)
     notes, total = await run_db(context, list_notes, cb.id, limit=NOTES_PAGE, offset=offset)
     tz = tz_of(update, context)
     messages, markup = notes_page(contact, notes, total, offset, tz, NOTES_PAGE)
@@ -242,9 +244,9 @@ async def _note_by_reply(
     assert message is not None
     user_id, _ = me(update, context)
 
-    def work(session: Session) -> svc.ContactCard:
+    def work(session: Session) -> ContactCard:
         add_note(session, contact_id, user_id, NoteType.INTERNAL, message.text or "")
-        return svc.get_card(session, contact_id)
+        return get_card(session, contact_id)
 
     try:
         card = await run_db(context, work)

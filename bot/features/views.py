@@ -25,11 +25,12 @@ from bot.views.lists import (
     render_today,
     render_trash,
 )
-from crm_core.services import contacts as svc
-from crm_core.services.contacts import ContactFilter, View
+from crm_core.services.contacts import get_contact
 from crm_core.services.csv_io import export_contacts
 from crm_core.services.dashboard import dashboard
 from crm_core.services.followups import due_followups
+from crm_core.services.listing import ContactFilter, View, iter_filtered, list_contacts
+from crm_core.services.trash import list_trash, purge_contact, restore_contact
 
 Ctx = ContextTypes.DEFAULT_TYPE
 PAGE_SIZE = 10
@@ -92,7 +93,7 @@ async def show_list(
     update: Update, context: Ctx, *, edit: bool = False, anchor: str = ""
 ) -> None:
     """The list at the stored page. ``anchor`` is a Prev/Next button's "b<id>"/"a<id>": the
-    page then holds the contacts before/after that one (see ``svc.list_contacts``)."""
+    page then holds the contacts before/after that one (see ``list_contacts``)."""
     flt, repaired = _list_filter(context)
     state = _list_state(context)
     user_id, today = me(update, context)
@@ -101,7 +102,7 @@ async def show_list(
     contact_id = int(edge[2]) if edge and int(edge[2]) <= MAX_ID else None
     side = edge[1] if edge else ""
     page = await run_db(
-        context, svc.list_contacts, user_id, flt, page=int(state.get("page", 1)),
+        context, list_contacts, user_id, flt, page=int(state.get("page", 1)),
         page_size=PAGE_SIZE,
         after=contact_id if side == "a" else None,
         before=contact_id if side == "b" else None,
@@ -175,7 +176,7 @@ async def show_trash(update: Update, context: Ctx, *, edit: bool = False) -> Non
         query, page_no = "", 1
     now = crm(context).clock()
     page = await run_db(
-        context, svc.list_trash, now=now, text=query, page=page_no, page_size=PAGE_SIZE
+        context, list_trash, now=now, text=query, page=page_no, page_size=PAGE_SIZE
     )
     state["page"] = page.page
     text, markup = render_trash(page, query, tz_of(update, context), now)
@@ -198,21 +199,21 @@ async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
 async def restore(update: Update, context: Ctx, cb: Cb) -> None:
     from bot.features.cards import show_card
 
-    await run_db(context, svc.restore_contact, cb.id)
+    await run_db(context, restore_contact, cb.id)
     await show_card(update, context, cb.id)
     await show_trash(update, context, edit=True)
 
 
 @on_button
 async def ask_purge(update: Update, context: Ctx, cb: Cb) -> None:
-    contact = await run_db(context, svc.get_contact, cb.id, include_deleted=True)
+    contact = await run_db(context, get_contact, cb.id, include_deleted=True)
     text, markup = purge_prompt(contact)
     await reply(update, text, markup, edit=True)
 
 
 @on_button
 async def purge(update: Update, context: Ctx, cb: Cb) -> None:
-    result = await run_db(context, svc.purge_contact, cb.id)
+    result = await run_db(context, purge_contact, cb.id)
     await crm(context).delete_objects(result.storage_keys)
     await reply(update, "Erased for good.")
     await show_trash(update, context, edit=True)
@@ -227,7 +228,7 @@ async def export_command(update: Update, context: Ctx) -> None:
 
     def build(session: Any) -> tuple[bytes, int]:
         buffer = io.StringIO()
-        count = export_contacts(session, buffer, svc.iter_filtered(session, user_id, flt))
+        count = export_contacts(session, buffer, iter_filtered(session, user_id, flt))
         return buffer.getvalue().encode("utf-8"), count
 
     # Count rows, not lines: an address may hold a line break.

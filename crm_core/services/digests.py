@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session
 from crm_core.errors import ValidationError
 from crm_core.models import Contact, DigestDelivery, Note, ReminderDelivery, User
 from crm_core.schedule import DeliveryStatus, digest_due, reminder_due
-from crm_core.services.contacts import View, get_contact, live
+from crm_core.services.contacts import get_contact, live
 from crm_core.services.dashboard import dashboard
+from crm_core.services.listing import View
 from crm_core.services.notes import add_note
 from crm_core.stages import NoteType
 

@@ -20,7 +20,7 @@ from bot.texts import GONE
 from crm_core.config import Settings
 from crm_core.db import make_engine
 from crm_core.models import Contact, DigestDelivery, Note, User
-from crm_core.services.contacts import delete_contact
+from crm_core.services.trash import delete_contact
 from sandbox import BotApiDouble, Phone, running
 from tests.conftest import ALICE, BOB
 from tests.e2e.flows import seed, tap

@@ -29,7 +29,7 @@ from crm_core.schedule import (
 )
 from crm_core.services import digests as digests_service
 from crm_core.services import preferences as prefs
-from crm_core.services.contacts import change_stage, create_contact, delete_contact
+from crm_core.services.contacts import change_stage, create_contact
 from crm_core.services.digests import (
     LEASE,
     MAX_CLAIMS,
@@ -47,6 +47,7 @@ from crm_core.services.digests import (
 )
 from crm_core.services.followups import snooze_followup
 from crm_core.services.notes import add_note
+from crm_core.services.trash import delete_contact
 from crm_core.services.users import sync_admins
 from crm_core.validation import clean_followup_at, parse_followup, parse_time_of_day
 from tests.conftest import ALICE, BOB, TODAY
