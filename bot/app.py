@@ -51,7 +51,7 @@ from crm_core.config import Settings, redact_url
 from crm_core.db import make_engine, make_session_factory, refresh_statistics
 from crm_core.migrate import upgrade
 from crm_core.models import User
-from crm_core.services.digests import prune_ledgers
+from crm_core.services.ledger import prune_ledgers
 from crm_core.services.trash import purge_trash
 from crm_core.services.updates import prune_updates
 from crm_core.services.users import sync_admins

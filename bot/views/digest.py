@@ -11,6 +11,7 @@ action row in place (``replace_item_rows``): Done -> outcomes -> next follow-up 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -19,9 +20,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import Cb, StaleButton
 from bot.views.common import MAX_MESSAGE, button, cut, esc, keyboard, money
 from crm_core.schedule import DAY_PRESETS, days_label
-from crm_core.services.digests import NEXT_CHOICES, OUTCOMES, Digest, DigestItem
+from crm_core.services.digests import Digest, DigestItem
 from crm_core.services.preferences import COMMON_TIMEZONES, DigestPreferences
-from crm_core.stages import ContactType, stage_name
+from crm_core.stages import ContactType, NoteType, stage_name
 
 ITEMS_PER_MESSAGE = 10
 NOTE_LINE = 100
@@ -157,6 +158,37 @@ def reminder_message(
 
 
 # --------------------------------------------------------------------------- acting on items
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A "Done" answer: its button, and the note it writes."""
+
+    key: str
+    label: str
+    note_type: NoteType | None
+    note: str | None
+
+
+#: "Done" answers: each writes a note of its type (Skip writes none).
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("call", "Called", NoteType.CALL, "Called."),
+    Outcome("email", "Emailed", NoteType.EMAIL, "Emailed."),
+    Outcome("met", "Met", NoteType.MEETING, "Met."),
+    Outcome("noans", "No answer", NoteType.CALL, "Called — no answer."),
+    Outcome("skip", "Skip", None, None),
+)
+OUTCOMES_BY_KEY = {o.key: o for o in OUTCOMES}
+
+#: "Next follow-up?" after Done: key -> (label, days from today or None to clear).
+NEXT_CHOICES: tuple[tuple[str, str, int | None], ...] = (
+    ("1", "Tomorrow", 1),
+    ("3", "In 3 days", 3),
+    ("7", "Next week", 7),
+    ("14", "In 2 weeks", 14),
+    ("0", "None", None),
+)
+NEXT_DAYS = {key: days for key, _, days in NEXT_CHOICES}
 
 
 def outcome_rows(contact_id: int) -> list[list[InlineKeyboardButton]]:
