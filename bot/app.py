@@ -39,10 +39,10 @@ from bot.features import (
     digests,
     file_list,
     forwarded,
-    pending_files,
     views,
 )
 from bot.features import settings as settings_feature
+from bot.features.attachments import resuming
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
 from bot.persistence import DatabasePersistence, WriteThroughApplication
@@ -138,7 +138,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
             _daily_housekeeping, PURGE_TIME.replace(tzinfo=settings.tz), name="housekeeping"
         )
     digests.schedule(application)  # digests and timed reminders, from the database's ledger
-    pending_files.resume(application)  # files a stop left unasked or half-saved (issue 9)
+    resuming.resume(application)  # files a stop left unasked or half-saved (issue 9)
     mode = "webhook" if settings.webhook_url else "polling"
     bucket, folder = settings.s3_bucket, settings.file_storage_dir
     storage = f"s3://{bucket}" if bucket else f"local:{folder}"

@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot import texts
 from bot.callbacks import Cb, pattern
-from bot.features.attachments import KINDS
+from bot.features.attachments.receiving import KINDS
 from bot.features.cards import tz_of
 from bot.handling import on_button, reply
 from bot.runtime import crm, run_db
