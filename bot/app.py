@@ -39,7 +39,7 @@ from bot.features import (
     digests,
     file_list,
     forwarded,
-    views,
+    menu,
 )
 from bot.features import settings as settings_feature
 from bot.features.attachments import resuming
@@ -106,7 +106,7 @@ def build_application(
     # A form open takes a forwarded text as its answer; otherwise "Add as contact" is offered
     # and the update stops here (it is not a search).
     application.add_handler(forwarded.handler(), group=FORWARDED_GROUP)
-    for handler in [*views.handlers(), *cards.handlers(), *attachments.handlers(),
+    for handler in [*menu.handlers(), *cards.handlers(), *attachments.handlers(),
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
@@ -114,7 +114,7 @@ def build_application(
     # claims, and every command, even one nobody knows (/lsit).
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)
     application.add_handler(
-        MessageHandler(filters.COMMAND, views.unknown_command), group=FEATURES_GROUP
+        MessageHandler(filters.COMMAND, menu.unknown_command), group=FEATURES_GROUP
     )
     application.add_error_handler(on_error)
     return application

@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.callbacks import Cb, pattern
 from bot.handling import Toast, on_button, reply
 from bot.runtime import crm, me, run_db
-from bot.views.digest import (
+from bot.views.settings import (
     SETTINGS,
     SETTINGS_VALUE,
     days_menu,

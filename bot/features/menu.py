@@ -1,4 +1,5 @@
-"""Read-mostly screens: main menu, /list with filters, /today, /dashboard, /trash, /export."""
+"""The main menu and the read-mostly screens it opens: /list with filters, /today, /dashboard,
+/trash, /export; and /start, /help and what no form took (/cancel, /skip, unknown commands)."""
 
 from __future__ import annotations
 
