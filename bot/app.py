@@ -1,11 +1,32 @@
 """The composition root: ``build_application(settings)`` wires everything together.
 
-Handler groups, in the order updates meet them:
-  -2  the admin gate (stops everyone else)
-  -1  duplicate-update filter (stops redeliveries)
-   0+ conversations, one group each, so that leaving one never swallows the update
-   9  a message forwarded from a person (after the forms, before the plain-text search)
-  10  stateless features (commands, card buttons, lists, plain-text search)
+What is registered where. PTB offers an update to each group in turn, lowest first, and within
+a group to the first handler that matches; a handler raising ``ApplicationHandlerStop`` ends it.
+
+  group  registered (module)                          why here
+  -----  -------------------------------------------  ---------------------------------------
+  -2     gate: admins in private chats (bot.gate)      before anything reads or writes a thing
+  -1     dedupe: claim the update id (bot.gate)        a redelivery stops before any handler
+   0     attach search (conversations.attach)          asked aside, over a form that stays
+                                                       open: while open, typed text is its own
+   1     add contact (conversations.add_contact)       forms, one group each: a form that
+   2     note (conversations.note)                     ends or is left never swallows the
+   3     edit contact (conversations.edit_contact)     update, which the next group (or the
+   4     follow-up (conversations.followup)            features) then handles
+   5     typed setting (conversations.settings)
+   9     forwarded from a person (features.forwarded)  after the forms (a form takes it as an
+                                                       answer), before the plain-text search
+  10     menu, lists, trash, export (features.menu)   stateless commands and buttons; in
+         card, /find, search (features.cards)         features.cards the reply-note comes
+         attachments (features.attachments)           before the plain-text search, which
+         files of a contact (features.file_list)      takes any text left
+         digest items, /digest (features.digests)
+         /settings screens (features.settings)
+  10     unclaimed_button, unknown_command (last)     every button is answered and every
+                                                       command replied to, even unknown ones
+
+``texts.COMMANDS`` (the menu Telegram shows) is exactly the commands registered here, with
+/skip, which the questions that can be skipped offer themselves (``tests/unit/test_app.py``).
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def _end(context: Ctx) -> int:
 
 @step
 async def cancel(update: Update, context: Ctx) -> int:
-    """/cancel: forget the search and the file waiting for it."""
+    """Forget the search and the file waiting for it (/cancel)."""
     draft = (context.user_data or {}).get(KEY)
     if not draft:
         return LEFT  # the search was left for another form: "/cancel" is for that one
@@ -87,7 +87,7 @@ async def cancel(update: Update, context: Ctx) -> int:
 
 
 async def leave(update: Update, context: Ctx) -> int:
-    """Something else was asked for (a menu command, a button, another file): let that run."""
+    """End the search so that what was asked for instead (a command, a button, a file) runs."""
     return _end(context)
 
 

@@ -88,7 +88,7 @@ async def send_card(
 
 
 async def find_command(update: Update, context: Ctx) -> None:
-    """/find TEXT: matching contacts as buttons; one match opens its card."""
+    """Show the contacts matching /find TEXT as buttons; open a single match's card."""
     query = " ".join(context.args or []).strip()
     if not query:
         await reply(update, "Send /find and part of a name, email, company or phone — "
@@ -98,7 +98,7 @@ async def find_command(update: Update, context: Ctx) -> None:
 
 
 async def plain_text(update: Update, context: Ctx) -> None:
-    """Text typed outside any form is a search."""
+    """Search for the text typed outside any form."""
     assert update.effective_message is not None
     await search(update, context, update.effective_message.text or "")
 
@@ -119,17 +119,20 @@ async def search(update: Update, context: Ctx, query: str) -> None:
 
 @on_button
 async def open_card(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show a contact's card (in place when the button says so)."""
     await show_card(update, context, cb.id, edit=cb.arg == "e")
 
 
 @on_button
 async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show the stages of the contact's pipeline under the card."""
     contact = await run_db(context, get_contact, cb.id)
     await update.callback_query.edit_message_reply_markup(stage_keyboard(contact))  # type: ignore[union-attr]
 
 
 @on_button
 async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+    """Move the contact to the stage tapped and redraw the card."""
     user_id, _ = me(update, context)
     try:
         await show_card(
@@ -144,24 +147,28 @@ async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 @on_button
 async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
+    """Ask whether to move the contact to the trash."""
     card = await run_db(context, get_card, cb.id)
     await reply(update, delete_prompt(card), delete_keyboard(cb.id), edit=True)
 
 
 @on_button
 async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
+    """Move the contact to the trash, with Undo."""
     contact = await run_db(context, delete_contact, cb.id, now=crm(context).clock())
     await reply(update, deleted_text(contact), undo_keyboard(cb.id), edit=True)
 
 
 @on_button
 async def undo_delete(update: Update, context: Ctx, cb: Cb) -> None:
+    """Take the contact back out of the trash and show its card."""
     await run_db(context, restore_contact, cb.id)
     await show_card(update, context, cb.id, edit=True)
 
 
 @on_button
 async def all_notes(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show a page of the contact's notes."""
     offset = int(cb.arg or 0)
     contact = await run_db(context, get_contact, cb.id)
     notes, total = await run_db(context, list_notes, cb.id, limit=NOTES_PAGE, offset=offset)
@@ -190,7 +197,7 @@ def contact_id_of(message: Message | None) -> int | None:
 
 
 async def reply_note(update: Update, context: Ctx) -> None:
-    """A text reply to a card (or any bot message about a contact) becomes an internal note."""
+    """Save a text reply to a card (or a bot message about a contact) as a note."""
     message = update.effective_message
     assert message is not None
     contact_id = contact_id_of(message.reply_to_message)

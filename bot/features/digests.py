@@ -198,7 +198,7 @@ async def send_reminder(context: Ctx, job: ReminderJob) -> DeliveryStatus:
 
 
 async def digest_command(update: Update, context: Ctx) -> None:
-    """/digest: today's digest now, whatever the time; the ledger is not touched."""
+    """Send today's digest now, whatever the time, leaving the ledger alone (/digest)."""
     user_id, today = me(update, context)
     digest = await run_db(context, build_digest, user_id, today)
     for text, markup in digest_messages(digest):
@@ -226,6 +226,7 @@ async def _redraw(
 
 @on_button
 async def done(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show the outcome buttons in place of the item's actions."""
     contact = await run_db(context, get_contact, cb.id)
     await _redraw(update, cb.id, outcome_rows(cb.id),
                   f"<b>{esc(contact.name)}</b> — how did it go?")
@@ -233,12 +234,14 @@ async def done(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def back(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show the item's actions again in place of the outcome buttons."""
     await run_db(context, get_contact, cb.id)
     await _redraw(update, cb.id, [action_row(cb.id)], "Follow-up:")
 
 
 @on_button
 async def outcome(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+    """Write the note of the outcome tapped, then ask for the next follow-up."""
     found = OUTCOMES_BY_KEY.get(cb.arg)
     if found is None:
         return Toast(texts.STALE_BUTTON)
@@ -254,6 +257,7 @@ async def outcome(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 @on_button
 async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
+    """Set the next follow-up tapped and close the item."""
     _, today = me(update, context)
     choice, _, outcome_key = cb.arg.partition(":")
     if choice not in NEXT_DAYS:
@@ -272,6 +276,7 @@ async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 @on_button
 async def snooze(update: Update, context: Ctx, cb: Cb) -> Toast:
+    """Move the follow-up the days tapped from today and close the item."""
     _, today = me(update, context)
     if not cb.arg.isdecimal():
         return Toast("That button is out of date.")

@@ -39,11 +39,12 @@ _EDGE = re.compile(r"([ab])(\d{1,10})", re.ASCII)
 
 
 async def start(update: Update, context: Ctx) -> None:
-    """/start and /help: what the bot does, and the main menu."""
+    """Show what the bot does and the main menu (/start, /help)."""
     await reply(update, texts.HELP, main_menu())
 
 
 async def cancel_outside(update: Update, context: Ctx) -> None:
+    """Say there is nothing to cancel, with the main menu."""
     await reply(update, texts.NOTHING_TO_CANCEL, main_menu())
 
 
@@ -52,13 +53,15 @@ def _form_open(context: Ctx) -> bool:
 
 
 async def skip_outside(update: Update, context: Ctx) -> None:
-    """/skip that no form took: nothing is waiting, or the question can't be skipped."""
+    """Say why /skip did nothing: no question waiting, or one that can't be skipped."""
     await reply(update, texts.SKIP_NOT_HERE if _form_open(context) else texts.NOTHING_TO_SKIP)
 
 
 async def unknown_command(update: Update, context: Ctx) -> None:
-    """A command nobody handles (/lsit): say so, with the commands and the menu; an open
-    form stays open."""
+    """Say that a command is unknown (/lsit), with the commands and the menu.
+
+    An open form stays open.
+    """
     command = text_of(update).split(maxsplit=1)[0] if text_of(update) else "/"
     await reply(
         update,
@@ -115,13 +118,14 @@ async def show_list(
 
 
 async def list_command(update: Update, context: Ctx) -> None:
-    """/list: the contacts of the last filter used, first page."""
+    """Show the contacts of the last filter used, first page (/list)."""
     _list_state(context)["page"] = 1
     await show_list(update, context)
 
 
 @on_button
 async def change_filter(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+    """Change the list's page, type, status or view, and redraw it."""
     state = _list_state(context)
     if cb.action == "lp":
         state["page"] = cb.id
@@ -139,7 +143,7 @@ async def change_filter(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 
 async def today_command(update: Update, context: Ctx) -> None:
-    """/today: my follow-ups due today and overdue, oldest first."""
+    """Show my follow-ups due today and overdue, oldest first (/today)."""
     user_id, today = me(update, context)
     items = await run_db(context, due_followups, user_id, today)
     text, markup = render_today(items, today)
@@ -147,6 +151,7 @@ async def today_command(update: Update, context: Ctx) -> None:
 
 
 async def dashboard_command(update: Update, context: Ctx) -> None:
+    """Show my figures and the team's (/dashboard)."""
     user_id, today = me(update, context)
     mine = await run_db(context, dashboard, user_id, View.MINE, today)
     team = await run_db(context, dashboard, user_id, View.TEAM, today)
@@ -161,8 +166,10 @@ def trash_state(context: Ctx) -> dict[str, Any]:
 
 
 async def trash_command(update: Update, context: Ctx) -> None:
-    """/trash [words]: the trash, most recently deleted first, a page at a time; with words,
-    the deleted contacts that search would find by them."""
+    """Show the trash, most recently deleted first, a page at a time (/trash).
+
+    With words after the command, only the deleted contacts that search would find by them.
+    """
     state = trash_state(context)
     state.clear()
     state["q"] = " ".join(context.args or [])
@@ -186,8 +193,11 @@ async def show_trash(update: Update, context: Ctx, *, edit: bool = False) -> Non
 
 @on_button
 async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
-    """Prev/Next (the page in the id), "Show the whole trash" (``all``), or back to the
-    trash from the erase question (page 0: where it was)."""
+    """Turn the trash's page, show all of it, or go back to it from the erase question.
+
+    Prev/Next carry the page in the id, "Show the whole trash" is ``all``, and page 0
+    goes back to where it was.
+    """
     state = trash_state(context)
     if cb.arg == "all":
         state["q"] = ""
@@ -198,6 +208,7 @@ async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def restore(update: Update, context: Ctx, cb: Cb) -> None:
+    """Take a contact out of the trash, show its card, and redraw the trash."""
     from bot.features.cards import show_card
 
     await run_db(context, restore_contact, cb.id)
@@ -207,6 +218,7 @@ async def restore(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def ask_purge(update: Update, context: Ctx, cb: Cb) -> None:
+    """Ask whether to erase a trashed contact for good."""
     contact = await run_db(context, get_contact, cb.id, include_deleted=True)
     text, markup = purge_prompt(contact)
     await reply(update, text, markup, edit=True)
@@ -214,6 +226,7 @@ async def ask_purge(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def purge(update: Update, context: Ctx, cb: Cb) -> None:
+    """Erase a trashed contact and its files for good, and redraw the trash."""
     result = await run_db(context, purge_contact, cb.id)
     await crm(context).delete_objects(result.storage_keys)
     await reply(update, "Erased for good.")
@@ -221,7 +234,7 @@ async def purge(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 async def export_command(update: Update, context: Ctx) -> None:
-    """/export: the current /list filter as a CSV file."""
+    """Send the contacts of the current /list filter as a CSV file (/export)."""
     flt, repaired = _list_filter(context)
     if repaired:
         await reply(update, repaired)
@@ -244,6 +257,7 @@ async def export_command(update: Update, context: Ctx) -> None:
 
 @on_button
 async def menu(update: Update, context: Ctx, cb: Cb) -> None:
+    """Open what a main-menu button names."""
     action = cb.arg
     if action == "find":
         await reply(update, "Type part of a name, email, company or phone number.")

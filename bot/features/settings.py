@@ -56,6 +56,7 @@ def remember_timezone(update: Update, context: Ctx, zone: str) -> None:
 
 
 async def settings_command(update: Update, context: Ctx) -> None:
+    """Show the digest settings (/settings)."""
     await show_settings(update, context)
 
 

@@ -71,7 +71,7 @@ async def cancel(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def retry(update: Update, context: Ctx, cb: Cb) -> None:
-    """Storage (or Telegram) is back: save what wasn't saved, with the kept file ids."""
+    """Save what wasn't saved now that storage (or Telegram) is back, with the kept ids."""
     pending = pending_of(context, cb.arg)
     if pending.contact_id is None or pending.category is None:
         await proceed(context, cb.arg, _tg_user(update), update=update, edit=_message_id(update))
