@@ -171,8 +171,9 @@ async def _save(
 
 async def _save_item(context: Ctx, pending: Pending, item: Item, user_id: int) -> AttachResult:
     """One file: skip it if the contact has it already, else Telegram -> temp file -> store."""
-    assert pending.contact_id is not None  # asked before saving
-    contact_id = pending.contact_id
+    contact_id, category = pending.contact_id, pending.category
+    assert contact_id is not None  # asked before saving
+    assert category is not None  # asked (or chosen for photos) before saving
     duplicate = await run_db(context, find_duplicate, contact_id, item.unique_id)
     if duplicate is not None:
         return AttachResult(duplicate, duplicate=True)
@@ -188,7 +189,7 @@ async def _save_item(context: Ctx, pending: Pending, item: Item, user_id: int) -
             path,
             file_name=item.name,
             mime_type=item.mime,
-            category=pending.category,
+            category=category,
             uploaded_by=user_id,
             caption=pending.caption,
             telegram_file_id=item.file_id,
