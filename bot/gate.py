@@ -9,7 +9,7 @@ import time
 from sqlalchemy import Engine
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
 
 from bot import texts
 from bot.runtime import crm
@@ -93,7 +93,7 @@ async def dedupe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
 
 
-def handlers() -> list[tuple[int, TypeHandler[Update, ContextTypes.DEFAULT_TYPE]]]:
+def handlers() -> list[tuple[int, BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]]:
     return [
         (GATE_GROUP, TypeHandler(Update, gate)),
         (DEDUPE_GROUP, TypeHandler(Update, dedupe)),

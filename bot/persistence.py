@@ -31,7 +31,7 @@ T = TypeVar("T")
 UserData = dict[Any, Any]
 
 
-class WriteThroughApplication(Application):  # type: ignore[type-arg]
+class WriteThroughApplication(Application):
     """An Application that saves what an update changed as soon as it is handled, and what a
     job or a background task (an attachment's save) changed as soon as it is done."""
 

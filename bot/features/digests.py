@@ -38,7 +38,8 @@ from bot.views.digest import (
     BACK,
     DONE,
     NEXT,
-    NEXT_DAYS,
+    NEXT_BY_KEY,
+    NO_NEXT,
     OUTCOME,
     OUTCOMES_BY_KEY,
     SNOOZE,
@@ -81,7 +82,7 @@ class Checker:
         self.lock = asyncio.Lock()
 
 
-def schedule(application: Application) -> None:  # type: ignore[type-arg]
+def schedule(application: Application) -> None:
     """Start the repeating check (from ``post_init``); no-op when turned off (0 seconds)."""
     services: Crm = application.bot_data[BOT_DATA_KEY]
     interval = services.settings.digest_check_seconds
@@ -110,7 +111,7 @@ async def check(context: Ctx) -> None:
         await send_due_reminders(context)
 
 
-async def check_now(application: Application) -> None:  # type: ignore[type-arg]
+async def check_now(application: Application) -> None:
     """Run one check outside the JobQueue (tests, a manual trigger)."""
     await check(CallbackContext(application))
 
@@ -260,10 +261,9 @@ async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Set the next follow-up tapped and close the item."""
     _, today = me(update, context)
     choice, _, outcome_key = cb.arg.partition(":")
-    if choice not in NEXT_DAYS:
+    if choice != NO_NEXT and choice not in NEXT_BY_KEY:
         return Toast(texts.STALE_BUTTON)
-    days = NEXT_DAYS[choice]
-    when = today + timedelta(days=days) if days is not None else None
+    when = today + timedelta(days=NEXT_BY_KEY[choice].days) if choice != NO_NEXT else None
     contact = await run_db(
         context, set_followup, cb.id, when, today=today, now=crm(context).clock()
     )

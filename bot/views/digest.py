@@ -20,6 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Cb, StaleButton
 from bot.views.common import MAX_MESSAGE, button, cut, esc, keyboard, money
+from crm_core.schedule import quick_dates
 from crm_core.services.digests import Digest, DigestItem
 from crm_core.stages import ContactType, NoteType, stage_name
 
@@ -34,7 +35,7 @@ SNOOZE = "dgsnz"  # arg: days
 BACK = "dgback"  # outcome buttons -> the item's actions again
 ITEM_ACTIONS = frozenset({DONE, OUTCOME, NEXT, SNOOZE, BACK})
 
-SNOOZES: tuple[tuple[str, int], ...] = (("💤 +1d", 1), ("+3d", 3), ("+1w", 7))
+SNOOZES = quick_dates("tomorrow", "3d", "1w")
 
 
 def short_day(value: date) -> str:
@@ -68,7 +69,10 @@ def item_text(item: DigestItem, number: int | None = None) -> str:
 def action_row(contact_id: int) -> list[InlineKeyboardButton]:
     return [
         button("✅ Done", Cb(DONE, contact_id)),
-        *(button(label, Cb(SNOOZE, contact_id, str(days))) for label, days in SNOOZES),
+        *(
+            button(("💤 " if i == 0 else "") + q.short, Cb(SNOOZE, contact_id, str(q.days)))
+            for i, q in enumerate(SNOOZES)
+        ),
     ]
 
 
@@ -175,15 +179,10 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 OUTCOMES_BY_KEY = {o.key: o for o in OUTCOMES}
 
-#: "Next follow-up?" after Done: key -> (label, days from today or None to clear).
-NEXT_CHOICES: tuple[tuple[str, str, int | None], ...] = (
-    ("1", "Tomorrow", 1),
-    ("3", "In 3 days", 3),
-    ("7", "Next week", 7),
-    ("14", "In 2 weeks", 14),
-    ("0", "None", None),
-)
-NEXT_DAYS = {key: days for key, _, days in NEXT_CHOICES}
+#: "Next follow-up?" after Done: quick dates, then ``NO_NEXT`` (clear it).
+NEXT_CHOICES = quick_dates("tomorrow", "3d", "1w", "2w")
+NEXT_BY_KEY = {q.key: q for q in NEXT_CHOICES}
+NO_NEXT = "0"
 
 
 def outcome_rows(contact_id: int) -> list[list[InlineKeyboardButton]]:
@@ -195,7 +194,8 @@ def outcome_rows(contact_id: int) -> list[list[InlineKeyboardButton]]:
 def next_rows(contact_id: int, outcome: str = "") -> list[list[InlineKeyboardButton]]:
     """"Next follow-up?" buttons; the outcome rides along for the closing label."""
     buttons = [
-        button(label, Cb(NEXT, contact_id, f"{key}:{outcome}")) for key, label, _ in NEXT_CHOICES
+        *(button(q.label, Cb(NEXT, contact_id, f"{q.key}:{outcome}")) for q in NEXT_CHOICES),
+        button("None", Cb(NEXT, contact_id, f"{NO_NEXT}:{outcome}")),
     ]
     return [buttons[:3], buttons[3:]]
 

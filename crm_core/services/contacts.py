@@ -13,26 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound, ValidationError
+from crm_core.fields import CONTACT_FIELDS
 from crm_core.models import Contact, File, Note, StageChange, User, utcnow
+from crm_core.services import revenue
+from crm_core.services.referrals import ReferralSummary, referral_summary
 from crm_core.stages import ContactType, Status, find_stage, first_stage
 from crm_core.validation import clean_field, clean_followup_at
-
-#: Fields a person may set on a contact, in the order forms and exports show them.
-CONTACT_FIELDS: tuple[str, ...] = (
-    "name",
-    "email",
-    "phone",
-    "company",
-    "contact_type",
-    "how_found_us",
-    "property_address",
-    "service_type",
-    "urgency_level",
-    "next_followup_date",
-    "potential_value",
-    "total_revenue",
-    "total_jobs_referred",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +30,10 @@ class ContactCard:
     note_count: int
     file_count: int
     referred_by_name: str | None = None
+    #: The contact's jobs in figures (count, unpaid, revenue).
+    jobs: revenue.JobSummary | None = None
+    #: A referral partner's referred contacts in figures (None for other types).
+    referrals: ReferralSummary | None = None
 
 
 def live() -> Any:
@@ -194,7 +184,11 @@ def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCar
         recent_notes=recent,
         note_count=note_count,
         file_count=file_count,
-        referred_by_name=contact.referred_by.name if contact.referred_by_id else None,
+        referred_by_name=contact.referred_by.name if contact.referred_by else None,
+        jobs=revenue.job_summary(session, contact_id),
+        referrals=referral_summary(session, contact_id)
+        if contact.type is ContactType.REFERRAL_PARTNER
+        else None,
     )
 
 
@@ -221,10 +215,13 @@ def update_contact(
         _check_owner(session, int(changes["owner_id"]))
     if "referred_by_id" in changes:
         _check_referrer(session, changes["referred_by_id"], contact.id)
+    revenue.refuse_hand_edits(session, contact, values)
     if "owner_id" in changes:
         contact.owner_id = int(changes["owner_id"])
     if "referred_by_id" in changes:
-        contact.referred_by_id = changes["referred_by_id"]
+        old_partner, contact.referred_by_id = contact.referred_by_id, changes["referred_by_id"]
+        session.flush()
+        revenue.move_referral(session, contact.id, old_partner, contact.referred_by_id)
     new_type = values.pop("contact_type", None)
     for name, value in values.items():
         setattr(contact, name, value)

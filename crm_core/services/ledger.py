@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import CursorResult, and_, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -106,11 +106,14 @@ def reclaim(
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(cast("CursorResult[Any]", result).rowcount == 1)
+
+
+_Ledger = TypeVar("_Ledger", DigestDelivery, ReminderDelivery)
 
 
 def finish(
-    session: Session, model: type[DigestDelivery] | type[ReminderDelivery], delivery_id: int,
+    session: Session, model: type[_Ledger], delivery_id: int,
     status: DeliveryStatus, now: datetime, error: str | None,
 ) -> None:
     row = session.get(model, delivery_id)
@@ -143,4 +146,4 @@ def prune_ledgers(session: Session, now: datetime, *, keep_days: int = LEDGER_KE
     reminders = session.execute(
         delete(ReminderDelivery).where(ReminderDelivery.due_at < cutoff)
     )
-    return int(digests.rowcount or 0) + int(reminders.rowcount or 0)  # type: ignore[attr-defined]
+    return sum(int(cast("CursorResult[Any]", r).rowcount or 0) for r in (digests, reminders))

@@ -52,22 +52,23 @@ class Page:
         return self.page < self.pages if self.more_after is None else self.more_after
 
 
-def _conditions(flt: ContactFilter, user_id: int) -> list[Any]:
-    conditions = [live()]
+def filter_conditions(flt: ContactFilter, user_id: int) -> list[Any]:
+    """The WHERE conditions of a filter's list, for the acting admin."""
+    found = [live()]
     if flt.view is View.MINE:
-        conditions.append(Contact.owner_id == user_id)
+        found.append(Contact.owner_id == user_id)
     if flt.contact_type is not None:
-        conditions.append(Contact.contact_type == flt.contact_type.value)
+        found.append(Contact.contact_type == flt.contact_type.value)
     if flt.status is not None:
-        conditions.append(Contact.status == flt.status.value)
-    return conditions
+        found.append(Contact.status == flt.status.value)
+    return found
 
 
 def _filtered(flt: ContactFilter, user_id: int) -> Any:
-    return select(Contact).where(*_conditions(flt, user_id))
+    return select(Contact).where(*filter_conditions(flt, user_id))
 
 
-def _list_order(*, reverse: bool = False) -> tuple[Any, ...]:
+def list_order(*, reverse: bool = False) -> tuple[Any, ...]:
     """Soonest follow-up first, contacts without one last, then by name (or all of it reversed)."""
     if reverse:
         return (
@@ -96,7 +97,7 @@ def list_contacts(
     or shown twice when contacts are edited between two presses. Without one, ``page`` is
     counted out; past the middle from the end, so the last page is as cheap as the first.
     Counting and paging read only ids (covering indexes); then the page's rows are loaded."""
-    conditions = _conditions(flt, user_id)
+    conditions = filter_conditions(flt, user_id)
     total = session.scalar(select(func.count()).select_from(Contact).where(*conditions)) or 0
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
@@ -112,7 +113,8 @@ def list_contacts(
     more_before = more_after = None
     if anchor is not None:
         forward = after is not None
-        found = _ids_beyond(session, conditions, tuple(anchor), forward, page_size + 1)
+        due, name_key, edge_id = anchor
+        found = _ids_beyond(session, conditions, (due, name_key, edge_id), forward, page_size + 1)
         more = len(found) > page_size
         # Edits since the button was drawn can shift the page boundaries: whether there is
         # a next or previous page comes from the rows, and the number only says roughly where.
@@ -151,7 +153,7 @@ def _ids_at(
         session.scalars(
             select(Contact.id)
             .where(*conditions)
-            .order_by(*_list_order(reverse=reverse))
+            .order_by(*list_order(reverse=reverse))
             .limit(size)
             .offset(after if reverse else offset)
         )
@@ -171,7 +173,7 @@ def _ids_beyond(
     The list is two runs: dated contacts by (date, name key, id), then undated ones by (name
     key, id).
     Each run is read with a row-value comparison, which both databases answer by seeking the
-    follow-up indexes; within a run the NULL placement of ``_list_order`` is moot, so the plain
+    follow-up indexes; within a run the NULL placement of ``list_order`` is moot, so the plain
     order is the one those indexes have."""
     day, name, ident = anchor
     when = Contact.next_followup_date
@@ -200,4 +202,4 @@ def _ids_beyond(
 
 def iter_filtered(session: Session, user_id: int, flt: ContactFilter) -> list[Contact]:
     """Every contact of a filter, in list order (for exports)."""
-    return list(session.scalars(_filtered(flt, user_id).order_by(*_list_order())))
+    return list(session.scalars(_filtered(flt, user_id).order_by(*list_order())))

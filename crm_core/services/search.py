@@ -10,17 +10,25 @@ from sqlalchemy.orm import Session
 
 from crm_core.models import SQLITE_SEARCH_INDEX, Contact
 from crm_core.services.contacts import live
+from crm_core.services.listing import ContactFilter, filter_conditions
 
 SEARCH_LIMIT = 20
 #: Words of a search that must all match (the rest of a longer text is ignored).
 SEARCH_WORDS = 8
 
 
-def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -> list[Contact]:
+def search_contacts(
+    session: Session,
+    text: str,
+    *,
+    limit: int = SEARCH_LIMIT,
+    within: tuple[ContactFilter, int] | None = None,
+) -> list[Contact]:
     """Case-insensitive search over name, email, company and phone digits: a contact matches
     when it holds every word typed, in any order ("patel leeds" finds Priya Patel of Leeds
     Lettings); a phone number matches as typed or as its digits. Exact name first, then names
-    starting with the text, then a word starting with it, then the rest by name."""
+    starting with the text, then a word starting with it, then the rest by name.
+    ``within`` (a list filter and the acting admin's id) narrows the matches to that list."""
     query = " ".join(text.casefold().split())
     if not query:
         return []
@@ -35,9 +43,10 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
     ).label("rank")
     matches = matching(session, query)
     # Rank on the ids first; only the page of winners is loaded (with its owner).
+    scope = filter_conditions(*within) if within is not None else [live()]
     ranked = (
         select(Contact.id, rank)
-        .where(live(), matches)
+        .where(*scope, matches)
         .order_by(rank, Contact.name_key, Contact.id)
         .limit(limit)
         .subquery()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, delete, func, literal, select, true
+from sqlalchemy import Connection, CursorResult, delete, func, literal, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,10 +40,10 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
         stmt = conflict_free_insert(dialect, ProcessedUpdate).from_select(_COLUMNS, rows)
         return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_KEY))
     if dialect == "sqlite":
-        stmt = conflict_free_insert(dialect, ProcessedUpdate).values(
+        lite = conflict_free_insert(dialect, ProcessedUpdate).values(
             bot_id=bot_id, update_id=update_id, received_at=now
         )
-        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_KEY))
+        return _inserted(db, lite.on_conflict_do_nothing(index_elements=_KEY))
     if not isinstance(db, Session):
         raise TypeError("other databases claim an update through a session")
     try:
@@ -55,10 +55,10 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
 
 
 def _inserted(db: Session | Connection, stmt: Any) -> bool:
-    return bool(db.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    return bool(cast("CursorResult[Any]", db.execute(stmt)).rowcount)
 
 
 def prune_updates(session: Session, *, keep_days: int = 7, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(days=keep_days)
     result = session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < cutoff))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
