@@ -35,7 +35,8 @@ a group to the first handler that matches; a handler raising ``ApplicationHandle
                                                        command replied to, even unknown ones
 
 ``texts.COMMANDS`` (the menu Telegram shows) is exactly the commands registered here, with
-/skip, which the questions that can be skipped offer themselves (``tests/unit/test_app.py``).
+/skip, which the questions that can be skipped offer themselves, and /app
+(``texts.APP_COMMAND``), in the menu only when PUBLIC_URL is set (``tests/unit/test_app.py``).
 """
 
 from __future__ import annotations
