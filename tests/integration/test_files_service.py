@@ -62,7 +62,8 @@ def flaky(store) -> FlakyStore:
 
 @pytest.fixture
 def contact_ids(session_factory, alice, today, now):
-    """Two contacts, committed."""
+    """Two contacts, committed an hour before ``now`` (so an attachment at ``now`` touches
+    its contact later than both were made)."""
     with session_factory.begin() as s:
         return [
             create_contact(
@@ -70,7 +71,7 @@ def contact_ids(session_factory, alice, today, now):
                 alice.id,
                 {"name": name, "contact_type": "eviction_client"},
                 today=today,
-                now=now,
+                now=now - timedelta(hours=1),
             ).id
             for name in ("Jane Smith", "Omar Khan")
         ]
