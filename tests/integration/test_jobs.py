@@ -194,7 +194,6 @@ def test_revenue_check_reports_and_fixes_drift(session, make, partner, alice, to
     assert totals(session, legacy.id)[0] == Decimal("700.00")
 
 
-@pytest.mark.postgres
 def test_two_admins_marking_jobs_paid_at_once_leave_the_sum(
     backend, session_factory, alice, today
 ):
