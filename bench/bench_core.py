@@ -32,8 +32,9 @@ from bench.seed import seed
 from crm_core.db import make_engine, make_session_factory, refresh_statistics
 from crm_core.migrate import upgrade
 from crm_core.models import Contact
-from crm_core.services.contacts import ContactFilter, View, list_contacts, search_contacts
 from crm_core.services.dashboard import dashboard
+from crm_core.services.listing import ContactFilter, View, list_contacts
+from crm_core.services.search import search_contacts
 from crm_core.stages import ContactType, Status
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -1,11 +1,42 @@
 """The composition root: ``build_application(settings)`` wires everything together.
 
-Handler groups, in the order updates meet them:
-  -2  the admin gate (stops everyone else)
-  -1  duplicate-update filter (stops redeliveries)
-   0+ conversations, one group each, so that leaving one never swallows the update
-   9  a message forwarded from a person (after the forms, before the plain-text search)
-  10  stateless features (commands, card buttons, lists, plain-text search)
+What is registered where. PTB offers an update to each group in turn, lowest first, and within
+a group to the first handler that matches; a handler raising ``ApplicationHandlerStop`` ends it.
+
+  group  registered (module)                          why here
+  -----  -------------------------------------------  ---------------------------------------
+  -2     gate: admins in private chats (bot.gate)      before anything reads or writes a thing
+  -1     dedupe: claim the update id (bot.gate)        a redelivery stops before any handler
+   0     attach search (conversations.attach)          asked aside, over a form that stays
+                                                       open: while open, typed text is its own
+   1     add contact (conversations.add_contact)       forms, one group each: a form that
+   2     note (conversations.note)                     ends or is left never swallows the
+   3     edit contact (conversations.edit_contact)     update, which the next group (or the
+   4     follow-up (conversations.followup)            features) then handles
+   5     typed setting (conversations.settings)
+   8     add job (conversations.add_job)               JOBS_FORM_GROUP: a form like the others
+   9     forwarded from a person (features.forwarded)  FORWARDED_GROUP: after the forms (a form
+                                                       takes it as an answer), before the
+                                                       plain-text search
+   9     /email mailbox setup (conversations.email)    FEATURES_GROUP - 1: after the forwarded
+                                                       offer, before the plain-text search
+  10     menu, lists, trash, export (features.menu)   FEATURES_GROUP: stateless commands and
+         card, /find, search (features.cards)         buttons; in features.cards the
+         attachments (features.attachments)           reply-note comes before the plain-text
+         files of a contact (features.file_list)      search, which takes any text left
+         digest items, /digest (features.digests)
+         /settings screens (features.settings)
+         /email status, a contact's emails
+           (features.email)
+         jobs of a contact (features.jobs)
+         /report (features.report)
+         /app, the Mini App (features.miniapp)
+  10     unclaimed_button, unknown_command (last)     every button is answered and every
+                                                       command replied to, even unknown ones
+
+``texts.COMMANDS`` (the menu Telegram shows) is exactly the commands registered here, with
+/skip, which the questions that can be skipped offer themselves, and /app
+(``texts.APP_COMMAND``), in the menu only when PUBLIC_URL is set (``tests/unit/test_app.py``).
 """
 
 from __future__ import annotations
@@ -41,13 +72,13 @@ from bot.features import (
     file_list,
     forwarded,
     jobs,
+    menu,
     miniapp,
-    pending_files,
     report,
-    views,
 )
 from bot.features import email as email_feature
 from bot.features import settings as settings_feature
+from bot.features.attachments import resuming
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
 from bot.persistence import DatabasePersistence, WriteThroughApplication
@@ -56,8 +87,8 @@ from crm_core.config import Settings, redact_url
 from crm_core.db import make_engine, make_session_factory, refresh_statistics
 from crm_core.migrate import upgrade
 from crm_core.models import User
-from crm_core.services.contacts import purge_trash
-from crm_core.services.digests import prune_ledgers
+from crm_core.services.ledger import prune_ledgers
+from crm_core.services.trash import purge_trash
 from crm_core.services.updates import prune_updates
 from crm_core.services.users import sync_admins
 from crm_core.storage import make_store
@@ -126,7 +157,7 @@ def build_application(
     # A form open takes a forwarded text as its answer; otherwise "Add as contact" is offered
     # and the update stops here (it is not a search).
     application.add_handler(forwarded.handler(), group=FORWARDED_GROUP)
-    for handler in [*views.handlers(), *cards.handlers(), *attachments.handlers(),
+    for handler in [*menu.handlers(), *cards.handlers(), *attachments.handlers(),
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
@@ -146,7 +177,7 @@ def build_application(
     # claims, and every command, even one nobody knows (/lsit).
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)
     application.add_handler(
-        MessageHandler(filters.COMMAND, views.unknown_command), group=FEATURES_GROUP
+        MessageHandler(filters.COMMAND, menu.unknown_command), group=FEATURES_GROUP
     )
     application.add_error_handler(on_error)
     return application
@@ -173,7 +204,7 @@ async def _post_init(application: Application) -> None:
             _daily_housekeeping, PURGE_TIME.replace(tzinfo=settings.tz), name="housekeeping"
         )
     digests.schedule(application)  # digests and timed reminders, from the database's ledger
-    pending_files.resume(application)  # files a stop left unasked or half-saved (issue 9)
+    resuming.resume(application)  # files a stop left unasked or half-saved (issue 9)
     email_feature.schedule(application)  # mail sync every IMAP_SYNC_MINUTES
     mode = "webhook" if settings.webhook_url else "polling"
     bucket, folder = settings.s3_bucket, settings.file_storage_dir

@@ -160,6 +160,7 @@ def form_exits(key: str) -> list[BaseHandler[Update, Ctx, object]]:
 
     @step
     async def cancel(update: Update, context: Ctx) -> int:
+        """Leave the form (/cancel), unless it was already left for another."""
         assert context.user_data is not None
         if context.user_data.pop(key, None) is None:
             return LEFT  # already left for another form: "/cancel" is for that one
@@ -167,6 +168,7 @@ def form_exits(key: str) -> list[BaseHandler[Update, Ctx, object]]:
         return ConversationHandler.END
 
     async def leave(update: Update, context: Ctx) -> int:
+        """Drop the form so that the command or button pressed instead runs."""
         assert context.user_data is not None
         context.user_data.pop(key, None)
         return ConversationHandler.END
@@ -234,8 +236,10 @@ async def reply(
 
 
 async def unclaimed_button(update: Update, context: Ctx) -> None:
-    """A button no handler claimed (a finished form's, an old bot version's, a forged one):
-    answer it anyway, so the phone stops spinning."""
+    """Answer a button no handler claimed, so that the phone stops spinning.
+
+    A finished form's, an old bot version's, or a forged one.
+    """
     if update.callback_query is not None:
         await _answer(update.callback_query, texts.STALE_BUTTON)
 

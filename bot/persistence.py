@@ -25,7 +25,7 @@ from telegram.ext import Application, BasePersistence, Job, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from bot.runtime import in_transaction
-from crm_core.services.bot_state import load_namespace, save_state
+from crm_core.services.bot_state import load_namespace, save_state, to_json
 
 T = TypeVar("T")
 UserData = dict[Any, Any]
@@ -81,11 +81,11 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
         rows = await self._run(load_namespace, namespace, prefix)
         found = {key.removeprefix(prefix): value for key, value in rows.items()}
         for key, value in found.items():
-            self._saved[(namespace, key)] = _json(value)
+            self._saved[(namespace, key)] = to_json(value)
         return found
 
     async def _save(self, namespace: str, key: str, value: Any) -> None:
-        text = None if value is None else _json(value)
+        text = None if value is None else to_json(value)
         if (namespace, key) in self._saved and self._saved[(namespace, key)] == text:
             return
         await self._run(save_state, namespace, self._prefix() + key, value)
@@ -145,8 +145,3 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
 
     async def flush(self) -> None:
         return None
-
-
-def _json(value: Any) -> str:
-    """The text ``save_state`` stores (compared to skip unchanged writes)."""
-    return json.dumps(value, default=str)

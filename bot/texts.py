@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_core.services.contacts import TRASH_DAYS
+from crm_core.services.trash import TRASH_DAYS
 
 REFUSAL_SHORT = "This bot is private."
 SOMETHING_WRONG = "Something went wrong; nothing was saved. Please try again."

@@ -204,8 +204,8 @@ def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_contacts_export(args: argparse.Namespace, settings: Settings) -> int:
     from crm_core.migrate import require_schema
-    from crm_core.services.contacts import ContactFilter, View, iter_filtered
     from crm_core.services.csv_io import export_contacts
+    from crm_core.services.listing import ContactFilter, View, iter_filtered
 
     require_schema(settings.database_url)
     try:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.runtime import Crm
 from crm_core.errors import ValidationError
 from crm_core.services import contacts as svc
+from crm_core.services import duplicates, listing, search, trash
 from crm_core.services.board import board
 from crm_core.services.dashboard import dashboard
 from crm_core.services.files import list_files
@@ -92,14 +93,14 @@ async def me(request: web.Request) -> web.Response:
 
 
 async def get_dashboard(request: web.Request) -> web.Response:
-    view = choice(request, "view", svc.View, svc.View.MINE)
+    view = choice(request, "view", listing.View, listing.View.MINE)
     figures = await call(request, lambda s, a: dashboard(s, a.user_id, view, a.today))
     return web.json_response(render.dashboard(figures))
 
 
 async def get_board(request: web.Request) -> web.Response:
     ctype = choice(request, "type", ContactType, ContactType.PREVENTION_PROSPECT)
-    view = choice(request, "view", svc.View, svc.View.TEAM)
+    view = choice(request, "view", listing.View, listing.View.TEAM)
 
     def work(session: Session, actor: Actor) -> dict[str, Any]:
         return render.board(board(session, actor.user_id, ctype, view=view), actor.today)
@@ -130,12 +131,14 @@ async def list_contacts(request: web.Request) -> web.Response:
             ]
             more = False
         elif query:
-            found = svc.search_contacts(
+            found = search.search_contacts(
                 session, query, limit=PAGE_SIZE, within=(flt, actor.user_id)
             )
             items, more = found, False
         else:
-            page = svc.list_contacts(session, actor.user_id, flt, page_size=PAGE_SIZE, after=after)
+            page = listing.list_contacts(
+                session, actor.user_id, flt, page_size=PAGE_SIZE, after=after
+            )
             items, more = page.items, page.has_next
         return {
             "items": [render.contact_summary(c, actor.today) for c in items],
@@ -171,7 +174,7 @@ async def create_contact(request: web.Request) -> web.Response:
 
     def work(session: Session, actor: Actor) -> tuple[int, dict[str, Any]]:
         if not force:
-            found = svc.find_duplicates(
+            found = duplicates.find_duplicates(
                 session,
                 name=_text(data.get("name")),
                 email=_text(data.get("email")),
@@ -217,15 +220,15 @@ async def update_contact(request: web.Request) -> web.Response:
 async def delete_contact(request: web.Request) -> web.Response:
     """To the trash for 30 days; ``restore`` is the Undo."""
     contact_id = ident(request)
-    await call(request, lambda s, a: svc.delete_contact(s, contact_id, now=a.now))
-    return web.json_response({"deleted": contact_id, "trash_days": svc.TRASH_DAYS})
+    await call(request, lambda s, a: trash.delete_contact(s, contact_id, now=a.now))
+    return web.json_response({"deleted": contact_id, "trash_days": trash.TRASH_DAYS})
 
 
 async def restore_contact(request: web.Request) -> web.Response:
     contact_id = ident(request)
 
     def work(session: Session, actor: Actor) -> dict[str, Any]:
-        svc.restore_contact(session, contact_id)
+        trash.restore_contact(session, contact_id)
         return _detail(session, actor, contact_id)
 
     return web.json_response(await call(request, work))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.runtime import Crm, in_transaction
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import User
-from crm_core.services import contacts as svc
+from crm_core.services.listing import ContactFilter, View
 from crm_core.services.users import get_user_by_telegram_id, local_today
 from crm_core.stages import ContactType, Status
 from web.auth import Limits, RateLimiter
@@ -114,9 +114,9 @@ def choice(request: web.Request, name: str, kind: type[Any], default: Any = None
         raise ValidationError(name, f"{name} must be one of: {allowed}.") from None
 
 
-def contact_filter(request: web.Request) -> svc.ContactFilter:
-    return svc.ContactFilter(
-        view=choice(request, "view", svc.View, svc.View.TEAM),
+def contact_filter(request: web.Request) -> ContactFilter:
+    return ContactFilter(
+        view=choice(request, "view", View, View.TEAM),
         contact_type=choice(request, "type", ContactType),
         status=choice(request, "status", Status),
     )

@@ -14,8 +14,9 @@ from bot.views.forms import FOLLOWUP_CHOICES
 from crm_core.fields import LABELS
 from crm_core.models import Contact, File, Note, StageChange, User
 from crm_core.services.board import Board, Card
-from crm_core.services.contacts import CONTACT_FIELDS, ContactCard, Duplicate
+from crm_core.services.contacts import CONTACT_FIELDS, ContactCard
 from crm_core.services.dashboard import Dashboard
+from crm_core.services.duplicates import Duplicate
 from crm_core.services.files import CATEGORY_LABELS
 from crm_core.stages import (
     CONTACT_TYPE_LABELS,

@@ -61,7 +61,8 @@ from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partne
 from crm_core.errors import ValidationError
 from crm_core.fields import ADD_STEPS, applies
 from crm_core.quick_add import QuickAdd, parse_quick_add
-from crm_core.services.contacts import Duplicate, find_duplicates, get_contact
+from crm_core.services.contacts import get_contact
+from crm_core.services.duplicates import Duplicate, find_duplicates
 from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
 from crm_core.stages import ContactType
 from crm_core.validation import clean_field
@@ -293,7 +294,7 @@ def _open(context: Ctx) -> bool:
 
 @step
 async def start(update: Update, context: Ctx) -> int:
-    """/add: start an empty form, or read the contact typed after the command."""
+    """Start an empty form, or read the contact typed after /add."""
     line = after_command(update.effective_message)
     if line:
         start_form(context, DRAFT, {"values": {}})
@@ -314,7 +315,7 @@ async def _quick(update: Update, context: Ctx, parsed: QuickAdd) -> int:
 
 @button_step
 async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toast:
-    """"Add as contact" under a forwarded message: start with the sender's name filled in."""
+    """Start the form with a forwarded message's sender filled in ("Add as contact")."""
     name = forwarded_name(context, cb.id)
     if name is None:
         return Toast(texts.STALE_BUTTON)
@@ -326,12 +327,13 @@ async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toas
 
 @button_step
 async def start_from_menu(update: Update, context: Ctx, cb: Cb) -> int:
+    """Start an empty form from the main menu's Add button."""
     return await _begin(update, context, {})
 
 
 @step
 async def start_from_contact(update: Update, context: Ctx) -> int:
-    """A shared phone contact: start with its name and phone filled in."""
+    """Start the form with a shared phone contact's name and phone filled in."""
     message = update.effective_message
     assert message is not None
     assert message.contact is not None
@@ -368,7 +370,7 @@ async def _noted_elsewhere(update: Update, context: Ctx) -> bool:
 
 @step
 async def typed(update: Update, context: Ctx) -> int:
-    """A typed answer to the current question."""
+    """Take a typed answer to the current question."""
     if not _open(context):
         return LEFT
     draft = _draft(context)
@@ -392,7 +394,7 @@ async def typed(update: Update, context: Ctx) -> int:
 
 @step
 async def skip(update: Update, context: Ctx) -> int:
-    """/skip: leave an optional field empty."""
+    """Leave an optional field empty (/skip)."""
     if not _open(context):
         return LEFT
     return await _skip(update, context)
@@ -413,7 +415,7 @@ async def _skip(update: Update, context: Ctx) -> State:
 
 @button_step
 async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
-    """A button under a question, the duplicate warning or the summary."""
+    """Take a button under a question, the duplicate warning or the summary."""
     arg = cb.arg
     if not _open(context) and arg != "open":
         return Toast(texts.FORM_CLOSED)
@@ -485,13 +487,13 @@ async def _cancel(update: Update, context: Ctx) -> int:
 
 @step
 async def cancel(update: Update, context: Ctx) -> int:
-    """/cancel: leave the form; nothing is saved."""
+    """Leave the form, saving nothing (/cancel)."""
     return await _cancel(update, context)
 
 
 @step
 async def summary_text(update: Update, context: Ctx) -> int:
-    """Text or /skip at the summary: the summary again, with its buttons at hand."""
+    """Show the summary again, with its buttons at hand, after text or /skip."""
     if not _open(context):
         return LEFT
     if await _noted_elsewhere(update, context):
@@ -501,7 +503,7 @@ async def summary_text(update: Update, context: Ctx) -> int:
 
 @step
 async def pick_text(update: Update, context: Ctx) -> int:
-    """Text or /skip instead of picking a field to change: the fields again."""
+    """Show the fields again after text or /skip where a field was to be picked."""
     if not _open(context):
         return LEFT
     if await _noted_elsewhere(update, context):
@@ -511,7 +513,7 @@ async def pick_text(update: Update, context: Ctx) -> int:
 
 @step
 async def duplicate_text(update: Update, context: Ctx) -> int:
-    """Text or /skip at a duplicate warning: the warning again."""
+    """Show the duplicate warning again after text or /skip."""
     if not _open(context):
         return LEFT
     problem = None if await _noted_elsewhere(update, context) else texts.USE_BUTTONS
@@ -525,8 +527,10 @@ async def duplicate_text(update: Update, context: Ctx) -> int:
 
 
 async def leave(update: Update, context: Ctx) -> int:
-    """A menu command or another message's button (not an answer to a question the bot asked
-    aside): drop the form and let that run."""
+    """Drop the form for a menu command or another message's button, and let that run.
+
+    Not for a question the bot asked aside: that one is answered and the form stays.
+    """
     _drop(context)
     await reply(update, texts.LEFT_WIZARD)
     return ConversationHandler.END

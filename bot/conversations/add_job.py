@@ -76,7 +76,7 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 
 @button_step
 async def accept_offer(update: Update, context: Ctx, cb: Cb) -> int:
-    """ "Create job": book the prefilled job, or ask its value when the contact has none."""
+    """Book the prefilled job ("Create job"), or ask its value when the contact has none."""
     contact = await run_db(context, get_contact, cb.id)
     draft = {"contact_id": contact.id, "name": contact.name, **svc.job_draft(contact)}
     if "value" in draft:
@@ -134,6 +134,7 @@ async def _answer(update: Update, context: Ctx, raw: str | None) -> int:
 
 @step
 async def typed(update: Update, context: Ctx) -> int:
+    """Take the typed answer to the question asked."""
     assert context.user_data is not None
     assert update.effective_message is not None
     if KEY not in context.user_data:
@@ -143,6 +144,7 @@ async def typed(update: Update, context: Ctx) -> int:
 
 @button_step
 async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+    """Take a button under the question: a quick date, Skip or Cancel."""
     assert context.user_data is not None
     draft = context.user_data.get(KEY)
     if cb.arg == "cancel":

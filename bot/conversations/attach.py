@@ -20,13 +20,14 @@ from telegram.ext import (
 
 from bot import texts
 from bot.callbacks import Cb, pattern
-from bot.features import attachments
+from bot.features.attachments.receiving import MEDIA
+from bot.features.attachments.state import GONE, files_of, pending_of
 from bot.features.cards import note_from_reply
 from bot.handling import LEAVING_COMMANDS, LEFT, button_step, reply, start_form, step, text_of
 from bot.runtime import run_db
 from bot.views.files import search_prompt, search_results
 from crm_core.errors import NotFound
-from crm_core.services.contacts import search_contacts
+from crm_core.services.search import search_contacts
 
 Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "attach_search"
@@ -40,7 +41,7 @@ class State(IntEnum):
 @button_step
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for part of the contact's name."""
-    attachments.pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
+    pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
     start_form(context, KEY, {"token": cb.arg}, aside=True)  # a form open meanwhile stays
     await reply(update, search_prompt())
     return State.QUERY
@@ -54,9 +55,9 @@ async def typed(update: Update, context: Ctx) -> int:
         return LEFT  # the search was left for another form: this text is for that one
     token = draft["token"]
     try:
-        attachments.pending_of(context, str(token))
+        pending_of(context, str(token))
     except NotFound:
-        await reply(update, attachments.GONE)
+        await reply(update, GONE)
         return _end(context)
     if await note_from_reply(update, context, own=frozenset()):  # a reply to a card: its note
         await reply(update, search_prompt())
@@ -76,19 +77,17 @@ def _end(context: Ctx) -> int:
 
 @step
 async def cancel(update: Update, context: Ctx) -> int:
-    """/cancel: forget the search and the file waiting for it."""
+    """Forget the search and the file waiting for it (/cancel)."""
     draft = (context.user_data or {}).get(KEY)
     if not draft:
         return LEFT  # the search was left for another form: "/cancel" is for that one
-    if context.user_data is not None:
-        pending = context.user_data.get(attachments.KEY, {}).get("pending", {})
-        pending.pop(str(draft["token"]), None)
+    files_of(context.user_data).pending.pop(str(draft["token"]), None)
     await reply(update, texts.CANCELLED)
     return _end(context)
 
 
 async def leave(update: Update, context: Ctx) -> int:
-    """Something else was asked for (a menu command, a button, another file): let that run."""
+    """End the search so that what was asked for instead (a command, a button, a file) runs."""
     return _end(context)
 
 
@@ -102,7 +101,7 @@ def conversation() -> ConversationHandler[Ctx]:
         fallbacks=[
             CommandHandler("cancel", cancel),
             CommandHandler(LEAVING_COMMANDS, leave),
-            MessageHandler(attachments.MEDIA, leave),
+            MessageHandler(MEDIA, leave),
             CallbackQueryHandler(leave),
         ],
     )

@@ -83,6 +83,7 @@ async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> i
 
 @button_step
 async def pick(update: Update, context: Ctx, cb: Cb) -> int:
+    """Ask for the new value of the field tapped."""
     assert context.user_data is not None
     draft = context.user_data.get(KEY)
     if draft is None or draft.get("contact_id") != cb.id:  # an older field list
@@ -121,6 +122,7 @@ async def _apply(update: Update, context: Ctx, raw: Any) -> int:
 
 @button_step
 async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+    """Take a button pressed under the field's question."""
     assert context.user_data is not None
     if KEY not in context.user_data and cb.arg != "cancel":
         return Toast(texts.FORM_CLOSED)
@@ -171,6 +173,7 @@ async def _pick_partner(update: Update, context: Ctx, query: str = "") -> int:
 
 @step
 async def typed(update: Update, context: Ctx) -> int:
+    """Store the typed new value of the field being edited."""
     assert context.user_data is not None
     assert update.effective_message is not None
     draft = context.user_data.get(KEY)

@@ -105,6 +105,7 @@ async def change_password(update: Update, context: Ctx, cb: Cb) -> int:
 
 @step
 async def typed_host(update: Update, context: Ctx) -> int:
+    """Take the typed IMAP host, then ask the port."""
     draft = _draft(context)
     if draft is None:
         return LEFT
@@ -119,6 +120,7 @@ async def typed_host(update: Update, context: Ctx) -> int:
 
 @button_step
 async def default_host(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+    """Take the default IMAP host tapped, then ask the port."""
     draft = _draft(context)
     host = crm(context).settings.imap_default_host
     if draft is None or not host:
@@ -135,6 +137,7 @@ async def _ask_port(update: Update) -> int:
 
 @step
 async def typed_port(update: Update, context: Ctx) -> int:
+    """Take the typed port, then ask the security."""
     draft = _draft(context)
     if draft is None:
         return LEFT
@@ -149,6 +152,7 @@ async def typed_port(update: Update, context: Ctx) -> int:
 
 @button_step
 async def picked_port(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+    """Take the port tapped, then ask the security."""
     draft = _draft(context)
     if draft is None:
         return Toast(texts.FORM_CLOSED)
@@ -164,6 +168,7 @@ async def _ask_security(update: Update, context: Ctx) -> int:
 
 @button_step
 async def picked_security(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+    """Take the security tapped (TLS, STARTTLS), then ask the username."""
     draft = _draft(context)
     if draft is None:
         return Toast(texts.FORM_CLOSED)
@@ -180,6 +185,7 @@ async def picked_security(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 @step
 async def typed_security(update: Update, context: Ctx) -> int:
+    """Ask for a tap again: the security is chosen with the buttons."""
     if _draft(context) is None:
         return LEFT
     await reply(update, texts.USE_BUTTONS)
@@ -198,6 +204,7 @@ async def _offered_username(update: Update, context: Ctx) -> str | None:
 
 @step
 async def typed_username(update: Update, context: Ctx) -> int:
+    """Take the typed username, then ask the password."""
     draft = _draft(context)
     if draft is None:
         return LEFT
@@ -213,6 +220,7 @@ async def typed_username(update: Update, context: Ctx) -> int:
 
 @button_step
 async def offered_username(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+    """Take the username on file tapped, then ask the password."""
     draft = _draft(context)
     username = await _offered_username(update, context)
     if draft is None or username is None:

@@ -47,6 +47,7 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
 
 @button_step
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
+    """Ask when to follow the contact up next."""
     contact = await run_db(context, get_contact, cb.id)
     start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
     return await _ask(update, contact.id, contact.name)
@@ -75,6 +76,7 @@ async def _done(update: Update, context: Ctx, contact_id: int, *, edit: bool) ->
 
 @button_step
 async def chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+    """Set the follow-up date tapped, or cancel."""
     assert context.user_data is not None
     if cb.arg == "cancel":
         draft = context.user_data.get(KEY)
@@ -92,6 +94,7 @@ async def chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 @step
 async def typed(update: Update, context: Ctx) -> int:
+    """Set the follow-up date typed."""
     assert context.user_data is not None
     assert update.effective_message is not None
     draft = context.user_data.get(KEY)

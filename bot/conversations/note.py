@@ -94,7 +94,7 @@ async def _noted_elsewhere(update: Update, context: Ctx, draft: dict[str, Any]) 
 
 @step
 async def text_first(update: Update, context: Ctx) -> int:
-    """Text typed before a kind was picked: keep it and ask for the kind."""
+    """Keep text typed before a kind was picked, and ask for the kind."""
     assert context.user_data is not None
     draft = context.user_data.get(KEY)
     if not draft:

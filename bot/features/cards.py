@@ -38,9 +38,11 @@ from bot.views.common import esc
 from bot.views.email import EMAIL_NOTE, EMAIL_OPEN, EMAIL_SAVE, card_email_line
 from bot.views.lists import search_results
 from crm_core.errors import CRMError, ValidationError
-from crm_core.services import contacts as svc
+from crm_core.services.contacts import ContactCard, change_stage, get_card, get_contact
 from crm_core.services.emails import email_summary
 from crm_core.services.notes import add_note, list_notes
+from crm_core.services.search import SEARCH_LIMIT, search_contacts
+from crm_core.services.trash import delete_contact, list_trash, restore_contact
 from crm_core.stages import NoteType
 
 NOTES_PAGE = 5
@@ -69,17 +71,17 @@ async def show_card(
     """Send (or, from a button on the card itself, redraw) a contact card. ``change`` runs
     first in the same transaction, so a change and its redrawn card cost one database trip."""
 
-    def work(session: Session) -> svc.ContactCard:
+    def work(session: Session) -> ContactCard:
         if change is not None:
             change(session)
-        return svc.get_card(session, contact_id)
+        return get_card(session, contact_id)
 
     card = await run_db(context, work)
     await send_card(update, context, card, edit=edit)
 
 
 async def send_card(
-    update: Update, context: Ctx, card: svc.ContactCard, *, edit: bool = False
+    update: Update, context: Ctx, card: ContactCard, *, edit: bool = False
 ) -> None:
     _, today = me(update, context)
     # Email history (issue 13): the last email's line and the "Emails (N)" button.
@@ -96,7 +98,7 @@ async def send_card(
 
 
 async def find_command(update: Update, context: Ctx) -> None:
-    """/find TEXT: matching contacts as buttons; one match opens its card."""
+    """Show the contacts matching /find TEXT as buttons; open a single match's card."""
     query = " ".join(context.args or []).strip()
     if not query:
         await reply(update, "Send /find and part of a name, email, company or phone — "
@@ -106,44 +108,47 @@ async def find_command(update: Update, context: Ctx) -> None:
 
 
 async def plain_text(update: Update, context: Ctx) -> None:
-    """Text typed outside any form is a search."""
+    """Search for the text typed outside any form."""
     assert update.effective_message is not None
     await search(update, context, update.effective_message.text or "")
 
 
 async def search(update: Update, context: Ctx, query: str) -> None:
-    found = await run_db(context, svc.search_contacts, query, limit=svc.SEARCH_LIMIT + 1)
+    found = await run_db(context, search_contacts, query, limit=SEARCH_LIMIT + 1)
     if len(found) == 1:
         await show_card(update, context, found[0].id)
         return
-    more = len(found) > svc.SEARCH_LIMIT
+    more = len(found) > SEARCH_LIMIT
     in_trash = 0
     if not found:  # deleted ones are erased after 30 days: say they are there to restore
         now = crm(context).clock()
-        in_trash = (await run_db(context, svc.list_trash, now=now, text=query, page_size=1)).total
-    text, markup = search_results(query, found[: svc.SEARCH_LIMIT], more=more, in_trash=in_trash)
+        in_trash = (await run_db(context, list_trash, now=now, text=query, page_size=1)).total
+    text, markup = search_results(query, found[: SEARCH_LIMIT], more=more, in_trash=in_trash)
     await reply(update, text, markup)
 
 
 @on_button
 async def open_card(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show a contact's card (in place when the button says so)."""
     await show_card(update, context, cb.id, edit=cb.arg == "e")
 
 
 @on_button
 async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
-    contact = await run_db(context, svc.get_contact, cb.id)
+    """Show the stages of the contact's pipeline under the card."""
+    contact = await run_db(context, get_contact, cb.id)
     assert update.callback_query is not None
     await update.callback_query.edit_message_reply_markup(stage_keyboard(contact))
 
 
 @on_button
 async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+    """Move the contact to the stage tapped and redraw the card."""
     user_id, _ = me(update, context)
     try:
         await show_card(
             update, context, cb.id, edit=True,
-            change=lambda s: svc.change_stage(s, cb.id, cb.arg, by_user_id=user_id),
+            change=lambda s: change_stage(s, cb.id, cb.arg, by_user_id=user_id),
         )
     except ValidationError as err:  # an old menu: the contact's type changed since
         await show_card(update, context, cb.id, edit=True)
@@ -154,26 +159,30 @@ async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 @on_button
 async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
-    card = await run_db(context, svc.get_card, cb.id)
+    """Ask whether to move the contact to the trash."""
+    card = await run_db(context, get_card, cb.id)
     await reply(update, delete_prompt(card), delete_keyboard(cb.id), edit=True)
 
 
 @on_button
 async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
-    contact = await run_db(context, svc.delete_contact, cb.id, now=crm(context).clock())
+    """Move the contact to the trash, with Undo."""
+    contact = await run_db(context, delete_contact, cb.id, now=crm(context).clock())
     await reply(update, deleted_text(contact), undo_keyboard(cb.id), edit=True)
 
 
 @on_button
 async def undo_delete(update: Update, context: Ctx, cb: Cb) -> None:
-    await run_db(context, svc.restore_contact, cb.id)
+    """Take the contact back out of the trash and show its card."""
+    await run_db(context, restore_contact, cb.id)
     await show_card(update, context, cb.id, edit=True)
 
 
 @on_button
 async def all_notes(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show a page of the contact's notes."""
     offset = int(cb.arg or 0)
-    contact = await run_db(context, svc.get_contact, cb.id)
+    contact = await run_db(context, get_contact, cb.id)
     notes, total = await run_db(context, list_notes, cb.id, limit=NOTES_PAGE, offset=offset)
     tz = tz_of(update, context)
     messages, markup = notes_page(contact, notes, total, offset, tz, NOTES_PAGE)
@@ -200,7 +209,7 @@ def contact_id_of(message: Message | None) -> int | None:
 
 
 async def reply_note(update: Update, context: Ctx) -> None:
-    """A text reply to a card (or any bot message about a contact) becomes an internal note."""
+    """Save a text reply to a card (or a bot message about a contact) as a note."""
     message = update.effective_message
     assert message is not None
     contact_id = contact_id_of(message.reply_to_message)
@@ -254,9 +263,9 @@ async def _note_by_reply(
     assert message is not None
     user_id, _ = me(update, context)
 
-    def work(session: Session) -> svc.ContactCard:
+    def work(session: Session) -> ContactCard:
         add_note(session, contact_id, user_id, NoteType.INTERNAL, message.text or "")
-        return svc.get_card(session, contact_id)
+        return get_card(session, contact_id)
 
     try:
         card = await run_db(context, work)

@@ -1,11 +1,11 @@
 """Daily digests and timed reminders: the schedule check, sending, /digest and the item buttons.
 
-What is due and who sends it is decided in ``crm_core.services.digests`` (a ledger claimed
-before sending); this module only triggers it. One JobQueue job, ``check``, runs every
-``Settings.digest_check_seconds`` (30 s) and once a second after start, which is the catch-up:
-it asks for the digests and reminders due *now* given each admin's timezone, time and days,
-so DST, restarts, a second process and changed settings need no special case. JobQueue jobs
-are not persisted, and need not be: the database is the schedule.
+What is due and who sends it is decided in ``crm_core.services.digests`` and ``.reminders``
+(a ledger claimed before sending); this module only triggers it. One JobQueue job, ``check``,
+runs every ``Settings.digest_check_seconds`` (30 s) and once a second after start, which is the
+catch-up: it asks for the digests and reminders due *now* given each admin's timezone, time and
+days, so DST, restarts, a second process and changed settings need no special case. JobQueue
+jobs are not persisted, and need not be: the database is the schedule.
 
 Item buttons (Done, snooze) carry the contact id, so they keep working on later days.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as monotonic_time
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, Update
@@ -27,6 +28,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.handling import Toast, on_button, reply
 from bot.runtime import BOT_DATA_KEY, Crm, crm, me, run_db
@@ -36,7 +38,10 @@ from bot.views.digest import (
     BACK,
     DONE,
     NEXT,
+    NEXT_BY_KEY,
+    NO_NEXT,
     OUTCOME,
+    OUTCOMES_BY_KEY,
     SNOOZE,
     action_row,
     digest_messages,
@@ -52,19 +57,15 @@ from bot.views.digest import (
 from crm_core.schedule import DeliveryStatus
 from crm_core.services.contacts import get_contact
 from crm_core.services.digests import (
-    SEND_DEADLINE,
     DigestJob,
-    ReminderJob,
     build_digest,
     claim_due_digests,
-    claim_due_reminders,
     digest_part_sent,
     finish_digest,
-    finish_reminder,
-    log_outcome,
-    next_followup,
 )
-from crm_core.services.followups import snooze_followup
+from crm_core.services.followups import log_outcome, set_followup, snooze_followup
+from crm_core.services.ledger import SEND_DEADLINE
+from crm_core.services.reminders import ReminderJob, claim_due_reminders, finish_reminder
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -198,7 +199,7 @@ async def send_reminder(context: Ctx, job: ReminderJob) -> DeliveryStatus:
 
 
 async def digest_command(update: Update, context: Ctx) -> None:
-    """/digest: today's digest now, whatever the time; the ledger is not touched."""
+    """Send today's digest now, whatever the time, leaving the ledger alone (/digest)."""
     user_id, today = me(update, context)
     digest = await run_db(context, build_digest, user_id, today)
     for text, markup in digest_messages(digest):
@@ -226,6 +227,7 @@ async def _redraw(
 
 @on_button
 async def done(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show the outcome buttons in place of the item's actions."""
     contact = await run_db(context, get_contact, cb.id)
     await _redraw(update, cb.id, outcome_rows(cb.id),
                   f"<b>{esc(contact.name)}</b> — how did it go?")
@@ -233,15 +235,21 @@ async def done(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def back(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show the item's actions again in place of the outcome buttons."""
     await run_db(context, get_contact, cb.id)
     await _redraw(update, cb.id, [action_row(cb.id)], "Follow-up:")
 
 
 @on_button
 async def outcome(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+    """Write the note of the outcome tapped, then ask for the next follow-up."""
+    found = OUTCOMES_BY_KEY.get(cb.arg)
+    if found is None:
+        return Toast(texts.STALE_BUTTON)
     user_id, _ = me(update, context)
-    contact, found = await run_db(
-        context, log_outcome, cb.id, user_id, cb.arg, now=crm(context).clock()
+    contact = await run_db(
+        context, log_outcome, cb.id, user_id, found.note_type, found.note,
+        now=crm(context).clock(),
     )
     await _redraw(update, cb.id, next_rows(cb.id, found.key),
                   f"<b>{esc(contact.name)}</b> — next follow-up?")
@@ -250,10 +258,14 @@ async def outcome(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 @on_button
 async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
+    """Set the next follow-up tapped and close the item."""
     _, today = me(update, context)
     choice, _, outcome_key = cb.arg.partition(":")
+    if choice != NO_NEXT and choice not in NEXT_BY_KEY:
+        return Toast(texts.STALE_BUTTON)
+    when = today + timedelta(days=NEXT_BY_KEY[choice].days) if choice != NO_NEXT else None
     contact = await run_db(
-        context, next_followup, cb.id, choice, today=today, now=crm(context).clock()
+        context, set_followup, cb.id, when, today=today, now=crm(context).clock()
     )
     label = done_label(outcome_key, contact.next_followup_date)
     await _redraw(update, cb.id, status_rows(cb.id, label), f"<b>{esc(contact.name)}</b>")
@@ -264,6 +276,7 @@ async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 @on_button
 async def snooze(update: Update, context: Ctx, cb: Cb) -> Toast:
+    """Move the follow-up the days tapped from today and close the item."""
     _, today = me(update, context)
     if not cb.arg.isdecimal():
         return Toast("That button is out of date.")

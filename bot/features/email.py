@@ -59,6 +59,7 @@ async def show_status(update: Update, context: Ctx, *, edit: bool = False) -> No
 
 @on_button
 async def home(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show the mailbox status again."""
     await show_status(update, context, edit=True)
 
 
@@ -97,6 +98,7 @@ def _outcome_text(result: SyncResult) -> str:
 
 @on_button
 async def pause(update: Update, context: Ctx, cb: Cb) -> Toast:
+    """Pause or resume the mail sync, then show the status."""
     user_id, _ = me(update, context)
     paused = cb.arg == "1"
     await run_db(context, config_svc.set_paused, user_id, paused)
@@ -106,6 +108,7 @@ async def pause(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 @on_button
 async def remove(update: Update, context: Ctx, cb: Cb) -> None:
+    """Ask whether to keep the stored emails, then remove the mailbox."""
     user_id, _ = me(update, context)
     if cb.arg in {"keep", "forget"}:
         erased = await run_db(
@@ -120,6 +123,7 @@ async def remove(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def forget(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+    """Ask to confirm, then erase the stored emails."""
     user_id, _ = me(update, context)
     if cb.arg == "yes":
         erased = await run_db(context, forget_mail, user_id)
@@ -190,6 +194,7 @@ async def sync_due(application: Application) -> None:
 
 @on_button
 async def emails_page(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show a page of the contact's emails."""
     page_no = int(cb.arg) if cb.arg.isdecimal() else 1
     contact = await run_db(context, get_contact, cb.id)
     page = await run_db(context, list_emails, cb.id, page_no)
@@ -202,6 +207,7 @@ async def emails_page(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def open_email(update: Update, context: Ctx, cb: Cb) -> None:
+    """Show one email."""
     row = await run_db(context, get_email, cb.id)
     assert update.effective_user is not None
     text, markup = views.render_email(row, crm(context).tz(update.effective_user.id))
@@ -210,6 +216,7 @@ async def open_email(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def save(update: Update, context: Ctx, cb: Cb) -> Toast:
+    """Save the email's attachments to the contact's files."""
     services = crm(context)
     user_id, _ = me(update, context)
     saved = await asyncio.to_thread(
@@ -227,6 +234,7 @@ async def save(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 @on_button
 async def as_note(update: Update, context: Ctx, cb: Cb) -> Toast:
+    """Add the email to the contact as a note."""
     user_id, _ = me(update, context)
     await run_db(context, email_to_note, cb.id, user_id)
     return Toast("Added as a note.")

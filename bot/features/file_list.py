@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot import texts
 from bot.callbacks import Cb, pattern
-from bot.features.attachments import KINDS
+from bot.features.attachments.receiving import KINDS
 from bot.features.cards import tz_of
 from bot.handling import on_button, reply
 from bot.runtime import crm, run_db
@@ -56,7 +56,7 @@ async def show_files(
 
 @on_button
 async def files_button(update: Update, context: Ctx, cb: Cb) -> None:
-    """The card's "Files" (a new message), or a page of the list (edited in place)."""
+    """Show the contact's files: a new message from the card, a page in place."""
     paged = cb.arg.startswith("p") and cb.arg[1:].isdecimal()
     await show_files(update, context, cb.id, int(cb.arg[1:]) if paged else 1, edit=paged)
 
@@ -113,6 +113,7 @@ def _read_object(store: FileStore, key: str) -> bytes:
 
 @on_button
 async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
+    """Ask whether to delete a stored file."""
     contact, row = await run_db(context, _contact_and_file, cb.id, _file_id(cb))
     text, markup = views.delete_prompt(contact, row)
     await reply(update, text, markup, edit=True)

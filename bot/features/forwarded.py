@@ -51,7 +51,7 @@ def forwarded_name(context: Ctx, message_id: int) -> str | None:
 
 
 async def offer(update: Update, context: Ctx) -> None:
-    """A forwarded text from a person: offer to add them."""
+    """Offer to add the person a forwarded text is from."""
     message = update.effective_message
     assert message is not None
     name = sender_name(message.forward_origin)

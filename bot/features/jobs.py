@@ -87,8 +87,9 @@ def _set_status(session: Session, job_id: int, status: str) -> StatusChange:
 
 @on_button
 async def set_status(update: Update, context: Ctx, cb: Cb) -> Toast:
-    """Set the job's status, redraw it, and offer to move the client to Paid when its last
-    open job was just paid."""
+    """Set the job's status, redraw it, and offer Paid when the last open job was paid.
+
+    The client is offered a move to Paid only when its last open job was just paid."""
     change = await run_db(context, _set_status, cb.id, cb.arg)
     await reply(update, *job_view(change.contact, change.job), edit=True)
     if change.offer_paid:
@@ -99,7 +100,7 @@ async def set_status(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 @on_button
 async def decline(update: Update, context: Ctx, cb: Cb) -> None:
-    """An offer declined: say so in its place; nothing changes."""
+    """Decline an offer: say so in its place; nothing changes."""
     await reply(update, "OK, nothing changed.", edit=True)
 
 

@@ -44,7 +44,7 @@ async def set_menu_buttons(bot: Bot, public_url: str, chat_ids: Iterable[int]) -
 
 
 async def app_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/app: a button that opens the CRM page (and this chat's menu button from now on)."""
+    """Send a button that opens the CRM page, and set this chat's menu button (/app)."""
     public_url = crm(context).settings.public_url
     if not public_url:
         await reply(update, texts.APP_NOT_CONFIGURED)

@@ -44,13 +44,13 @@ async def _send_album(update: Update, charts: list[Chart]) -> None:
 
 
 async def report_command(update: Update, context: Ctx) -> None:
-    """/report: the eviction pipeline over the last 30 days, with charts."""
+    """Show the eviction pipeline over the last 30 days, with charts (/report)."""
     await _show(update, context, *DEFAULT, edit=False)
 
 
 @on_button
 async def switch(update: Update, context: Ctx, cb: Cb) -> None:
-    """A period or pipeline button: the summary redrawn in place, then the new charts."""
+    """Redraw the summary for the period or pipeline tapped, then send its charts."""
     pipeline, _, period = cb.arg.partition(":")
     if pipeline not in PIPELINES or period not in PERIODS:
         pipeline, period = DEFAULT

@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.callbacks import Cb, pattern
 from bot.handling import Toast, on_button, reply
 from bot.runtime import crm, me, run_db
-from bot.views.digest import (
+from bot.views.settings import (
     SETTINGS,
     SETTINGS_VALUE,
     days_menu,
@@ -56,6 +56,7 @@ def remember_timezone(update: Update, context: Ctx, zone: str) -> None:
 
 
 async def settings_command(update: Update, context: Ctx) -> None:
+    """Show the digest settings (/settings)."""
     await show_settings(update, context)
 
 

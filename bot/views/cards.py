@@ -26,7 +26,8 @@ from bot.views.common import (
 from bot.views.email import EMAILS
 from crm_core.fields import CARD_FIELDS, Field, Kind
 from crm_core.models import Contact, Note
-from crm_core.services.contacts import TRASH_DAYS, ContactCard
+from crm_core.services.contacts import ContactCard
+from crm_core.services.trash import TRASH_DAYS
 from crm_core.stages import NOTE_TYPE_LABELS, PIPELINES, ContactType, NoteType, stage_name
 
 NOTE_PREVIEW = 300

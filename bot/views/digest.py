@@ -1,4 +1,5 @@
-"""The morning digest, timed reminders and /settings, as pure text and keyboards.
+"""The morning digest and timed reminders, as pure text and keyboards (/settings is in
+``bot.views.settings``).
 
 A digest is a checklist: each follow-up is a few lines of text and two keyboard rows, one that
 opens the card ("📇 3. Jane Smith") and one of actions (Done, snooze +1d/+3d/+1w). Items go ten
@@ -11,6 +12,7 @@ action row in place (``replace_item_rows``): Done -> outcomes -> next follow-up 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -18,10 +20,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Cb, StaleButton
 from bot.views.common import MAX_MESSAGE, button, cut, esc, keyboard, money
-from crm_core.schedule import DAY_PRESETS, days_label, quick_dates
-from crm_core.services.digests import NEXT_CHOICES, NO_NEXT, OUTCOMES, Digest, DigestItem
-from crm_core.services.preferences import COMMON_TIMEZONES, DigestPreferences
-from crm_core.stages import ContactType, stage_name
+from crm_core.schedule import quick_dates
+from crm_core.services.digests import Digest, DigestItem
+from crm_core.stages import ContactType, NoteType, stage_name
 
 ITEMS_PER_MESSAGE = 10
 NOTE_LINE = 100
@@ -33,12 +34,8 @@ NEXT = "dgnext"  # arg: NEXT_CHOICES key
 SNOOZE = "dgsnz"  # arg: days
 BACK = "dgback"  # outcome buttons -> the item's actions again
 ITEM_ACTIONS = frozenset({DONE, OUTCOME, NEXT, SNOOZE, BACK})
-SETTINGS = "set"  # arg: which screen
-SETTINGS_VALUE = "setv"  # arg: "t:HHMM", "z:Zone/Name", "d:preset", "e:0|1"
-SETTINGS_ASK = "setask"  # arg: "time" | "tz" (typed answer)
 
 SNOOZES = quick_dates("tomorrow", "3d", "1w")
-DIGEST_TIMES: tuple[time, ...] = tuple(time(h, m) for h in range(7, 11) for m in (0, 30))[:-1]
 
 
 def short_day(value: date) -> str:
@@ -162,6 +159,32 @@ def reminder_message(
 # --------------------------------------------------------------------------- acting on items
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A "Done" answer: its button, and the note it writes."""
+
+    key: str
+    label: str
+    note_type: NoteType | None
+    note: str | None
+
+
+#: "Done" answers: each writes a note of its type (Skip writes none).
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("call", "Called", NoteType.CALL, "Called."),
+    Outcome("email", "Emailed", NoteType.EMAIL, "Emailed."),
+    Outcome("met", "Met", NoteType.MEETING, "Met."),
+    Outcome("noans", "No answer", NoteType.CALL, "Called — no answer."),
+    Outcome("skip", "Skip", None, None),
+)
+OUTCOMES_BY_KEY = {o.key: o for o in OUTCOMES}
+
+#: "Next follow-up?" after Done: quick dates, then ``NO_NEXT`` (clear it).
+NEXT_CHOICES = quick_dates("tomorrow", "3d", "1w", "2w")
+NEXT_BY_KEY = {q.key: q for q in NEXT_CHOICES}
+NO_NEXT = "0"
+
+
 def outcome_rows(contact_id: int) -> list[list[InlineKeyboardButton]]:
     buttons = [button(o.label, Cb(OUTCOME, contact_id, o.key)) for o in OUTCOMES]
     back = button("« Back", Cb(BACK, contact_id))
@@ -228,81 +251,3 @@ def replace_item_rows(
             continue
         rows.append(list(row))
     return InlineKeyboardMarkup(rows) if replaced else None
-
-
-# --------------------------------------------------------------------------- /settings
-
-
-def render_settings(prefs: DigestPreferences, next_at: datetime | None) -> Message:
-    default = " (company default)"
-    lines = [
-        "⚙️ <b>Your digest settings</b>",
-        f"Time: <b>{hhmm(prefs.digest_time)}</b>{'' if prefs.own_time else default}",
-        f"Timezone: <b>{esc(prefs.timezone)}</b>{'' if prefs.own_timezone else default}",
-        f"Days: <b>{days_label(prefs.days)}</b>",
-        "Empty days: " + ("a short “Nothing due today” line" if prefs.send_empty
-                          else "no message"),
-    ]
-    if next_at is not None:
-        local = next_at.astimezone(ZoneInfo(prefs.timezone))
-        lines.append(f"\nNext digest: {local:%a %d %b at %H:%M}.")
-    else:
-        lines.append("\nNo digest days are set.")
-    rows = [
-        [button(f"⏰ Time: {hhmm(prefs.digest_time)}", Cb(SETTINGS, 0, "time"))],
-        [button(f"🌍 Timezone: {prefs.timezone}", Cb(SETTINGS, 0, "tz"))],
-        [button(f"📆 Days: {days_label(prefs.days)}", Cb(SETTINGS, 0, "days"))],
-        [button(
-            "🔔 Empty days: on" if prefs.send_empty else "🔕 Empty days: off",
-            Cb(SETTINGS_VALUE, 0, f"e:{0 if prefs.send_empty else 1}"),
-        )],
-    ]
-    return "\n".join(lines), keyboard(rows)
-
-
-def _mark(selected: bool, label: str) -> str:
-    return f"✅ {label}" if selected else label
-
-
-def time_menu(current: time) -> Message:
-    buttons = [
-        button(_mark(t == current, hhmm(t)), Cb(SETTINGS_VALUE, 0, f"t:{t:%H%M}"))
-        for t in DIGEST_TIMES
-    ]
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([button("⌨️ Type a time", Cb(SETTINGS_ASK, 0, "time")),
-                 button("« Back", Cb(SETTINGS, 0, "home"))])
-    return "⏰ <b>Digest time</b> — tap one, or type any time as HH:MM.", keyboard(rows)
-
-
-def timezone_menu(current: str) -> Message:
-    buttons = [
-        button(_mark(z == current, z), Cb(SETTINGS_VALUE, 0, f"z:{z}")) for z in COMMON_TIMEZONES
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([button("⌨️ Type another", Cb(SETTINGS_ASK, 0, "tz")),
-                 button("« Back", Cb(SETTINGS, 0, "home"))])
-    return (
-        "🌍 <b>Timezone</b> — tap one, or type any IANA name (e.g. Asia/Singapore).",
-        keyboard(rows),
-    )
-
-
-def days_menu(current: int) -> Message:
-    rows = [
-        [button(_mark(mask == current, label), Cb(SETTINGS_VALUE, 0, f"d:{key}"))]
-        for key, (mask, label) in DAY_PRESETS.items()
-    ]
-    rows.append([button("« Back", Cb(SETTINGS, 0, "home"))])
-    return "📆 <b>Digest days</b>", keyboard(rows)
-
-
-def ask_time_text(problem: str = "") -> str:
-    lead = f"⚠️ {esc(problem)}\n\n" if problem else ""
-    return lead + "Send the digest time as HH:MM (24-hour), e.g. 07:45. /cancel to leave."
-
-
-def ask_timezone_text(problem: str = "") -> str:
-    lead = f"⚠️ {esc(problem)}\n\n" if problem else ""
-    return lead + "Send your timezone, e.g. Europe/Paris or America/New_York. /cancel to leave."
-

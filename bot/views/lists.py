@@ -11,8 +11,9 @@ from bot.callbacks import Cb
 from bot.views.cards import contact_line
 from bot.views.common import button, cut, day, esc, keyboard, when
 from crm_core.models import Contact
-from crm_core.services.contacts import TRASH_DAYS, ContactFilter, Page, View
 from crm_core.services.followups import DueItem
+from crm_core.services.listing import ContactFilter, Page, View
+from crm_core.services.trash import TRASH_DAYS
 from crm_core.stages import ContactType, Status
 
 TYPE_CHOICES: tuple[tuple[str, str], ...] = (

@@ -14,7 +14,8 @@ from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from crm_core.models import Contact, User
-from crm_core.services.contacts import View, live
+from crm_core.services.contacts import live
+from crm_core.services.listing import View
 from crm_core.stages import PIPELINES, ContactType, Stage
 
 #: Contacts shown per column; the count and value are of the whole column.

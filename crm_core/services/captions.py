@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Contact
-from crm_core.services.contacts import live, recently_touched, search_contacts
+from crm_core.services.contacts import live, recently_touched
+from crm_core.services.search import search_contacts
 
 #: How many contacts "Attach to which contact?" offers.
 CHOICES = 5

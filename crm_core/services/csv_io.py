@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 from crm_core.errors import CRMError, ValidationError
 from crm_core.fields import CSV_FIELDS, Field, Kind
 from crm_core.models import Contact, User
-from crm_core.services.contacts import Duplicate, create_contact, find_duplicates, live
+from crm_core.services.contacts import create_contact, live
+from crm_core.services.duplicates import Duplicate, find_duplicates
 from crm_core.services.users import find_user
 
 #: The CSV columns, in order. ``owner`` is the admin's Telegram user id (or name, on import).

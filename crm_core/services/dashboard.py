@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Contact
-from crm_core.services.contacts import View, live
+from crm_core.services.contacts import live
+from crm_core.services.listing import View
 from crm_core.stages import QUOTE_PENDING_STAGES, ContactType, Status
 
 

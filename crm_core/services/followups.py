@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from crm_core.errors import ValidationError
 from crm_core.models import Contact, utcnow
 from crm_core.services.contacts import get_contact, live
+from crm_core.services.notes import add_note
+from crm_core.stages import NoteType
 from crm_core.validation import clean_followup_at
 
 
@@ -80,4 +82,16 @@ def snooze_followup(
     contact.next_followup_date = today + timedelta(days=days)
     contact.updated_at = now or utcnow()
     session.flush()
+    return contact
+
+
+def log_outcome(
+    session: Session, contact_id: int, author_id: int | None, note_type: NoteType | None,
+    content: str | None, *, now: datetime | None = None,
+) -> Contact:
+    """Record how a follow-up went, as a note of that type (none when there is no note: the
+    contact must still exist)."""
+    contact = get_contact(session, contact_id)
+    if note_type is not None and content is not None:
+        add_note(session, contact_id, author_id, note_type, content, now=now)
     return contact

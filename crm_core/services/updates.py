@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, delete, func, literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_core.models import ProcessedUpdate, utcnow
+from crm_core.services.ledger import conflict_free_insert
 
 _COLUMNS = [ProcessedUpdate.bot_id, ProcessedUpdate.update_id, ProcessedUpdate.received_at]
 _KEY = _COLUMNS[:2]
@@ -37,10 +37,10 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
             literal(update_id, ProcessedUpdate.update_id.type),
             literal(now, ProcessedUpdate.received_at.type),
         ).select_from(no_wal_wait)
-        stmt = postgresql.insert(ProcessedUpdate).from_select(_COLUMNS, rows)
+        stmt = conflict_free_insert(dialect, ProcessedUpdate).from_select(_COLUMNS, rows)
         return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_KEY))
     if dialect == "sqlite":
-        lite = sqlite.insert(ProcessedUpdate).values(
+        lite = conflict_free_insert(dialect, ProcessedUpdate).values(
             bot_id=bot_id, update_id=update_id, received_at=now
         )
         return _inserted(db, lite.on_conflict_do_nothing(index_elements=_KEY))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from crm_core.models import Contact, File, Note, StageChange
-from crm_core.services.contacts import delete_contact, restore_contact
+from crm_core.services.trash import delete_contact, restore_contact
 from tests.e2e.flows import (
     TODAY,
     add_file_row,

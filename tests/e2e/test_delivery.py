@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot import gate as gate_module
 from bot import texts
-from bot.features import views
+from bot.features import menu
 from crm_core.errors import CRMError
 from crm_core.models import Contact, Note, StageChange
 from sandbox import BotApiDouble, Phone
@@ -205,7 +205,7 @@ async def test_unexpected_error_is_logged_and_the_admin_is_told(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(views, "due_followups", boom)
+    monkeypatch.setattr(menu, "due_followups", boom)
     caplog.set_level(logging.ERROR, logger="bot.errors")
     update = await phone.send("/today")
     told = await phone.wait_reply()
@@ -231,7 +231,7 @@ async def test_unexpected_error_on_a_button_answers_it_and_tells_the_admin(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cards.svc, "get_contact", boom)
+    monkeypatch.setattr(cards, "get_contact", boom)
     await click(phone, card, "📶 Stage")
     assert (await phone.wait_reply())["text"].startswith("Something went wrong")
     await phone.wait_idle()
@@ -247,7 +247,7 @@ async def test_crm_error_reaching_the_error_handler_is_shown_as_typed(
     def clash(*args: Any, **kwargs: Any) -> Any:
         raise ClashError("Tom & Jerry <Lettings> already own that")
 
-    monkeypatch.setattr(views, "due_followups", clash)
+    monkeypatch.setattr(menu, "due_followups", clash)
     await phone.send("/today")
     told = await phone.wait_reply()
     assert told["text"] == "Tom & Jerry <Lettings> already own that"

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import build_application
 from bot.features.digests import check_now
 from bot.runtime import BOT_DATA_KEY
-from bot.texts import GONE
+from bot.texts import GONE, STALE_BUTTON
 from crm_core.config import Settings
 from crm_core.db import make_engine
 from crm_core.models import Contact, DigestDelivery, Note, User
-from crm_core.services.contacts import delete_contact
+from crm_core.services.trash import delete_contact
 from sandbox import BotApiDouble, Phone, running
 from tests.conftest import ALICE, BOB
 from tests.e2e.flows import seed, tap
@@ -211,6 +211,29 @@ async def test_digest_command_shows_today_without_the_ledger(bot, phone, double,
     assert answer["text"] == GONE
     await phone.send("/digest")
     assert (await phone.wait_reply())["text"] == "☀️ Nothing due today — 0 quotes pending."
+
+
+async def test_an_outcome_or_next_choice_no_button_offers_is_refused(bot, phone, session_factory,
+                                                                    alice):
+    """The outcome and next-follow-up tables live in the bot's views: a key they don't hold
+    (a tampered or an old version's button) is answered as stale, and nothing is written."""
+    cid = seed(session_factory, alice.id, "Fred", next_followup_date="today")
+    await phone.send("/digest")
+    msg = await phone.wait_reply()
+    for n, data in enumerate((f"dgout:{cid}:danced", f"dgnext:{cid}:99:call")):
+        forged = await phone.send_raw_update(
+            {
+                "callback_query": {
+                    "id": f"forged-{n}", "from": dict(phone.user), "message": msg,
+                    "chat_instance": "1", "data": data,
+                }
+            }
+        )
+        assert (await phone.wait_answer(forged)).get("text") == STALE_BUTTON
+    await phone.wait_idle()
+    with session_factory() as s:
+        assert s.scalars(select(Note)).all() == []
+    assert contact(session_factory, cid).next_followup_date is not None
 
 
 async def test_settings_by_buttons_and_by_typing(bot, phone, double, session_factory, alice):

@@ -250,7 +250,7 @@ async def test_voice_note_by_reply_gets_a_made_up_name(bot, phone, session_facto
 @pytest.fixture
 def quick_albums(monkeypatch: pytest.MonkeyPatch) -> None:
     """The double delivers an album's items at once: no need to wait a whole second."""
-    monkeypatch.setattr("bot.features.attachments.ALBUM_WAIT", 0.3)
+    monkeypatch.setattr("bot.features.attachments.receiving.ALBUM_WAIT", 0.3)
 
 
 @pytest.mark.usefixtures("quick_albums")

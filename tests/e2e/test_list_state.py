@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.features.views import LIST_RESET
+from bot.features.menu import LIST_RESET
 from crm_core.services.bot_state import save_state
 from tests.conftest import ALICE
 from tests.e2e.flows import say, seed

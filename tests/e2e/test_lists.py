@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from crm_core.services.contacts import create_contact, delete_contact, update_contact
+from crm_core.services.contacts import create_contact, update_contact
 from crm_core.services.csv_io import COLUMNS
+from crm_core.services.trash import delete_contact
 from tests.e2e.flows import (
     NOW,
     TODAY,

@@ -104,13 +104,13 @@ async def test_an_album_sent_just_before_a_stop_is_asked_about_after_the_start(
     from tests.e2e.test_files import files_of, jpeg, label_starting, press, wait_text
 
     jane = seed(session_factory, alice.id, "Jane Smith")
-    monkeypatch.setattr("bot.features.attachments.ALBUM_WAIT", 30.0)  # stopped before it
+    monkeypatch.setattr("bot.features.attachments.receiving.ALBUM_WAIT", 30.0)  # stopped before it
     async with start_bot():
         for i in range(3):
             await phone.send_photo(jpeg(20_000 + i), media_group_id="album-before-stop")
         await phone.wait_idle()
     assert phone.messages == []  # the stop came first: nothing asked yet
-    monkeypatch.setattr("bot.features.attachments.ALBUM_WAIT", 0.3)
+    monkeypatch.setattr("bot.features.attachments.receiving.ALBUM_WAIT", 0.3)
     waiting = wait_text(phone, "to which contact?")
     async with start_bot():
         question = await waiting

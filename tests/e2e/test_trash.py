@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from crm_core.services.contacts import delete_contact
+from crm_core.services.trash import delete_contact
 from tests.conftest import NOW
 from tests.e2e.flows import contacts, press_edit, say, seed, tap
 

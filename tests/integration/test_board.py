@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from crm_core.models import User
 from crm_core.services.board import board
-from crm_core.services.contacts import View, create_contact, delete_contact
+from crm_core.services.contacts import create_contact
+from crm_core.services.listing import View
+from crm_core.services.trash import delete_contact
 from crm_core.stages import PIPELINES, ContactType
 from tests.conftest import TODAY
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from crm_core.services.captions import likely_then_recent, match_caption
-from crm_core.services.contacts import create_contact, delete_contact
+from crm_core.services.contacts import create_contact
+from crm_core.services.trash import delete_contact
 
 
 def make(session, owner_id: int, name: str, **fields: object) -> int:

@@ -10,10 +10,27 @@ from sqlalchemy import func, select
 
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Contact, File, Note, StageChange
-from crm_core.services import contacts as svc
-from crm_core.services.contacts import ContactFilter, View
+from crm_core.services.contacts import (
+    change_stage,
+    create_contact,
+    get_card,
+    get_contact,
+    recently_touched,
+    stage_history,
+    update_contact,
+)
 from crm_core.services.dashboard import dashboard
+from crm_core.services.duplicates import find_duplicates
 from crm_core.services.followups import due_followups
+from crm_core.services.listing import ContactFilter, View, list_contacts
+from crm_core.services.search import search_contacts
+from crm_core.services.trash import (
+    delete_contact,
+    list_trash,
+    purge_contact,
+    purge_trash,
+    restore_contact,
+)
 from crm_core.stages import ContactType, Status
 
 PROSPECT = "prevention_prospect"
@@ -27,7 +44,7 @@ def make(session, alice, today, now):
 
     def make(name: str, owner=None, **fields):
         data = {"name": name, "contact_type": PROSPECT, **fields}
-        return svc.create_contact(session, (owner or alice).id, data, today=today, now=now)
+        return create_contact(session, (owner or alice).id, data, today=today, now=now)
 
     return make
 
@@ -49,7 +66,7 @@ def test_create_cleans_every_field_and_starts_the_pipeline(session, make, alice,
         next_followup_date="friday",
         urgency_level="High",
     )
-    got = svc.get_contact(session, contact.id)
+    got = get_contact(session, contact.id)
     assert got.name == "Jane Smith"
     assert got.email == "jane@example.com"
     assert got.phone == "+447700900123"
@@ -65,7 +82,7 @@ def test_create_cleans_every_field_and_starts_the_pipeline(session, make, alice,
     assert got.owner_id == alice.id
     assert got.created_at == now
     assert got.deleted_at is None
-    history = svc.stage_history(session, contact.id)
+    history = stage_history(session, contact.id)
     assert [(h.from_stage, h.to_stage, h.changed_by) for h in history] == [
         (None, "prospect", alice.id)
     ]
@@ -74,9 +91,9 @@ def test_create_cleans_every_field_and_starts_the_pipeline(session, make, alice,
 def test_create_survives_a_round_trip_through_the_database(session_factory, alice, today):
     with session_factory.begin() as s:
         data = {"name": "Round Trip", "contact_type": EVICTION, "potential_value": "9.99"}
-        cid = svc.create_contact(s, alice.id, data, today=today).id
+        cid = create_contact(s, alice.id, data, today=today).id
     with session_factory() as s:
-        got = svc.get_contact(s, cid)
+        got = get_contact(s, cid)
         assert got.potential_value == Decimal("9.99")
         assert isinstance(got.potential_value, Decimal)
         assert got.created_at.tzinfo is not None
@@ -113,7 +130,7 @@ def test_create_at_a_given_stage_by_name_sets_its_status(make):
 def test_invalid_create_writes_nothing(session_factory, alice, today, data, field):
     with session_factory() as s:
         with pytest.raises(ValidationError) as info:
-            svc.create_contact(s, alice.id, data, today=today)
+            create_contact(s, alice.id, data, today=today)
         assert info.value.field == field
         s.commit()  # even a caller that commits after the error finds nothing written
     with session_factory() as s:
@@ -123,19 +140,19 @@ def test_invalid_create_writes_nothing(session_factory, alice, today, data, fiel
 
 def test_create_for_an_unknown_or_inactive_owner_is_rejected(session, alice, today):
     with pytest.raises(ValidationError) as info:
-        svc.create_contact(session, 999_999, {"name": "A", "contact_type": PROSPECT}, today=today)
+        create_contact(session, 999_999, {"name": "A", "contact_type": PROSPECT}, today=today)
     assert info.value.field == "owner"
     alice.active = False
     session.merge(alice)
     session.flush()
     with pytest.raises(ValidationError):
-        svc.create_contact(session, alice.id, {"name": "A", "contact_type": PROSPECT}, today=today)
+        create_contact(session, alice.id, {"name": "A", "contact_type": PROSPECT}, today=today)
     assert count(session) == 0
 
 
 def test_get_unknown_contact_is_not_found(session, alice):
     with pytest.raises(NotFound):
-        svc.get_contact(session, 12345)
+        get_contact(session, 12345)
 
 
 def test_card_counts_notes_and_files_and_names_the_referrer(session, make, alice, now):
@@ -148,7 +165,7 @@ def test_card_counts_notes_and_files_and_names_the_referrer(session, make, alice
         )
     session.add(_file(contact.id, "k/card"))
     session.flush()
-    card = svc.get_card(session, contact.id)
+    card = get_card(session, contact.id)
     assert card.note_count == 4
     assert card.file_count == 1
     assert [n.content for n in card.recent_notes] == ["n3", "n2", "n1"]
@@ -161,55 +178,55 @@ def test_card_counts_notes_and_files_and_names_the_referrer(session, make, alice
 def test_partial_update_changes_only_what_is_given(session, make, alice, today, now):
     contact = make("Jane Smith", email="jane@example.com", phone="07700 900123", company="Acme")
     later = now + timedelta(hours=1)
-    svc.update_contact(
+    update_contact(
         session, contact.id, {"company": " Beta Ltd ", "phone": "+44 7700 900999"},
         by_user_id=alice.id, today=today, now=later,
     )
-    got = svc.get_contact(session, contact.id)
+    got = get_contact(session, contact.id)
     assert got.company == "Beta Ltd"
     assert got.phone == "+447700900999"
     assert got.email == "jane@example.com"
     assert got.name == "Jane Smith"
     assert got.updated_at == later
-    assert svc.search_contacts(session, "beta") == [got]
-    assert svc.search_contacts(session, "acme") == []
-    assert svc.search_contacts(session, "07700 900999") == [got]
+    assert search_contacts(session, "beta") == [got]
+    assert search_contacts(session, "acme") == []
+    assert search_contacts(session, "07700 900999") == [got]
 
 
 def test_update_can_clear_an_optional_field(session, make, alice, today):
     contact = make("Jane", email="jane@example.com")
-    svc.update_contact(session, contact.id, {"email": ""}, by_user_id=alice.id, today=today)
-    assert svc.get_contact(session, contact.id).email is None
+    update_contact(session, contact.id, {"email": ""}, by_user_id=alice.id, today=today)
+    assert get_contact(session, contact.id).email is None
 
 
 def test_update_rejects_an_empty_name(session, make, alice, today):
     contact = make("Jane")
     with pytest.raises(ValidationError) as info:
-        svc.update_contact(session, contact.id, {"name": " "}, by_user_id=alice.id, today=today)
+        update_contact(session, contact.id, {"name": " "}, by_user_id=alice.id, today=today)
     assert info.value.field == "name"
-    assert svc.get_contact(session, contact.id).name == "Jane"
+    assert get_contact(session, contact.id).name == "Jane"
 
 
 def test_invalid_update_changes_nothing_even_if_the_caller_commits(
     session_factory, alice, bob, today
 ):
     with session_factory.begin() as s:
-        cid = svc.create_contact(
+        cid = create_contact(
             s, alice.id, {"name": "Keep Me", "contact_type": EVICTION, "company": "Old"},
             today=today,
         ).id
-        other = svc.create_contact(
+        other = create_contact(
             s, alice.id, {"name": "Not A Partner", "contact_type": EVICTION}, today=today
         ).id
     with session_factory() as s:
         with pytest.raises(ValidationError):
-            svc.update_contact(
+            update_contact(
                 s, cid, {"owner_id": bob.id, "referred_by_id": other, "company": "New"},
                 by_user_id=alice.id, today=today,
             )
         s.commit()
     with session_factory() as s:
-        got = svc.get_contact(s, cid)
+        got = get_contact(s, cid)
         assert got.owner_id == alice.id
         assert got.referred_by_id is None
         assert got.company == "Old"
@@ -217,27 +234,27 @@ def test_invalid_update_changes_nothing_even_if_the_caller_commits(
 
 def test_update_reassigns_the_owner(session, make, alice, bob, today):
     contact = make("Jane")
-    svc.update_contact(session, contact.id, {"owner_id": bob.id}, by_user_id=alice.id, today=today)
-    assert svc.get_contact(session, contact.id).owner_id == bob.id
+    update_contact(session, contact.id, {"owner_id": bob.id}, by_user_id=alice.id, today=today)
+    assert get_contact(session, contact.id).owner_id == bob.id
     with pytest.raises(ValidationError):
-        svc.update_contact(session, contact.id, {"owner_id": 424242}, by_user_id=alice.id,
+        update_contact(session, contact.id, {"owner_id": 424242}, by_user_id=alice.id,
                            today=today)
 
 
 def test_type_change_resets_the_stage_and_records_it(session, make, alice, bob, today, now):
     contact = make("Switcher")
-    svc.change_stage(session, contact.id, "quote_sent", by_user_id=alice.id, now=now)
+    change_stage(session, contact.id, "quote_sent", by_user_id=alice.id, now=now)
     later = now + timedelta(hours=2)
-    svc.update_contact(
+    update_contact(
         session, contact.id, {"contact_type": "Eviction client"}, by_user_id=bob.id,
         today=today, now=later,
     )
-    got = svc.get_contact(session, contact.id)
+    got = get_contact(session, contact.id)
     assert got.contact_type == EVICTION
     assert got.current_stage == "new_inquiry"
     assert got.status == "active"
     assert got.stage_changed_at == later
-    history = svc.stage_history(session, contact.id)
+    history = stage_history(session, contact.id)
     assert [(h.from_stage, h.to_stage) for h in history] == [
         (None, "prospect"),
         ("prospect", "quote_sent"),
@@ -248,11 +265,11 @@ def test_type_change_resets_the_stage_and_records_it(session, make, alice, bob, 
 
 def test_same_type_keeps_the_stage(session, make, alice, today):
     contact = make("Stayer")
-    svc.change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
-    svc.update_contact(session, contact.id, {"contact_type": PROSPECT}, by_user_id=alice.id,
+    change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
+    update_contact(session, contact.id, {"contact_type": PROSPECT}, by_user_id=alice.id,
                        today=today)
-    assert svc.get_contact(session, contact.id).current_stage == "in_discussion"
-    assert len(svc.stage_history(session, contact.id)) == 2
+    assert get_contact(session, contact.id).current_stage == "in_discussion"
+    assert len(stage_history(session, contact.id)) == 2
 
 
 @pytest.mark.parametrize(
@@ -270,10 +287,10 @@ def test_change_stage_records_history_and_sets_status(
     session, make, bob, now, ctype, stage, status
 ):
     contact = make("Mover", contact_type=ctype)
-    svc.change_stage(session, contact.id, stage, by_user_id=bob.id, now=now)
-    got = svc.get_contact(session, contact.id)
+    change_stage(session, contact.id, stage, by_user_id=bob.id, now=now)
+    got = get_contact(session, contact.id)
     assert got.status == status
-    last = svc.stage_history(session, contact.id)[-1]
+    last = stage_history(session, contact.id)[-1]
     assert last.to_stage == got.current_stage
     assert last.to_stage == stage.lower()
     assert last.changed_by == bob.id
@@ -282,25 +299,25 @@ def test_change_stage_records_history_and_sets_status(
 
 def test_back_from_a_final_stage_makes_the_contact_active_again(session, make, alice):
     contact = make("Second Thoughts")
-    svc.change_stage(session, contact.id, "lost", by_user_id=alice.id)
-    svc.change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
-    assert svc.get_contact(session, contact.id).status == "active"
+    change_stage(session, contact.id, "lost", by_user_id=alice.id)
+    change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
+    assert get_contact(session, contact.id).status == "active"
 
 
 def test_a_stage_outside_the_pipeline_is_rejected(session, make, alice):
     contact = make("Eviction Only", contact_type=EVICTION)
     with pytest.raises(ValidationError) as info:
-        svc.change_stage(session, contact.id, "quote_sent", by_user_id=alice.id)
+        change_stage(session, contact.id, "quote_sent", by_user_id=alice.id)
     assert info.value.field == "current_stage"
     assert "Eviction client" in str(info.value)
-    assert svc.get_contact(session, contact.id).current_stage == "new_inquiry"
-    assert len(svc.stage_history(session, contact.id)) == 1
+    assert get_contact(session, contact.id).current_stage == "new_inquiry"
+    assert len(stage_history(session, contact.id)) == 1
 
 
 def test_changing_to_the_current_stage_records_nothing(session, make, alice):
     contact = make("Still")
-    svc.change_stage(session, contact.id, "prospect", by_user_id=alice.id)
-    assert len(svc.stage_history(session, contact.id)) == 1
+    change_stage(session, contact.id, "prospect", by_user_id=alice.id)
+    assert len(stage_history(session, contact.id)) == 1
 
 
 # --- referrals ------------------------------------------------------------------------------
@@ -317,9 +334,9 @@ def test_referred_by_must_be_a_referral_partner(session, make, alice, today):
     with pytest.raises(ValidationError):
         make("Client Three", referred_by_id=987654)
     with pytest.raises(ValidationError):  # not itself
-        svc.update_contact(session, partner.id, {"referred_by_id": partner.id},
+        update_contact(session, partner.id, {"referred_by_id": partner.id},
                            by_user_id=alice.id, today=today)
-    svc.delete_contact(session, partner.id)
+    delete_contact(session, partner.id)
     with pytest.raises(ValidationError):  # not a trashed one
         make("Client Four", referred_by_id=partner.id)
     assert count(session) == 2
@@ -338,16 +355,16 @@ def test_delete_hides_the_contact_everywhere_and_restore_brings_it_back(
     def visible() -> dict[str, object]:
         board = dashboard(session, alice.id, View.TEAM, today)
         return {
-            "search": [c.name for c in svc.search_contacts(session, "me")],
-            "list": [c.name for c in svc.list_contacts(session, alice.id).items],
-            "total": svc.list_contacts(session, alice.id).total,
+            "search": [c.name for c in search_contacts(session, "me")],
+            "list": [c.name for c in list_contacts(session, alice.id).items],
+            "total": list_contacts(session, alice.id).total,
             "due": [d.contact.name for d in due_followups(session, alice.id, today)],
             "board": (board.due_today, board.quotes_pending, board.potential_revenue),
         }
 
     before = visible()
     assert before["search"] == ["Keep Me", "Trash Me"]
-    svc.delete_contact(session, contact.id, now=now)
+    delete_contact(session, contact.id, now=now)
     assert visible() == {
         "search": ["Keep Me"],
         "list": ["Keep Me"],
@@ -356,46 +373,46 @@ def test_delete_hides_the_contact_everywhere_and_restore_brings_it_back(
         "board": (1, 0, Decimal("50.00")),
     }
     with pytest.raises(NotFound):
-        svc.get_contact(session, contact.id)
-    assert svc.get_contact(session, contact.id, include_deleted=True).deleted_at == now
-    assert [c.id for c in svc.list_trash(session, now=now).items] == [contact.id]
+        get_contact(session, contact.id)
+    assert get_contact(session, contact.id, include_deleted=True).deleted_at == now
+    assert [c.id for c in list_trash(session, now=now).items] == [contact.id]
 
-    svc.restore_contact(session, contact.id)
+    restore_contact(session, contact.id)
     assert visible() == before
-    assert svc.list_trash(session, now=now).items == []
+    assert list_trash(session, now=now).items == []
 
 
 def test_deleting_twice_is_not_found(session, make, now):
     contact = make("Once")
-    svc.delete_contact(session, contact.id, now=now)
+    delete_contact(session, contact.id, now=now)
     with pytest.raises(NotFound):
-        svc.delete_contact(session, contact.id, now=now)
+        delete_contact(session, contact.id, now=now)
 
 
 def test_list_trash_is_newest_first_within_the_trash_period(session, make, now):
     old = make("Old")
     mid = make("Mid")
     new = make("New")
-    svc.delete_contact(session, old.id, now=now - timedelta(days=31))
-    svc.delete_contact(session, mid.id, now=now - timedelta(days=5))
-    svc.delete_contact(session, new.id, now=now - timedelta(hours=1))
-    assert [c.name for c in svc.list_trash(session, now=now).items] == ["New", "Mid"]
+    delete_contact(session, old.id, now=now - timedelta(days=31))
+    delete_contact(session, mid.id, now=now - timedelta(days=5))
+    delete_contact(session, new.id, now=now - timedelta(hours=1))
+    assert [c.name for c in list_trash(session, now=now).items] == ["New", "Mid"]
 
 
 def test_the_trash_pages_and_searches_as_search_does(session, make, now):
     for i in range(25):
         contact = make(f"Trashed {i:02}", company="Leeds Lettings" if i % 5 == 0 else None)
-        svc.delete_contact(session, contact.id, now=now - timedelta(minutes=i))
-    first = svc.list_trash(session, now=now, page_size=10)
+        delete_contact(session, contact.id, now=now - timedelta(minutes=i))
+    first = list_trash(session, now=now, page_size=10)
     assert (first.total, first.pages, first.has_next, first.has_prev) == (25, 3, True, False)
     assert [c.name for c in first.items] == [f"Trashed {i:02}" for i in range(10)]
-    last = svc.list_trash(session, now=now, page=9, page_size=10)  # past the end: the last
+    last = list_trash(session, now=now, page=9, page_size=10)  # past the end: the last
     assert last.page == 3
     assert [c.name for c in last.items] == [f"Trashed {i}" for i in range(20, 25)]
-    found = svc.list_trash(session, now=now, text="lettings TRASHED")  # words in any order
+    found = list_trash(session, now=now, text="lettings TRASHED")  # words in any order
     assert [c.name for c in found.items] == [f"Trashed {i:02}" for i in (0, 5, 10, 15, 20)]
-    assert svc.list_trash(session, now=now, text="nobody").total == 0
-    assert svc.search_contacts(session, "lettings") == []  # search itself: live ones only
+    assert list_trash(session, now=now, text="nobody").total == 0
+    assert search_contacts(session, "lettings") == []  # search itself: live ones only
 
 
 def _file(contact_id: int, key: str) -> File:
@@ -410,7 +427,7 @@ def _with_history(session, make, name, alice, now):
     session.add(Note(contact_id=contact.id, note_type="call", content="hello",
                      created_by=alice.id, created_at=now))
     session.add(_file(contact.id, f"contacts/{contact.id}/quote.pdf"))
-    svc.change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
+    change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
     session.flush()
     return contact
 
@@ -419,11 +436,11 @@ def test_purge_trash_erases_only_old_trash_with_everything_attached(session, mak
     old = _with_history(session, make, "Old", alice, now)
     recent = _with_history(session, make, "Recent", alice, now)
     alive = _with_history(session, make, "Alive", alice, now)
-    svc.delete_contact(session, old.id, now=now - timedelta(days=31))
-    svc.delete_contact(session, recent.id, now=now - timedelta(days=29))
+    delete_contact(session, old.id, now=now - timedelta(days=31))
+    delete_contact(session, recent.id, now=now - timedelta(days=29))
     old_id = old.id
 
-    result = svc.purge_trash(session, now=now)
+    result = purge_trash(session, now=now)
 
     assert result.contact_ids == [old_id]
     assert result.storage_keys == [f"contacts/{old_id}/quote.pdf"]
@@ -440,9 +457,9 @@ def test_purge_trash_erases_only_old_trash_with_everything_attached(session, mak
 
 def test_purge_trash_with_a_shorter_period(session, make, now):
     contact = make("Two Days")
-    svc.delete_contact(session, contact.id, now=now - timedelta(days=2))
-    assert svc.purge_trash(session, now=now).contact_ids == []
-    assert svc.purge_trash(session, older_than_days=1, now=now).contact_ids == [contact.id]
+    delete_contact(session, contact.id, now=now - timedelta(days=2))
+    assert purge_trash(session, now=now).contact_ids == []
+    assert purge_trash(session, older_than_days=1, now=now).contact_ids == [contact.id]
     assert count(session) == 0
 
 
@@ -450,10 +467,10 @@ def test_purge_contact_only_from_the_trash(session, make, alice, now):
     contact = _with_history(session, make, "Erase Me", alice, now)
     other = _with_history(session, make, "Keep", alice, now)
     with pytest.raises(ValidationError):
-        svc.purge_contact(session, contact.id)
+        purge_contact(session, contact.id)
     assert count(session) == 2
-    svc.delete_contact(session, contact.id, now=now)
-    result = svc.purge_contact(session, contact.id)
+    delete_contact(session, contact.id, now=now)
+    result = purge_contact(session, contact.id)
     assert result.contact_ids == [contact.id]
     assert result.storage_keys == [f"contacts/{contact.id}/quote.pdf"]
     session.expire_all()
@@ -461,18 +478,18 @@ def test_purge_contact_only_from_the_trash(session, make, alice, now):
     assert set(session.scalars(select(Note.contact_id))) == {other.id}
     assert set(session.scalars(select(File.contact_id))) == {other.id}
     with pytest.raises(NotFound):
-        svc.purge_contact(session, contact.id)
+        purge_contact(session, contact.id)
     with pytest.raises(NotFound):
-        svc.restore_contact(session, contact.id)
+        restore_contact(session, contact.id)
 
 
 def test_purging_a_partner_unlinks_the_contacts_it_referred(session, make, now):
     partner = make("Agent", contact_type=PARTNER)
     client = make("Client", referred_by_id=partner.id)
-    svc.delete_contact(session, partner.id, now=now)
-    svc.purge_contact(session, partner.id)
+    delete_contact(session, partner.id, now=now)
+    purge_contact(session, partner.id)
     session.expire_all()
-    assert svc.get_contact(session, client.id).referred_by_id is None
+    assert get_contact(session, client.id).referred_by_id is None
 
 
 # --- search ---------------------------------------------------------------------------------
@@ -485,38 +502,38 @@ def test_search_is_a_case_insensitive_substring_on_each_field(session, make):
     for text in ["jane", "SMITH", "ane sm", "js@example", "EXAMPLE.COM", "acme", "lettings",
                  "900123", "07700 900123", "07700900123", "+44 7700", "+447700900123",
                  "(07700) 900-123"]:
-        assert [c.id for c in svc.search_contacts(session, text)] == [jane.id], text
+        assert [c.id for c in search_contacts(session, text)] == [jane.id], text
 
 
 def test_search_finds_nothing_for_blank_or_absent_text(session, make):
     make("Jane")
-    assert svc.search_contacts(session, "   ") == []
-    assert svc.search_contacts(session, "zebra") == []
+    assert search_contacts(session, "   ") == []
+    assert search_contacts(session, "zebra") == []
 
 
 def test_search_ranks_exact_then_prefix_then_word_prefix_then_substring(session, make):
     for name in ["Deanna Croft", "Ann Lee", "Mary Ann", "Ann", "Joanne Ball"]:
         make(name)
     make("Zed", email="ann@zed.com")
-    names = [c.name for c in svc.search_contacts(session, "ann")]
+    names = [c.name for c in search_contacts(session, "ann")]
     assert names == ["Ann", "Ann Lee", "Mary Ann", "Deanna Croft", "Joanne Ball", "Zed"]
 
 
 def test_search_exact_match_ignores_case(session, make):
     make("Annabel")
     make("ANN")
-    assert [c.name for c in svc.search_contacts(session, "Ann")] == ["ANN", "Annabel"]
+    assert [c.name for c in search_contacts(session, "Ann")] == ["ANN", "Annabel"]
 
 
 def test_search_treats_like_wildcards_literally(session, make):
     make("100% Secure", company="a_b ltd")
     make("1000 Secure", company="axb ltd")
     make("Back\\slash")
-    assert [c.name for c in svc.search_contacts(session, "100%")] == ["100% Secure"]
-    assert [c.name for c in svc.search_contacts(session, "a_b")] == ["100% Secure"]
-    assert [c.name for c in svc.search_contacts(session, "%")] == ["100% Secure"]
-    assert [c.name for c in svc.search_contacts(session, "_")] == ["100% Secure"]
-    assert [c.name for c in svc.search_contacts(session, "k\\s")] == ["Back\\slash"]
+    assert [c.name for c in search_contacts(session, "100%")] == ["100% Secure"]
+    assert [c.name for c in search_contacts(session, "a_b")] == ["100% Secure"]
+    assert [c.name for c in search_contacts(session, "%")] == ["100% Secure"]
+    assert [c.name for c in search_contacts(session, "_")] == ["100% Secure"]
+    assert [c.name for c in search_contacts(session, "k\\s")] == ["Back\\slash"]
 
 
 def test_search_finds_every_word_in_any_order(session, make):
@@ -525,39 +542,39 @@ def test_search_finds_every_word_in_any_order(session, make):
     make("Raj Patel", company="Leeds Security")
     for text in ["patel lettings", "LETTINGS priya", "priya  lettings pat", "pp@ leeds",
                  "Pr lee", "Priya Patel"]:
-        assert [c.id for c in svc.search_contacts(session, text)] == [priya.id], text
-    assert [c.name for c in svc.search_contacts(session, "leeds patel")] == [
+        assert [c.id for c in search_contacts(session, text)] == [priya.id], text
+    assert [c.name for c in search_contacts(session, "leeds patel")] == [
         "Priya Patel", "Raj Patel"
     ]
-    assert svc.search_contacts(session, "priya york leeds") == []
+    assert search_contacts(session, "priya york leeds") == []
     pasted = " ".join(["Dear Priya & Co,"] * 500 + ["patel"])  # a repeated word counts once
-    assert svc.search_contacts(session, pasted) == []
-    assert [c.id for c in svc.search_contacts(session, "pat " * 40 + "lettings")] == [priya.id]
+    assert search_contacts(session, pasted) == []
+    assert [c.id for c in search_contacts(session, "pat " * 40 + "lettings")] == [priya.id]
     eight = "priya patel pp@example.com leeds lettings pri pat lee"
-    assert [c.id for c in svc.search_contacts(session, eight + " zzz")] == [priya.id]  # 9th
+    assert [c.id for c in search_contacts(session, eight + " zzz")] == [priya.id]  # 9th
 
 
 def test_a_phone_number_matches_as_typed_or_by_its_digits_only(session, make):
     mobile = make("Mobile", phone="07700 900123")
     make("Lookalike", phone="020 7700 0000", email="x900123@example.com")
     for text in ["07700 900123", "07700 900", "+44 7700 900123"]:
-        assert [c.id for c in svc.search_contacts(session, text)] == [mobile.id], text
+        assert [c.id for c in search_contacts(session, text)] == [mobile.id], text
 
 
 def test_search_follows_edits_trash_restore_and_purge(session, make, now, today):
     contact = make("Gwendolyn Price", company="Harbour Lettings")
-    svc.update_contact(session, contact.id, {"name": "Gwen Ashby"}, by_user_id=None, today=today)
-    assert svc.search_contacts(session, "gwendolyn") == []
-    assert [c.id for c in svc.search_contacts(session, "ashby")] == [contact.id]
-    assert [c.id for c in svc.search_contacts(session, "harbour")] == [contact.id]
-    svc.delete_contact(session, contact.id, now=now)
-    assert svc.search_contacts(session, "ashby") == []
-    svc.restore_contact(session, contact.id)
-    assert [c.id for c in svc.search_contacts(session, "ashby")] == [contact.id]
-    svc.delete_contact(session, contact.id, now=now)
-    svc.purge_contact(session, contact.id)
+    update_contact(session, contact.id, {"name": "Gwen Ashby"}, by_user_id=None, today=today)
+    assert search_contacts(session, "gwendolyn") == []
+    assert [c.id for c in search_contacts(session, "ashby")] == [contact.id]
+    assert [c.id for c in search_contacts(session, "harbour")] == [contact.id]
+    delete_contact(session, contact.id, now=now)
+    assert search_contacts(session, "ashby") == []
+    restore_contact(session, contact.id)
+    assert [c.id for c in search_contacts(session, "ashby")] == [contact.id]
+    delete_contact(session, contact.id, now=now)
+    purge_contact(session, contact.id)
     again = make("Gwen Ashby")
-    assert [c.id for c in svc.search_contacts(session, "ashby")] == [again.id]
+    assert [c.id for c in search_contacts(session, "ashby")] == [again.id]
 
 
 @pytest.mark.parametrize(
@@ -573,13 +590,13 @@ def test_search_follows_edits_trash_restore_and_purge(session, make, now, today)
 def test_search_takes_any_text_literally(session, make, name, query):
     contact = make(name)
     make("Someone Else")
-    assert [c.id for c in svc.search_contacts(session, query)] == [contact.id]
+    assert [c.id for c in search_contacts(session, query)] == [contact.id]
 
 
 def test_search_limit(session, make):
     for i in range(5):
         make(f"Person {i}")
-    assert len(svc.search_contacts(session, "person", limit=3)) == 3
+    assert len(search_contacts(session, "person", limit=3)) == 3
 
 
 # --- list -----------------------------------------------------------------------------------
@@ -591,7 +608,7 @@ def test_list_is_sorted_by_follow_up_with_empty_dates_last_then_name(session, ma
     make("Ben", next_followup_date="2026-11-20")
     make("Amy", next_followup_date="2026-11-30")
     make("Aaron")
-    page = svc.list_contacts(session, alice.id)
+    page = list_contacts(session, alice.id)
     assert [c.name for c in page.items] == ["Ben", "Amy", "Zoe", "Aaron", "Adam"]
 
 
@@ -601,12 +618,12 @@ def test_names_sort_regardless_of_case_in_lists_search_and_due_follow_ups(
     for name in ["Zoe Hart", "adam hart", "Ben Hart", "bella hart"]:
         make(name, next_followup_date=today)
     expected = ["adam hart", "bella hart", "Ben Hart", "Zoe Hart"]
-    assert [c.name for c in svc.list_contacts(session, alice.id).items] == expected
-    assert [c.name for c in svc.search_contacts(session, "hart")] == expected
+    assert [c.name for c in list_contacts(session, alice.id).items] == expected
+    assert [c.name for c in search_contacts(session, "hart")] == expected
     assert [i.contact.name for i in due_followups(session, alice.id, today)] == expected
-    svc.update_contact(session, svc.search_contacts(session, "zoe")[0].id, {"name": "aaron"},
+    update_contact(session, search_contacts(session, "zoe")[0].id, {"name": "aaron"},
                        by_user_id=alice.id, today=today)
-    assert svc.list_contacts(session, alice.id).items[0].name == "aaron"
+    assert list_contacts(session, alice.id).items[0].name == "aaron"
 
 
 def test_list_filters_by_view_type_and_status(session, make, alice, bob):
@@ -616,7 +633,7 @@ def test_list_filters_by_view_type_and_status(session, make, alice, bob):
     make("B2", owner=bob, contact_type=EVICTION, current_stage="paid")
 
     def names(user=alice, **kwargs) -> list[str]:
-        page = svc.list_contacts(session, user.id, ContactFilter(**kwargs))
+        page = list_contacts(session, user.id, ContactFilter(**kwargs))
         return [c.name for c in page.items]
 
     assert names() == ["A1", "A2", "B1", "B2"]
@@ -631,31 +648,31 @@ def test_list_filters_by_view_type_and_status(session, make, alice, bob):
 def test_list_pages(session, make, alice):
     for i in range(25):
         make(f"P{i:02d}")
-    first = svc.list_contacts(session, alice.id, page=1, page_size=10)
+    first = list_contacts(session, alice.id, page=1, page_size=10)
     assert [c.name for c in first.items] == [f"P{i:02d}" for i in range(10)]
     assert (first.total, first.pages, first.has_prev, first.has_next) == (25, 3, False, True)
-    last = svc.list_contacts(session, alice.id, page=3, page_size=10)
+    last = list_contacts(session, alice.id, page=3, page_size=10)
     assert [c.name for c in last.items] == [f"P{i:02d}" for i in range(20, 25)]
     assert (last.has_prev, last.has_next) == (True, False)
-    beyond = svc.list_contacts(session, alice.id, page=99, page_size=10)
+    beyond = list_contacts(session, alice.id, page=99, page_size=10)
     assert beyond.page == 3
     assert [c.name for c in beyond.items] == [c.name for c in last.items]
-    before = svc.list_contacts(session, alice.id, page=0, page_size=10)
+    before = list_contacts(session, alice.id, page=0, page_size=10)
     assert before.page == 1
     assert before.items[0].name == "P00"
 
 
 def _walk(session, user_id, flt, size):
     """Every page by Next (after the last contact shown), then back by Prev."""
-    pages = [svc.list_contacts(session, user_id, flt, page_size=size)]
+    pages = [list_contacts(session, user_id, flt, page_size=size)]
     while pages[-1].has_next:
         last = pages[-1]
-        pages.append(svc.list_contacts(session, user_id, flt, page=last.page + 1, page_size=size,
+        pages.append(list_contacts(session, user_id, flt, page=last.page + 1, page_size=size,
                                        after=last.items[-1].id))
     back = [pages[-1]]
     while back[-1].has_prev:
         first = back[-1]
-        back.append(svc.list_contacts(session, user_id, flt, page=first.page - 1,
+        back.append(list_contacts(session, user_id, flt, page=first.page - 1,
                                       page_size=size, before=first.items[0].id))
     return pages, back
 
@@ -673,9 +690,9 @@ def test_paging_by_edge_contact_matches_paging_by_number(session, make, alice, b
              next_followup_date=today + timedelta(days=i % 4) if i % 7 else None)
     size = 3
     by_number = []
-    page = svc.list_contacts(session, alice.id, flt, page_size=size)
+    page = list_contacts(session, alice.id, flt, page_size=size)
     for n in range(1, page.pages + 1):
-        by_number.append(svc.list_contacts(session, alice.id, flt, page=n, page_size=size))
+        by_number.append(list_contacts(session, alice.id, flt, page=n, page_size=size))
     assert len(by_number) >= 3
 
     forth, back = _walk(session, alice.id, flt, size)
@@ -686,15 +703,15 @@ def test_paging_by_edge_contact_matches_paging_by_number(session, make, alice, b
 
 def test_next_shows_what_follows_the_last_contact_seen_after_edits(session, make, alice, today):
     contacts = [make(f"C{i}", next_followup_date=today + timedelta(days=i)) for i in range(6)]
-    first = svc.list_contacts(session, alice.id, page_size=3)
+    first = list_contacts(session, alice.id, page_size=3)
     assert [c.name for c in first.items] == ["C0", "C1", "C2"]
     # Meanwhile C1 gets a later follow-up: by number, page 2 would now skip C3.
-    svc.update_contact(session, contacts[1].id, {"next_followup_date": today + timedelta(days=30)},
+    update_contact(session, contacts[1].id, {"next_followup_date": today + timedelta(days=30)},
                        by_user_id=alice.id, today=today)
-    second = svc.list_contacts(session, alice.id, page=2, page_size=3, after=first.items[-1].id)
+    second = list_contacts(session, alice.id, page=2, page_size=3, after=first.items[-1].id)
     assert [c.name for c in second.items] == ["C3", "C4", "C5"]
     assert (second.page, second.has_next) == (2, True)
-    third = svc.list_contacts(session, alice.id, page=3, page_size=3, after=second.items[-1].id)
+    third = list_contacts(session, alice.id, page=3, page_size=3, after=second.items[-1].id)
     assert [c.name for c in third.items] == ["C1"]
     assert (third.page, third.has_next) == (2, False)  # the number follows the rows
 
@@ -702,28 +719,28 @@ def test_next_shows_what_follows_the_last_contact_seen_after_edits(session, make
 def test_paging_by_edge_contact_falls_back_to_the_number(session, make, alice, today, now):
     contacts = [make(f"C{i}", next_followup_date=today + timedelta(days=i)) for i in range(7)]
     # The edge contact erased since: the page by number.
-    svc.delete_contact(session, contacts[2].id, now=now)
-    svc.purge_contact(session, contacts[2].id)
-    page = svc.list_contacts(session, alice.id, page=2, page_size=3, after=contacts[2].id)
+    delete_contact(session, contacts[2].id, now=now)
+    purge_contact(session, contacts[2].id)
+    page = list_contacts(session, alice.id, page=2, page_size=3, after=contacts[2].id)
     assert ([c.name for c in page.items], page.page) == (["C4", "C5", "C6"], 2)
     # The edge contact moved to the end: nothing follows it, so the last page.
-    svc.update_contact(session, contacts[0].id, {"next_followup_date": None},
+    update_contact(session, contacts[0].id, {"next_followup_date": None},
                        by_user_id=alice.id, today=today)
-    page = svc.list_contacts(session, alice.id, page=2, page_size=3, after=contacts[0].id)
+    page = list_contacts(session, alice.id, page=2, page_size=3, after=contacts[0].id)
     assert ([c.name for c in page.items], page.page, page.has_next) == (
         ["C5", "C6", "C0"], 2, False
     )
     # Prev from a contact that is among the first few by now: the first page.
-    page = svc.list_contacts(session, alice.id, page=5, page_size=3, before=contacts[3].id)
+    page = list_contacts(session, alice.id, page=5, page_size=3, before=contacts[3].id)
     assert ([c.name for c in page.items], page.page) == (["C1", "C3", "C4"], 1)
     # A trashed edge contact still marks a place.
-    svc.delete_contact(session, contacts[4].id, now=now)
-    page = svc.list_contacts(session, alice.id, page=1, page_size=2, after=contacts[4].id)
+    delete_contact(session, contacts[4].id, now=now)
+    page = list_contacts(session, alice.id, page=1, page_size=2, after=contacts[4].id)
     assert [c.name for c in page.items] == ["C5", "C6"]
 
 
 def test_an_empty_list_is_one_empty_page(session, alice):
-    page = svc.list_contacts(session, alice.id)
+    page = list_contacts(session, alice.id)
     assert (page.items, page.total, page.page, page.pages) == ([], 0, 1, 1)
     assert not page.has_next
 
@@ -738,35 +755,35 @@ def test_duplicates_by_email_phone_and_similar_name_at_the_same_company(session,
     make("Robert Brown", company="Other Ltd")
     make("Unrelated", email="else@example.com", phone="020 7946 0958", company="Acme Ltd")
 
-    found = svc.find_duplicates(session, email="JANE@Example.com")
+    found = find_duplicates(session, email="JANE@Example.com")
     assert [(d.contact.id, d.reason) for d in found] == [(by_email.id, "same email")]
 
-    found = svc.find_duplicates(session, phone="07700 900123")
+    found = find_duplicates(session, phone="07700 900123")
     assert [(d.contact.id, d.reason) for d in found] == [(by_phone.id, "same phone")]
 
-    found = svc.find_duplicates(session, name="robert  browne", company="acme ltd ")
+    found = find_duplicates(session, name="robert  browne", company="acme ltd ")
     assert [(d.contact.id, d.reason) for d in found] == [
         (by_name.id, "similar name at the same company")
     ]
 
-    assert svc.find_duplicates(session, name="Robert Brown", company="Third Ltd") == []
-    assert svc.find_duplicates(session, name="Susan Green", company="Acme Ltd") == []
-    assert svc.find_duplicates(session, name="Robert Brown") == []
+    assert find_duplicates(session, name="Robert Brown", company="Third Ltd") == []
+    assert find_duplicates(session, name="Susan Green", company="Acme Ltd") == []
+    assert find_duplicates(session, name="Robert Brown") == []
 
 
 def test_duplicates_exclude_the_contact_itself_and_the_trash(session, make, now):
     jane = make("Jane Smith", email="jane@example.com", company="Acme")
-    assert svc.find_duplicates(
+    assert find_duplicates(
         session, name="Jane Smith", email="jane@example.com", company="Acme", exclude_id=jane.id
     ) == []
-    svc.delete_contact(session, jane.id, now=now)
-    assert svc.find_duplicates(session, email="jane@example.com", name="Jane Smith",
+    delete_contact(session, jane.id, now=now)
+    assert find_duplicates(session, email="jane@example.com", name="Jane Smith",
                                company="Acme") == []
 
 
 def test_one_contact_matching_several_ways_is_reported_once(session, make):
     jane = make("Jane Smith", email="jane@example.com", phone="07700 900123", company="Acme")
-    found = svc.find_duplicates(session, name="Jane Smith", email="jane@example.com",
+    found = find_duplicates(session, name="Jane Smith", email="jane@example.com",
                                 phone="07700900123", company="Acme")
     assert [d.contact.id for d in found] == [jane.id]
     assert found[0].reason == "same email"
@@ -775,16 +792,16 @@ def test_one_contact_matching_several_ways_is_reported_once(session, make):
 def test_recently_touched_is_newest_first(session, make, alice, today, now):
     first = make("First")
     make("Second")
-    svc.update_contact(session, first.id, {"company": "X"}, by_user_id=alice.id, today=today,
+    update_contact(session, first.id, {"company": "X"}, by_user_id=alice.id, today=today,
                        now=now + timedelta(minutes=5))
-    assert [c.name for c in svc.recently_touched(session, limit=2)] == ["First", "Second"]
+    assert [c.name for c in recently_touched(session, limit=2)] == ["First", "Second"]
 
 
 @pytest.mark.parametrize("field", ["current_stage", "status"])
 def test_update_does_not_silently_ignore_stage_or_status(session, make, alice, today, field):
     contact = make("Staged")
     with pytest.raises(ValidationError) as info:
-        svc.update_contact(session, contact.id, {field: "won"}, by_user_id=alice.id, today=today)
+        update_contact(session, contact.id, {field: "won"}, by_user_id=alice.id, today=today)
     assert info.value.field == field
-    got = svc.get_contact(session, contact.id)
+    got = get_contact(session, contact.id)
     assert (got.current_stage, got.status) == ("prospect", "active")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from crm_core.models import Contact, StageChange, User
-from crm_core.services.contacts import ContactFilter, View, create_contact, iter_filtered
+from crm_core.services.contacts import create_contact
 from crm_core.services.csv_io import (
     COLUMNS,
     CSVImportError,
@@ -19,6 +19,7 @@ from crm_core.services.csv_io import (
     export_contacts,
     import_contacts,
 )
+from crm_core.services.listing import ContactFilter, View, iter_filtered
 
 HEADER = ",".join(COLUMNS)
 

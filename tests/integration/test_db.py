@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from crm_core.db import refresh_statistics
-from crm_core.services import contacts as svc
+from crm_core.services.contacts import create_contact
 
 
 def test_sqlite_gets_planner_statistics_and_postgresql_is_left_to_autovacuum(
     session, alice, today
 ):
-    svc.create_contact(session, alice.id, {"name": "Ada", "contact_type": "eviction_client"},
+    create_contact(session, alice.id, {"name": "Ada", "contact_type": "eviction_client"},
                        today=today)
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from crm_core.errors import NotFound, ObjectMissing, StorageUnavailable, ValidationError
 from crm_core.models import File, PendingObjectDelete
-from crm_core.services import contacts as contacts_svc
 from crm_core.services import files as svc
+from crm_core.services.contacts import create_contact, recently_touched
+from crm_core.services.trash import delete_contact, list_trash, purge_trash
 from crm_core.storage import FileStore, Source, is_crm_key
 
 
@@ -61,15 +62,16 @@ def flaky(store) -> FlakyStore:
 
 @pytest.fixture
 def contact_ids(session_factory, alice, today, now):
-    """Two contacts, committed."""
+    """Two contacts, committed an hour before ``now`` (so an attachment at ``now`` touches
+    its contact later than both were made)."""
     with session_factory.begin() as s:
         return [
-            contacts_svc.create_contact(
+            create_contact(
                 s,
                 alice.id,
                 {"name": name, "contact_type": "eviction_client"},
                 today=today,
-                now=now,
+                now=now - timedelta(hours=1),
             ).id
             for name in ("Jane Smith", "Omar Khan")
         ]
@@ -126,7 +128,7 @@ def test_attach_uploads_then_records(session_factory, store, contact_ids, alice,
     assert read(store, row.storage_key) == pdf.read_bytes()
     with session_factory() as s:
         assert [f.id for f in svc.list_files(s, cid)] == [row.id]
-        assert contacts_svc.recently_touched(s, limit=1)[0].id == cid
+        assert recently_touched(s, limit=1)[0].id == cid
 
 
 def test_same_telegram_file_is_stored_once_per_contact(
@@ -145,7 +147,7 @@ def test_nothing_is_stored_for_a_contact_in_the_trash(
     session_factory, flaky, contact_ids, alice, pdf
 ):
     with session_factory.begin() as s:
-        contacts_svc.delete_contact(s, contact_ids[0])
+        delete_contact(s, contact_ids[0])
     with pytest.raises(NotFound):
         attach(session_factory, flaky, contact_ids[0], pdf, alice_id=alice.id)
     assert "put" not in flaky.calls
@@ -297,11 +299,11 @@ def test_purge_deletes_objects_and_retries_failures(
     ]
     kept = attach(session_factory, flaky, other, pdf, alice_id=alice.id).file.storage_key
     with session_factory.begin() as s:
-        contacts_svc.delete_contact(s, cid, now=now - timedelta(days=31))
+        delete_contact(s, cid, now=now - timedelta(days=31))
     # Trash keeps the files.
     assert all(flaky.exists(k) for k in keys)
     with session_factory.begin() as s:
-        result = contacts_svc.purge_trash(s, now=now)
+        result = purge_trash(s, now=now)
     assert sorted(result.storage_keys) == sorted(keys)
 
     flaky.down = True  # the delete fails: logged, recorded, the contact is gone anyway
@@ -355,8 +357,8 @@ async def test_daily_housekeeping_deletes_objects_and_retries_failures(
     flaky.put(stuck, pdf, "application/pdf")
     with session_factory.begin() as s:
         s.add(PendingObjectDelete(storage_key=stuck, attempts=1, created_at=utcnow()))
-        contacts_svc.delete_contact(s, cid, now=utcnow() - timedelta(days=31))
-        contacts_svc.delete_contact(s, other, now=utcnow() - timedelta(days=1))
+        delete_contact(s, cid, now=utcnow() - timedelta(days=31))
+        delete_contact(s, other, now=utcnow() - timedelta(days=1))
     services = Crm(
         settings=Settings(),
         engine=session_factory.kw["bind"],
@@ -379,4 +381,4 @@ async def test_daily_housekeeping_deletes_objects_and_retries_failures(
     assert not flaky.exists(stuck)  # the delete that failed before went through this time
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(PendingObjectDelete)) == 0
-        assert [c.id for c in contacts_svc.list_trash(s).items] == [other]
+        assert [c.id for c in list_trash(s).items] == [other]

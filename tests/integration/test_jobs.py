@@ -14,7 +14,7 @@ from sqlalchemy import update
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Contact, Job
 from crm_core.services import contacts as svc
-from crm_core.services import jobs
+from crm_core.services import jobs, trash
 from crm_core.services.revenue import JobSummary, check_totals, job_summary
 from crm_core.stages import JobStatus
 
@@ -169,7 +169,7 @@ def test_moving_a_referral_moves_the_credit(session, make, partner, alice, today
 def test_jobs_of_a_trashed_contact_are_out_of_reach(session, make, alice, today):
     client = make("Jane")
     job = add(session, client, "100", alice, today)
-    svc.delete_contact(session, client.id)
+    trash.delete_contact(session, client.id)
     with pytest.raises(NotFound):
         jobs.set_job_status(session, job.id, "paid")
     with pytest.raises(NotFound):

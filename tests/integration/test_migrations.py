@@ -24,13 +24,9 @@ from crm_core.migrate import (
     upgrade,
 )
 from crm_core.models import Base
-from crm_core.services.contacts import (
-    create_contact,
-    delete_contact,
-    purge_contact,
-    search_contacts,
-    update_contact,
-)
+from crm_core.services.contacts import create_contact, update_contact
+from crm_core.services.search import search_contacts
+from crm_core.services.trash import delete_contact, purge_contact
 
 
 def schema_diff(url: str) -> list[object]:

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Note
-from crm_core.services import contacts as svc
-from crm_core.services.contacts import View
+from crm_core.services.contacts import create_contact, get_contact
 from crm_core.services.dashboard import dashboard
 from crm_core.services.followups import clear_followup, due_followups, set_followup
+from crm_core.services.listing import View
 from crm_core.services.notes import NOTE_MAX_LENGTH, add_note, delete_note, list_notes
+from crm_core.services.trash import delete_contact
 from crm_core.stages import NoteType
 
 
@@ -22,7 +23,7 @@ from crm_core.stages import NoteType
 def make(session, alice, today, now):
     def make(name: str, owner=None, **fields):
         data = {"name": name, "contact_type": "prevention_prospect", **fields}
-        return svc.create_contact(session, (owner or alice).id, data, today=today, now=now)
+        return create_contact(session, (owner or alice).id, data, today=today, now=now)
 
     return make
 
@@ -49,7 +50,7 @@ def test_add_note_of_each_type(session, make, alice, now, given, stored):
     assert note.content == "Rang, no answer"
     assert note.created_by == alice.id
     assert note.created_at == now
-    assert svc.get_contact(session, contact.id).updated_at == now
+    assert get_contact(session, contact.id).updated_at == now
 
 
 def test_unknown_note_type_is_rejected(session, make, alice):
@@ -82,7 +83,7 @@ def test_note_length_is_capped_at_telegrams_limit(session, make, alice):
 
 def test_note_on_a_trashed_or_unknown_contact_is_not_found(session, make, alice, now):
     contact = make("Gone")
-    svc.delete_contact(session, contact.id, now=now)
+    delete_contact(session, contact.id, now=now)
     with pytest.raises(NotFound):
         add_note(session, contact.id, alice.id, "call", "hello")
     with pytest.raises(NotFound):
@@ -125,14 +126,14 @@ def test_delete_note(session, make, alice):
 def test_set_and_clear_follow_up(session, make, today, now):
     contact = make("Follow")
     set_followup(session, contact.id, "tomorrow", today=today, now=now)
-    assert svc.get_contact(session, contact.id).next_followup_date == date(2026, 11, 24)
+    assert get_contact(session, contact.id).next_followup_date == date(2026, 11, 24)
     set_followup(session, contact.id, date(2026, 11, 1), today=today)  # back-filled: overdue
-    assert svc.get_contact(session, contact.id).next_followup_date == date(2026, 11, 1)
+    assert get_contact(session, contact.id).next_followup_date == date(2026, 11, 1)
     clear_followup(session, contact.id, now=now)
-    assert svc.get_contact(session, contact.id).next_followup_date is None
+    assert get_contact(session, contact.id).next_followup_date is None
     set_followup(session, contact.id, "friday", today=today)
     set_followup(session, contact.id, None, today=today)
-    assert svc.get_contact(session, contact.id).next_followup_date is None
+    assert get_contact(session, contact.id).next_followup_date is None
 
 
 def test_bad_follow_up_is_rejected_and_keeps_the_old_date(session, make, today):
@@ -140,7 +141,7 @@ def test_bad_follow_up_is_rejected_and_keeps_the_old_date(session, make, today):
     with pytest.raises(ValidationError) as info:
         set_followup(session, contact.id, "whenever", today=today)
     assert info.value.field == "next_followup_date"
-    assert svc.get_contact(session, contact.id).next_followup_date == date(2026, 12, 1)
+    assert get_contact(session, contact.id).next_followup_date == date(2026, 12, 1)
 
 
 def test_due_followups_oldest_first_with_days_overdue_only_the_owners(
@@ -154,7 +155,7 @@ def test_due_followups_oldest_first_with_days_overdue_only_the_owners(
     make("No Date")
     make("Bobs", owner=bob, next_followup_date="yesterday")
     trashed = make("Trashed", next_followup_date="yesterday")
-    svc.delete_contact(session, trashed.id, now=now)
+    delete_contact(session, trashed.id, now=now)
 
     due = due_followups(session, alice.id, today)
     assert [(d.contact.name, d.days_overdue) for d in due] == [
@@ -186,7 +187,7 @@ def test_dashboard_mine_and_team(session, make, alice, bob, today, now):
     make("B overdue", owner=bob, next_followup_date="yesterday")
     trashed = make("A trashed", next_followup_date="today", potential_value="999",
                    current_stage="quote_sent")
-    svc.delete_contact(session, trashed.id, now=now)
+    delete_contact(session, trashed.id, now=now)
 
     mine = dashboard(session, alice.id, View.MINE, today)
     assert mine.view is View.MINE

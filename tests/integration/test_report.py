@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from crm_core.errors import ValidationError
 from crm_core.services import contacts as svc
-from crm_core.services import jobs
+from crm_core.services import jobs, trash
 from crm_core.services.report import STATEMENTS, figures, parse_period, report
 from crm_core.stages import ContactType
 
@@ -89,7 +89,7 @@ def history(session, alice, today):
     paid_job(c, "500", at(10, 10))  # before the period
     paid_job(b, "300", at(11, 15), cancel_at=at(11, 16))  # cancelled after being paid
     paid_job(e, "999", at(11, 2))
-    svc.delete_contact(session, e.id)  # trashed: left out everywhere
+    trash.delete_contact(session, e.id)  # trashed: left out everywhere
     session.flush()
 
 

@@ -20,7 +20,7 @@ from crm_core.mail.client import (
 )
 from crm_core.mail.sync import SyncStatus, due_mailboxes, sync_mailbox
 from crm_core.models import Email, EmailConfig
-from crm_core.services import contacts as contact_svc
+from crm_core.services import trash
 from crm_core.services.email_config import (
     mailbox_status,
     remove_email_config,
@@ -72,7 +72,7 @@ def test_only_mail_with_contacts_is_stored(dovecot, contact, sync, session_facto
 def test_trashed_contacts_get_nothing(dovecot, contact, sync, session_factory):
     gone = contact("Gone", "gone@example.com")
     with session_factory.begin() as s:
-        contact_svc.delete_contact(s, gone, now=NOW)
+        trash.delete_contact(s, gone, now=NOW)
     dovecot.append(ALICE_MAIL, message(sender="gone@example.com"))
     assert sync().stored == 0
     assert count(session_factory) == 0
@@ -276,10 +276,10 @@ def test_forget_and_trash_hide_or_erase(dovecot, contact, sync, session_factory,
     sync()
     with session_factory.begin() as s:
         assert email_summary(s, jane).count == 1
-        contact_svc.delete_contact(s, jane, now=NOW)
+        trash.delete_contact(s, jane, now=NOW)
         assert email_summary(s, jane).count == 0
         assert list_emails(s, jane).emails == []
-        contact_svc.restore_contact(s, jane)
+        trash.restore_contact(s, jane)
         assert forget_mail(s, mailbox) == 1
     assert count(session_factory) == 0
 
@@ -294,8 +294,8 @@ def test_erasing_a_contact_erases_its_emails(dovecot, contact, sync, session_fac
     dovecot.append(ALICE_MAIL, message(sender="jane@example.com"))
     sync()
     with session_factory.begin() as s:
-        contact_svc.delete_contact(s, jane, now=NOW)
-        contact_svc.purge_contact(s, jane)
+        trash.delete_contact(s, jane, now=NOW)
+        trash.purge_contact(s, jane)
     assert count(session_factory) == 0
 
 

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import MAX_BYTES, Cb
 from bot.views import digest as views
+from bot.views import settings as settings_views
 from crm_core.schedule import EVERY_DAY, MON_FRI
 from crm_core.services.digests import Digest, DigestItem
 from crm_core.services.preferences import DigestPreferences
@@ -179,22 +180,23 @@ def test_labels_after_done_and_snooze():
 
 def test_settings_screen_and_menus():
     prefs = DigestPreferences("Europe/London", time(8, 0), EVERY_DAY, True, False, False)
-    text, markup = views.render_settings(prefs, datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    text, markup = settings_views.render_settings(prefs, datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     shown = plain(text)
     assert "Time: 08:00 (company default)" in shown
     assert "Days: Every day" in shown
     assert "Next digest: Tue 24 Nov at 08:00." in shown
     assert "🔔 Empty days: on" in [b.text for row in markup.inline_keyboard for b in row]
     mine = DigestPreferences("America/New_York", time(7, 30), MON_FRI, False, True, True)
-    shown = plain(views.render_settings(mine, None)[0])
+    shown = plain(settings_views.render_settings(mine, None)[0])
     assert "Time: 07:30\n" in shown
     assert "Monday–Friday" in shown
     assert "no message" in shown
-    times = [b.text for row in views.time_menu(time(7, 30))[1].inline_keyboard for b in row]
+    menu = settings_views.time_menu(time(7, 30))[1]
+    times = [b.text for row in menu.inline_keyboard for b in row]
     assert times[:7] == ["07:00", "✅ 07:30", "08:00", "08:30", "09:00", "09:30", "10:00"]
-    zones = callbacks(views.timezone_menu("Europe/Paris")[1])
+    zones = callbacks(settings_views.timezone_menu("Europe/Paris")[1])
     assert all(len(c.encode().encode()) <= MAX_BYTES for c in zones)
     assert "Europe/London" in {c.arg.removeprefix("z:") for c in zones}
-    days = [b.text for row in views.days_menu(MON_FRI)[1].inline_keyboard for b in row]
+    days = [b.text for row in settings_views.days_menu(MON_FRI)[1].inline_keyboard for b in row]
     assert days == ["Every day", "✅ Monday–Friday", "Monday–Saturday", "« Back"]
-    assert "⚠️ nope" in plain(views.ask_time_text("nope"))
+    assert "⚠️ nope" in plain(settings_views.ask_time_text("nope"))

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.callbacks import MAX_BYTES, Cb
-from bot.features.attachments import DOWNLOAD_LIMIT, _too_big
+from bot.features.attachments.receiving import DOWNLOAD_LIMIT, _too_big
+from bot.features.attachments.state import MAX_KEPT, RUN, Item, Pending, keep
 from bot.features.cards import contact_id_of
 from bot.views import files as views
 from crm_core.config import Settings
@@ -167,25 +168,26 @@ async def test_the_cloud_api_refuses_big_files_without_asking():
         return SimpleNamespace(application=SimpleNamespace(bot_data={"crm": services}), bot=None)
 
     cloud = context(Settings().telegram_api_base_url)
-    assert await _too_big(cloud, {"size": DOWNLOAD_LIMIT + 1, "file_id": "x"})
-    assert not await _too_big(cloud, {"size": DOWNLOAD_LIMIT, "file_id": "x"})
-    assert not await _too_big(cloud, {"size": None, "file_id": "x"})
+    def item(size: int | None) -> Item:
+        return Item(file_id="x", unique_id="u", kind="video", name=None, mime=None, size=size)
+
+    assert await _too_big(cloud, item(DOWNLOAD_LIMIT + 1))
+    assert not await _too_big(cloud, item(DOWNLOAD_LIMIT))
+    assert not await _too_big(cloud, item(None))
 
 
 def test_pending_attachments_being_saved_are_never_forgotten():
-    from bot.features.attachments import MAX_KEPT, RUN, _keep
-
-    kept: dict[str, Any] = {}
+    kept: dict[str, Pending] = {}
     for i in range(MAX_KEPT + 5):
-        _keep(kept, f"q{i}", {"saving": None})
+        keep(kept, f"q{i}", Pending(chat_id=1))
     assert list(kept) == [f"q{i}" for i in range(5, MAX_KEPT + 5)]  # the newest ones
 
     kept = {}
     for i in range(MAX_KEPT + 10):
-        _keep(kept, f"s{i}", {"saving": RUN})  # all in flight: none may go
-    _keep(kept, "new", {"saving": None})  # nor the one just asked about
+        keep(kept, f"s{i}", Pending(chat_id=1, saving=RUN))  # all in flight: none may go
+    keep(kept, "new", Pending(chat_id=1))  # nor the one just asked about
     assert len(kept) == MAX_KEPT + 11
-    _keep(kept, "stale", {"saving": "a-process-that-restarted"})
+    keep(kept, "stale", Pending(chat_id=1, saving="a-process-that-restarted"))
     assert "new" not in kept
     assert "stale" in kept
     assert all(f"s{i}" in kept for i in range(MAX_KEPT + 10))

@@ -8,13 +8,12 @@ from bot.callbacks import Cb
 from bot.views import digest as digest_views
 from bot.views.forms import FOLLOWUP_CHOICES, followup_date
 from crm_core.schedule import QUICK_DATES, quick_date
-from crm_core.services.digests import NEXT_CHOICES
 
 TODAY = date(2026, 11, 23)
 
 
 def test_every_screen_offers_choices_of_the_one_table():
-    for offered in (FOLLOWUP_CHOICES, NEXT_CHOICES, digest_views.SNOOZES):
+    for offered in (FOLLOWUP_CHOICES, digest_views.NEXT_CHOICES, digest_views.SNOOZES):
         assert set(offered) <= set(QUICK_DATES)
     assert [q.label for q in FOLLOWUP_CHOICES] == ["Today", "Tomorrow", "In 3 days", "Next week"]
 

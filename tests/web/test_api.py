@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from bot.runtime import Crm
 from crm_core.models import User
-from crm_core.services.contacts import View, stage_history
+from crm_core.services.contacts import stage_history
 from crm_core.services.dashboard import dashboard
+from crm_core.services.listing import View
 from tests.conftest import TODAY
 from tests.e2e.flows import contacts, notes_of, seed
 from tests.web.conftest import Api

@@ -1,4 +1,5 @@
-"""Read-mostly screens: main menu, /list with filters, /today, /dashboard, /trash, /export."""
+"""The main menu and the read-mostly screens it opens: /list with filters, /today, /dashboard,
+/trash, /export; and /start, /help and what no form took (/cancel, /skip, unknown commands)."""
 
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ from bot.views.lists import (
     render_trash,
 )
 from bot.views.report import forecast_block
-from crm_core.services import contacts as svc
-from crm_core.services.contacts import ContactFilter, View
+from crm_core.services.contacts import get_contact
 from crm_core.services.csv_io import export_contacts
 from crm_core.services.dashboard import dashboard
 from crm_core.services.followups import due_followups
+from crm_core.services.listing import ContactFilter, View, iter_filtered, list_contacts
 from crm_core.services.report import forecast
+from crm_core.services.trash import list_trash, purge_contact, restore_contact
 
 Ctx = ContextTypes.DEFAULT_TYPE
 PAGE_SIZE = 10
@@ -40,11 +42,12 @@ _EDGE = re.compile(r"([ab])(\d{1,10})", re.ASCII)
 
 
 async def start(update: Update, context: Ctx) -> None:
-    """/start and /help: what the bot does, and the main menu."""
+    """Show what the bot does and the main menu (/start, /help)."""
     await reply(update, texts.HELP, main_menu())
 
 
 async def cancel_outside(update: Update, context: Ctx) -> None:
+    """Say there is nothing to cancel, with the main menu."""
     await reply(update, texts.NOTHING_TO_CANCEL, main_menu())
 
 
@@ -53,13 +56,15 @@ def _form_open(context: Ctx) -> bool:
 
 
 async def skip_outside(update: Update, context: Ctx) -> None:
-    """/skip that no form took: nothing is waiting, or the question can't be skipped."""
+    """Say why /skip did nothing: no question waiting, or one that can't be skipped."""
     await reply(update, texts.SKIP_NOT_HERE if _form_open(context) else texts.NOTHING_TO_SKIP)
 
 
 async def unknown_command(update: Update, context: Ctx) -> None:
-    """A command nobody handles (/lsit): say so, with the commands and the menu; an open
-    form stays open."""
+    """Say that a command is unknown (/lsit), with the commands and the menu.
+
+    An open form stays open.
+    """
     command = text_of(update).split(maxsplit=1)[0] if text_of(update) else "/"
     await reply(
         update,
@@ -95,7 +100,7 @@ async def show_list(
     update: Update, context: Ctx, *, edit: bool = False, anchor: str = ""
 ) -> None:
     """The list at the stored page. ``anchor`` is a Prev/Next button's "b<id>"/"a<id>": the
-    page then holds the contacts before/after that one (see ``svc.list_contacts``)."""
+    page then holds the contacts before/after that one (see ``list_contacts``)."""
     flt, repaired = _list_filter(context)
     state = _list_state(context)
     user_id, today = me(update, context)
@@ -104,7 +109,7 @@ async def show_list(
     contact_id = int(edge[2]) if edge and int(edge[2]) <= MAX_ID else None
     side = edge[1] if edge else ""
     page = await run_db(
-        context, svc.list_contacts, user_id, flt, page=int(state.get("page", 1)),
+        context, list_contacts, user_id, flt, page=int(state.get("page", 1)),
         page_size=PAGE_SIZE,
         after=contact_id if side == "a" else None,
         before=contact_id if side == "b" else None,
@@ -116,13 +121,14 @@ async def show_list(
 
 
 async def list_command(update: Update, context: Ctx) -> None:
-    """/list: the contacts of the last filter used, first page."""
+    """Show the contacts of the last filter used, first page (/list)."""
     _list_state(context)["page"] = 1
     await show_list(update, context)
 
 
 @on_button
 async def change_filter(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+    """Change the list's page, type, status or view, and redraw it."""
     state = _list_state(context)
     if cb.action == "lp":
         state["page"] = cb.id
@@ -140,7 +146,7 @@ async def change_filter(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 
 async def today_command(update: Update, context: Ctx) -> None:
-    """/today: my follow-ups due today and overdue, oldest first."""
+    """Show my follow-ups due today and overdue, oldest first (/today)."""
     user_id, today = me(update, context)
     items = await run_db(context, due_followups, user_id, today)
     text, markup = render_today(items, today)
@@ -148,6 +154,7 @@ async def today_command(update: Update, context: Ctx) -> None:
 
 
 async def dashboard_command(update: Update, context: Ctx) -> None:
+    """Show my figures and the team's (/dashboard)."""
     user_id, today = me(update, context)
     mine = await run_db(context, dashboard, user_id, View.MINE, today)
     team = await run_db(context, dashboard, user_id, View.TEAM, today)
@@ -164,8 +171,10 @@ def trash_state(context: Ctx) -> dict[str, Any]:
 
 
 async def trash_command(update: Update, context: Ctx) -> None:
-    """/trash [words]: the trash, most recently deleted first, a page at a time; with words,
-    the deleted contacts that search would find by them."""
+    """Show the trash, most recently deleted first, a page at a time (/trash).
+
+    With words after the command, only the deleted contacts that search would find by them.
+    """
     state = trash_state(context)
     state.clear()
     state["q"] = " ".join(context.args or [])
@@ -180,7 +189,7 @@ async def show_trash(update: Update, context: Ctx, *, edit: bool = False) -> Non
         query, page_no = "", 1
     now = crm(context).clock()
     page = await run_db(
-        context, svc.list_trash, now=now, text=query, page=page_no, page_size=PAGE_SIZE
+        context, list_trash, now=now, text=query, page=page_no, page_size=PAGE_SIZE
     )
     state["page"] = page.page
     text, markup = render_trash(page, query, tz_of(update, context), now)
@@ -189,8 +198,11 @@ async def show_trash(update: Update, context: Ctx, *, edit: bool = False) -> Non
 
 @on_button
 async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
-    """Prev/Next (the page in the id), "Show the whole trash" (``all``), or back to the
-    trash from the erase question (page 0: where it was)."""
+    """Turn the trash's page, show all of it, or go back to it from the erase question.
+
+    Prev/Next carry the page in the id, "Show the whole trash" is ``all``, and page 0
+    goes back to where it was.
+    """
     state = trash_state(context)
     if cb.arg == "all":
         state["q"] = ""
@@ -201,30 +213,33 @@ async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
 
 @on_button
 async def restore(update: Update, context: Ctx, cb: Cb) -> None:
+    """Take a contact out of the trash, show its card, and redraw the trash."""
     from bot.features.cards import show_card
 
-    await run_db(context, svc.restore_contact, cb.id)
+    await run_db(context, restore_contact, cb.id)
     await show_card(update, context, cb.id)
     await show_trash(update, context, edit=True)
 
 
 @on_button
 async def ask_purge(update: Update, context: Ctx, cb: Cb) -> None:
-    contact = await run_db(context, svc.get_contact, cb.id, include_deleted=True)
+    """Ask whether to erase a trashed contact for good."""
+    contact = await run_db(context, get_contact, cb.id, include_deleted=True)
     text, markup = purge_prompt(contact)
     await reply(update, text, markup, edit=True)
 
 
 @on_button
 async def purge(update: Update, context: Ctx, cb: Cb) -> None:
-    result = await run_db(context, svc.purge_contact, cb.id)
+    """Erase a trashed contact and its files for good, and redraw the trash."""
+    result = await run_db(context, purge_contact, cb.id)
     await crm(context).delete_objects(result.storage_keys)
     await reply(update, "Erased for good.")
     await show_trash(update, context, edit=True)
 
 
 async def export_command(update: Update, context: Ctx) -> None:
-    """/export: the current /list filter as a CSV file."""
+    """Send the contacts of the current /list filter as a CSV file (/export)."""
     flt, repaired = _list_filter(context)
     if repaired:
         await reply(update, repaired)
@@ -232,7 +247,7 @@ async def export_command(update: Update, context: Ctx) -> None:
 
     def build(session: Any) -> tuple[bytes, int]:
         buffer = io.StringIO()
-        count = export_contacts(session, buffer, svc.iter_filtered(session, user_id, flt))
+        count = export_contacts(session, buffer, iter_filtered(session, user_id, flt))
         return buffer.getvalue().encode("utf-8"), count
 
     # Count rows, not lines: an address may hold a line break.
@@ -247,6 +262,7 @@ async def export_command(update: Update, context: Ctx) -> None:
 
 @on_button
 async def menu(update: Update, context: Ctx, cb: Cb) -> None:
+    """Open what a main-menu button names."""
     action = cb.arg
     if action == "find":
         await reply(update, "Type part of a name, email, company or phone number.")

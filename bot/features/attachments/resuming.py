@@ -17,27 +17,27 @@ kept in step with it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot.features import attachments
+from bot.features.attachments.receiving import go_on_later
+from bot.features.attachments.state import KEY, RUN, PendingFiles, files_of
 
 log = logging.getLogger(__name__)
 
 
-def left_pending(box: Mapping[str, Any]) -> list[tuple[str, int]]:
+def left_pending(box: PendingFiles) -> list[tuple[str, int]]:
     """The (token, chat id) of each pending attachment that nothing will move on: never asked
     about, or being saved by a process that has stopped."""
     found = []
-    for token, pending in box.get("pending", {}).items():
-        if not isinstance(pending, dict) or not pending.get("items"):
+    for token, pending in box.pending.items():
+        if not pending.items:
             continue
-        cut_short = pending.get("saving") not in (None, attachments.RUN)
-        if not pending.get("asked") or cut_short:
-            pending["saving"] = None
-            found.append((str(token), int(pending["chat_id"])))
+        cut_short = pending.saving not in (None, RUN)
+        if not pending.asked or cut_short:
+            pending.saving = None
+            found.append((token, pending.chat_id))
     return found
 
 
@@ -49,11 +49,10 @@ def resume(application: Application[Any, ContextTypes.DEFAULT_TYPE, Any, Any, An
         return 0
     count = 0
     for user_id, data in application.user_data.items():
-        box = data.get(attachments.KEY)
-        if not isinstance(box, dict):
+        if KEY not in data:
             continue
-        for token, chat_id in left_pending(box):
-            attachments.go_on_later(queue, token, chat_id, user_id)
+        for token, chat_id in left_pending(files_of(data)):
+            go_on_later(queue, token, chat_id, user_id)
             count += 1
     if count:
         log.info("Resuming %d pending attachments left by the last run", count)
