@@ -30,6 +30,7 @@ from telegram.ext import (
 )
 
 from bot import startup, texts
+from bot.claims import ClaimingRequest
 from bot.conversations import add_contact, attach, edit_contact, followup, note
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
@@ -84,6 +85,8 @@ def build_application(
         .token(settings.telegram_token or "")
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
+        # Bot API calls claim the update being handled first, if nothing has (bot/claims.py).
+        .request(ClaimingRequest(connection_pool_size=256))
         .persistence(DatabasePersistence(factory))
         .post_init(_post_init)
     )

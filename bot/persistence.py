@@ -15,15 +15,23 @@ update that changes nothing writes nothing. The timer stays as a backstop.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
-from telegram.ext import Application, BasePersistence, Job, PersistenceInput
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BasePersistence,
+    Job,
+    PersistenceInput,
+)
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from bot import claims
 from bot.runtime import in_transaction
 from crm_core.services.bot_state import load_namespace, save_state
 
@@ -39,9 +47,15 @@ class WriteThroughApplication(Application):  # type: ignore[type-arg]
 
     async def process_update(self, update: object) -> None:
         self._handling += 1
+        token = claims.CURRENT.set(None)  # the gate's dedupe sets this update's claim
         try:
             await super().process_update(update)
+            claim = claims.pending()
+            if claim is not None:  # handled without a transaction or a Bot API call
+                with contextlib.suppress(ApplicationHandlerStop):
+                    await claim.ensure()
         finally:
+            claims.CURRENT.reset(token)
             self._handling -= 1
         if self.persistence is not None:
             await self.update_persistence()

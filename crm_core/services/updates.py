@@ -20,30 +20,35 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
     """True the first time this bot's update id is seen, False on a redelivery. Each bot
     numbers its own updates: two bots on one database claim apart.
 
-    This runs before every update the bot handles, so it is one statement: an INSERT that
-    does nothing on a conflict (no savepoint, no unit of work). ``db`` may be a session or,
-    cheaper, a connection; on one in AUTOCOMMIT mode (the bot's gate) the INSERT is its own
-    transaction: one round trip, no BEGIN or COMMIT."""
-    dialect = (db.get_bind() if isinstance(db, Session) else db).dialect.name
+    This runs for every update the bot handles, so it is one statement: an INSERT that does
+    nothing on a conflict (no savepoint, no unit of work). Given a session (the bot claims in
+    the handler's own transaction, bot/claims.py) it joins that transaction and is committed
+    or rolled back with it; given a connection in AUTOCOMMIT mode it is its own transaction:
+    one round trip, no BEGIN or COMMIT."""
+    connection = db.connection() if isinstance(db, Session) else db
+    dialect = connection.dialect.name
     now = utcnow()
     if dialect == "postgresql":
-        # Don't wait for this commit's WAL flush: the handler's own (durable) commit flushes
-        # the WAL up to it anyway, and an update that changed nothing may safely run twice.
-        # set_config(..., true) is SET LOCAL inside the statement itself, so that it holds for
-        # the statement's own transaction in AUTOCOMMIT mode too.
-        no_wal_wait = select(func.set_config("synchronous_commit", "off", true())).subquery()
         rows = select(
             literal(bot_id, ProcessedUpdate.bot_id.type),
             literal(update_id, ProcessedUpdate.update_id.type),
             literal(now, ProcessedUpdate.received_at.type),
-        ).select_from(no_wal_wait)
+        )
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            # A claim alone needn't wait for its commit's WAL flush: the handler's own
+            # (durable) commit flushes the WAL up to it anyway, and an update that changed
+            # nothing may safely run twice. set_config(..., true) is SET LOCAL inside the
+            # statement itself, so it holds for the statement's own transaction only. (Never
+            # in a handler's transaction: it would make that commit asynchronous too.)
+            no_wal_wait = select(func.set_config("synchronous_commit", "off", true()))
+            rows = rows.select_from(no_wal_wait.subquery())
         stmt = postgresql.insert(ProcessedUpdate).from_select(_COLUMNS, rows)
-        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_KEY))
+        return _inserted(connection, stmt.on_conflict_do_nothing(index_elements=_KEY))
     if dialect == "sqlite":
         stmt = sqlite.insert(ProcessedUpdate).values(
             bot_id=bot_id, update_id=update_id, received_at=now
         )
-        return _inserted(db, stmt.on_conflict_do_nothing(index_elements=_KEY))
+        return _inserted(connection, stmt.on_conflict_do_nothing(index_elements=_KEY))
     if not isinstance(db, Session):
         raise TypeError("other databases claim an update through a session")
     try:
@@ -54,8 +59,8 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
     return True
 
 
-def _inserted(db: Session | Connection, stmt: Any) -> bool:
-    return bool(db.execute(stmt).rowcount)  # type: ignore[attr-defined]
+def _inserted(connection: Connection, stmt: Any) -> bool:
+    return bool(connection.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def prune_updates(session: Session, *, keep_days: int = 7, now: datetime | None = None) -> int:
