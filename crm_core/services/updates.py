@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, literal, select, true
+from sqlalchemy import Connection, bindparam, delete, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,6 +14,26 @@ from crm_core.models import ProcessedUpdate, utcnow
 
 _COLUMNS = [ProcessedUpdate.bot_id, ProcessedUpdate.update_id, ProcessedUpdate.received_at]
 _KEY = _COLUMNS[:2]
+# Built once (the claim runs for every update): an INSERT that does nothing on a conflict.
+_SQLITE_CLAIM = sqlite.insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=_KEY)
+_PG_CLAIM = postgresql.insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=_KEY)
+# A claim alone (its own transaction, in AUTOCOMMIT mode) needn't wait for its commit's WAL
+# flush: the handler's own (durable) commit flushes the WAL up to it anyway, and an update that
+# changed nothing may safely run twice. set_config(..., true) is SET LOCAL inside the statement
+# itself, so it holds for the statement's own transaction only (never in a handler's
+# transaction: it would make that commit asynchronous too).
+_PG_CLAIM_ALONE = (
+    postgresql.insert(ProcessedUpdate)
+    .from_select(
+        _COLUMNS,
+        select(
+            bindparam("bot_id", type_=ProcessedUpdate.bot_id.type),
+            bindparam("update_id", type_=ProcessedUpdate.update_id.type),
+            bindparam("received_at", type_=ProcessedUpdate.received_at.type),
+        ).select_from(select(func.set_config("synchronous_commit", "off", true())).subquery()),
+    )
+    .on_conflict_do_nothing(index_elements=_KEY)
+)
 
 
 def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
@@ -27,28 +47,12 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
     one round trip, no BEGIN or COMMIT."""
     connection = db.connection() if isinstance(db, Session) else db
     dialect = connection.dialect.name
-    now = utcnow()
+    row = {"bot_id": bot_id, "update_id": update_id, "received_at": utcnow()}
     if dialect == "postgresql":
-        rows = select(
-            literal(bot_id, ProcessedUpdate.bot_id.type),
-            literal(update_id, ProcessedUpdate.update_id.type),
-            literal(now, ProcessedUpdate.received_at.type),
-        )
-        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-            # A claim alone needn't wait for its commit's WAL flush: the handler's own
-            # (durable) commit flushes the WAL up to it anyway, and an update that changed
-            # nothing may safely run twice. set_config(..., true) is SET LOCAL inside the
-            # statement itself, so it holds for the statement's own transaction only. (Never
-            # in a handler's transaction: it would make that commit asynchronous too.)
-            no_wal_wait = select(func.set_config("synchronous_commit", "off", true()))
-            rows = rows.select_from(no_wal_wait.subquery())
-        stmt = postgresql.insert(ProcessedUpdate).from_select(_COLUMNS, rows)
-        return _inserted(connection, stmt.on_conflict_do_nothing(index_elements=_KEY))
+        alone = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        return _inserted(connection, _PG_CLAIM_ALONE if alone else _PG_CLAIM, row)
     if dialect == "sqlite":
-        stmt = sqlite.insert(ProcessedUpdate).values(
-            bot_id=bot_id, update_id=update_id, received_at=now
-        )
-        return _inserted(connection, stmt.on_conflict_do_nothing(index_elements=_KEY))
+        return _inserted(connection, _SQLITE_CLAIM, row)
     if not isinstance(db, Session):
         raise TypeError("other databases claim an update through a session")
     try:
@@ -59,8 +63,8 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
     return True
 
 
-def _inserted(connection: Connection, stmt: Any) -> bool:
-    return bool(connection.execute(stmt).rowcount)  # type: ignore[attr-defined]
+def _inserted(connection: Connection, stmt: Any, row: dict[str, Any]) -> bool:
+    return bool(connection.execute(stmt, row).rowcount)  # type: ignore[attr-defined]
 
 
 def prune_updates(session: Session, *, keep_days: int = 7, now: datetime | None = None) -> int:

@@ -58,3 +58,30 @@ async def test_a_redelivered_press_answered_without_the_database_is_answered_onc
     await phone.resend(press)
     await phone.wait_idle()
     assert len(double.calls("answerCallbackQuery")) == answers
+
+
+async def test_an_update_that_changes_nothing_writes_no_state(
+    bot: Any, phone: Phone, engine: Engine, monkeypatch: Any
+) -> None:
+    """Persistence is written through after every update, but only what changed: a search
+    leaves the admin's data and forms as they were, so nothing reaches the persistence."""
+    add_contact(engine, phone.user_id, "Nina Nochange")
+    await open_card(phone, "Nina Nochange")
+    await phone.wait_idle()
+    written: list[str] = []
+    persistence = bot.app.persistence
+
+    async def spy(*args: Any, **kwargs: Any) -> None:
+        written.append(repr(args))
+
+    for name in ("update_user_data", "update_chat_data", "update_conversation"):
+        monkeypatch.setattr(persistence, name, spy)
+    await open_card(phone, "Nina Nochange")
+    await phone.send("Nina")
+    await phone.wait_reply()
+    await phone.wait_idle()
+    assert written == []
+    await phone.send("/add")  # a form opens: its draft and state are written at once
+    await phone.wait_reply()
+    await phone.wait_idle()
+    assert written
