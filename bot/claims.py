@@ -44,7 +44,11 @@ class DuplicateUpdate(ApplicationHandlerStop):
 
 
 class ClaimError(Exception):
-    """The claim statement failed (its cause says why); the transaction is rolled back."""
+    """The claim statement failed (``cause`` says why); the transaction is rolled back."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 class ClaimState(Enum):
@@ -60,7 +64,7 @@ class UpdateClaim:
     """The claim of one update, shared by its handler, its worker threads and its Bot API
     calls (through ``CURRENT``)."""
 
-    application: Application  # type: ignore[type-arg]
+    application: Application[Any, Any, Any, Any, Any, Any]
     update: Update
     engine: Engine
     bot_id: int
@@ -75,7 +79,7 @@ class UpdateClaim:
         try:
             fresh = self.claim(session, self.bot_id, self.update.update_id)
         except Exception as err:
-            raise ClaimError from err
+            raise ClaimError(err) from err
         if not fresh:
             self.state = ClaimState.DUPLICATE
             raise DuplicateUpdate
@@ -115,9 +119,12 @@ def pending() -> UpdateClaim | None:
 
 class ClaimingRequest(HTTPXRequest):
     """PTB's HTTP client for Bot API calls, claiming the update being handled (if nothing has)
-    before its first call: nothing is sent for a redelivered update."""
+    before its first call: nothing is sent for a redelivered update.
 
-    async def post(self, *args: Any, **kwargs: Any) -> Any:
+    ``post`` is marked final in PTB, but it is the one way in of every Bot API call, and the
+    only one that can stop the update: whatever ``do_request`` raises becomes a NetworkError."""
+
+    async def post(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]  # see above
         claim = CURRENT.get()
         if claim is not None and claim.state in (ClaimState.PENDING, ClaimState.DUPLICATE):
             await claim.ensure()

@@ -103,7 +103,7 @@ async def run_db(
         return await asyncio.to_thread(work)
     except claims.ClaimError as err:
         claim.state = claims.ClaimState.FAILED
-        await context.application.process_error(claim.update, err.__cause__)
+        await context.application.process_error(claim.update, err.cause)
         raise ApplicationHandlerStop from err
     except claims.DuplicateUpdate:
         log.info("Dropped duplicate update %s", claim.update.update_id)

@@ -64,7 +64,7 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
 
 
 def _inserted(connection: Connection, stmt: Any, row: dict[str, Any]) -> bool:
-    return bool(connection.execute(stmt, row).rowcount)  # type: ignore[attr-defined]
+    return bool(connection.execute(stmt, row).rowcount)
 
 
 def prune_updates(session: Session, *, keep_days: int = 7, now: datetime | None = None) -> int:
