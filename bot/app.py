@@ -2,7 +2,8 @@
 
 Handler groups, in the order updates meet them:
   -2  the admin gate (stops everyone else)
-  -1  duplicate-update filter (stops redeliveries)
+  -1  duplicate-update claim (stops redeliveries; for texts and card buttons outside forms it
+      is made by the handler's own transaction or first Bot API call: bot/claims.py)
    0+ conversations, one group each, so that leaving one never swallows the update
    9  a message forwarded from a person (after the forms, before the plain-text search)
   10  stateless features (commands, card buttons, lists, plain-text search)
