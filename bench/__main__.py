@@ -3,6 +3,9 @@ python -m bench median RESULT.json...   (the median of saved runs, as a markdown
 python -m bench bot [--contacts N] [--updates N] [--clients N] [--backend ...]   (the bot)
 python -m bench digest [--contacts N] [--admins N] [--backend ...]   (morning digests)
 python -m bench files [--photos N] [--rate-limit]   (attachments into S3 on moto)
+python -m bench report [--contacts N] [--jobs N] [--backend ...]   (/report's figures, charts)
+python -m bench mail [--messages N] [--backend ...]   (mail sync against a real Dovecot)
+python -m bench web [--contacts N] [--backend ...] [--no-browser]   (the Mini App's API and page)
 """
 
 from __future__ import annotations
@@ -84,6 +87,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     files.add_argument("--json", type=Path, help="also save the figures to this file")
 
+    rep = commands.add_parser("report", help="/report's figures and charts at scale")
+    rep.add_argument("--contacts", type=int, default=100_000)
+    rep.add_argument("--jobs", type=int, default=50_000)
+    rep.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    rep.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    rep.add_argument("--runs", type=int, default=30)
+    rep.add_argument("--warmup", type=int, default=3)
+    rep.add_argument("--chart-runs", type=int, default=10)
+    rep.add_argument("--json", type=Path, help="also save the figures to this file")
+    mail = commands.add_parser("mail", help="first and no-op sync of a big mailbox (Dovecot)")
+    mail.add_argument("--contacts", type=int, default=10_000)
+    mail.add_argument("--messages", type=int, default=20_000)
+    mail.add_argument("--matches", type=int, default=500)
+    mail.add_argument("--match-contacts", type=int, default=300)
+    mail.add_argument("--runs", type=int, default=3, help="first syncs per backend")
+    mail.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    mail.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    mail.add_argument("--json", type=Path, help="also save the figures to this file")
+    web_bench = commands.add_parser("web", help="the Mini App's API over HTTP, and its page")
+    web_bench.add_argument("--contacts", type=int, default=100_000)
+    web_bench.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    web_bench.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    web_bench.add_argument("--runs", type=int, default=200)
+    web_bench.add_argument("--warmup", type=int, default=20)
+    web_bench.add_argument(
+        "--no-browser", action="store_true", help="skip the first-render timing in Chromium"
+    )
+    web_bench.add_argument("--json", type=Path, help="also save the figures to this file")
+    web_bench.add_argument(
+        "--database",
+        action="append",
+        default=[],
+        help="a database seeded before (sqlite:///... or postgresql://...), used instead of "
+        "seeding a new one; once per backend",
+    )
+
     median = commands.add_parser("median", help="combine saved runs into one table")
     median.add_argument("files", nargs="+", type=Path)
 
@@ -127,10 +166,57 @@ def main(argv: Sequence[str] | None = None) -> int:
             window=args.window,
             json_path=args.json,
         )
+    if args.command == "report":
+        from bench import bench_report
+
+        return bench_report.run(
+            contacts=args.contacts,
+            jobs=args.jobs,
+            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
+            pg_url=args.pg_url,
+            runs=args.runs,
+            warmup=args.warmup,
+            chart_runs=args.chart_runs,
+            json_path=args.json,
+        )
+    if args.command == "mail":
+        from bench import bench_mail
+
+        return bench_mail.run(
+            contacts=args.contacts,
+            messages=args.messages,
+            matches=args.matches,
+            match_contacts=args.match_contacts,
+            runs=args.runs,
+            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
+            pg_url=args.pg_url,
+            json_path=args.json,
+        )
+    if args.command == "web":
+        from bench import bench_web
+
+        return bench_web.run(
+            contacts=args.contacts,
+            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
+            pg_url=args.pg_url,
+            runs=args.runs,
+            warmup=args.warmup,
+            json_path=args.json,
+            browser=not args.no_browser,
+            databases={
+                "sqlite" if url.startswith("sqlite") else "postgres": url
+                for url in args.database
+            },
+        )
     if args.command == "median":
         import json
 
-        if "clients" in json.loads(args.files[0].read_text()):  # saved by `bench bot`
+        saved = json.loads(args.files[0].read_text())
+        if saved.get("kind") == "web":
+            from bench import bench_web
+
+            print(bench_web.median_of_runs(args.files))
+        elif "clients" in saved:  # saved by `bench bot`
             from bench import bench_bot
 
             print(bench_bot.median_table(args.files))

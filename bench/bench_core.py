@@ -284,12 +284,17 @@ def run_backend(
             engine.dispose()
 
 
-def target_of(name: str) -> float | None:
+def target_of(name: str, targets: dict[str, float] = TARGETS_MS) -> float | None:
     """The p95 target of an operation, by the word before its colon (None: no target)."""
-    return TARGETS_MS.get(name.split(":", 1)[0])
+    return targets.get(name.split(":", 1)[0])
 
 
-def format_table(results: dict[str, dict[str, Timing]], contacts: int, runs: int) -> str:
+def format_table(
+    results: dict[str, dict[str, Timing]],
+    contacts: int,
+    runs: int,
+    targets: dict[str, float] = TARGETS_MS,
+) -> str:
     """A markdown table: p50 / p95 per operation per backend, and the target."""
     backends = list(results)
     names = list(next(iter(results.values())))
@@ -305,7 +310,7 @@ def format_table(results: dict[str, dict[str, Timing]], contacts: int, runs: int
         "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
     ]
     for name in names:
-        target = target_of(name)
+        target = target_of(name, targets)
         cells = [name]
         for b in backends:
             t = results[b][name]
@@ -316,12 +321,14 @@ def format_table(results: dict[str, dict[str, Timing]], contacts: int, runs: int
     return "\n".join(lines)
 
 
-def within_targets(results: dict[str, dict[str, Timing]]) -> bool:
+def within_targets(
+    results: dict[str, dict[str, Timing]], targets: dict[str, float] = TARGETS_MS
+) -> bool:
     return all(
         t.p95 <= target
         for per_op in results.values()
         for name, t in per_op.items()
-        if (target := target_of(name)) is not None
+        if (target := target_of(name, targets)) is not None
     )
 
 
@@ -369,7 +376,7 @@ def run(
     return 0 if within_targets(results) else 1
 
 
-def median_table(paths: list[Path]) -> str:
+def median_table(paths: list[Path], targets: dict[str, float] = TARGETS_MS) -> str:
     """The median p50 and p95 over several saved runs (``--json``), as one markdown table."""
     docs = [json.loads(p.read_text()) for p in paths]
     merged: dict[str, dict[str, Timing]] = {}
@@ -381,5 +388,5 @@ def median_table(paths: list[Path]) -> str:
             )
             for name in docs[0]["results"][backend]
         }
-    table = format_table(merged, docs[0]["contacts"], docs[0]["runs"])
+    table = format_table(merged, docs[0]["contacts"], docs[0]["runs"], targets)
     return table.replace("times in ms", f"median of {len(docs)} runs, times in ms", 1)

@@ -32,7 +32,8 @@ from telegram.ext import (
 
 from bot import startup, texts
 from bot.claims import ClaimingRequest
-from bot.conversations import add_contact, attach, edit_contact, followup, note
+from bot.conversations import add_contact, add_job, attach, edit_contact, followup, note
+from bot.conversations import email as email_conversation
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
 from bot.features import (
@@ -41,9 +42,13 @@ from bot.features import (
     digests,
     file_list,
     forwarded,
+    jobs,
+    miniapp,
     pending_files,
+    report,
     views,
 )
+from bot.features import email as email_feature
 from bot.features import settings as settings_feature
 from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
@@ -58,11 +63,22 @@ from crm_core.services.digests import prune_ledgers
 from crm_core.services.updates import prune_updates
 from crm_core.services.users import sync_admins
 from crm_core.storage import make_store
+from web.server import serve_until_signal
 
 log = logging.getLogger(__name__)
 
 FORWARDED_GROUP = 9
 FEATURES_GROUP = 10
+#: Issue 12's Add job form: a conversation group of its own, below the features.
+JOBS_FORM_GROUP = 8
+
+#: PTB's loggers whose DEBUG lines carry whole updates (message texts).
+UPDATE_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Application")
+
+
+def _no_debug(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.INFO
+
 PURGE_TIME = time(3, 30)
 
 
@@ -72,10 +88,14 @@ def build_application(
     engine: Engine | None = None,
     migrate_sqlite: bool = True,
     rate_limit: bool = True,
-) -> Application:  # type: ignore[type-arg]
+) -> Application:
     """Build the bot. SQLite is migrated here; PostgreSQL by the Procfile's release phase.
     ``rate_limit=False`` drops Telegram's flood limits (30 messages/s): for benchmarks only."""
     settings.require_bot()
+    # PTB's debug lines print whole updates, passwords typed into /email included: whatever
+    # the level, they never reach a log (its other lines are left as they were).
+    for name in UPDATE_LOGGERS:
+        logging.getLogger(name).addFilter(_no_debug)
     if migrate_sqlite and settings.is_sqlite:
         upgrade(settings.database_url)
     engine = engine or make_engine(settings.database_url)
@@ -114,6 +134,18 @@ def build_application(
                     *file_list.handlers(),
                     *digests.handlers(), *settings_feature.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
+    # Email history (issue 13): /email is a conversation in its own group (after the others);
+    # its status buttons and the card's emails are stateless features.
+    application.add_handler(email_conversation.conversation(), group=FEATURES_GROUP - 1)
+    for handler in email_feature.handlers():
+        application.add_handler(handler, group=FEATURES_GROUP)
+    # Jobs and /report (issue 12): the Add job form, then the job buttons and the offers.
+    application.add_handler(add_job.conversation(), group=JOBS_FORM_GROUP)
+    for handler in [*jobs.handlers(), *report.handlers()]:
+        application.add_handler(handler, group=FEATURES_GROUP)
+    # The Mini App (/app; the menu button is set in _post_init).
+    for handler in miniapp.handlers():
+        application.add_handler(handler, group=FEATURES_GROUP)
     # Keep these last in their group: every callback query is answered, even one nobody
     # claims, and every command, even one nobody knows (/lsit).
     application.add_handler(CallbackQueryHandler(unclaimed_button), group=FEATURES_GROUP)
@@ -124,7 +156,7 @@ def build_application(
     return application
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: Application) -> None:
     services: Crm = application.bot_data[BOT_DATA_KEY]
     settings = services.settings
 
@@ -136,13 +168,17 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await in_transaction(services.session_factory, refresh_statistics)
     services.user_ids = {u.telegram_user_id: u.id for u in users}
     services.timezones = {u.telegram_user_id: u.timezone for u in users if u.timezone}
-    await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+    commands = [*texts.COMMANDS, texts.APP_COMMAND] if settings.public_url else texts.COMMANDS
+    await application.bot.set_my_commands([BotCommand(c, d) for c, d in commands])
+    if settings.public_url:  # each admin's own chat; never the default for everyone
+        await miniapp.set_menu_buttons(application.bot, settings.public_url, services.user_ids)
     if application.job_queue is not None:
         application.job_queue.run_daily(
             _daily_housekeeping, PURGE_TIME.replace(tzinfo=settings.tz), name="housekeeping"
         )
     digests.schedule(application)  # digests and timed reminders, from the database's ledger
     pending_files.resume(application)  # files a stop left unasked or half-saved (issue 9)
+    email_feature.schedule(application)  # mail sync every IMAP_SYNC_MINUTES
     mode = "webhook" if settings.webhook_url else "polling"
     bucket, folder = settings.s3_bucket, settings.file_storage_dir
     storage = f"s3://{bucket}" if bucket else f"local:{folder}"
@@ -178,32 +214,42 @@ def webhook_secret(settings: Settings) -> str:
     return hashlib.sha256(f"v3crm:{settings.telegram_token}".encode()).hexdigest()
 
 
+#: The port of webhook mode when $PORT is not set (one Telegram accepts for webhooks).
+WEBHOOK_PORT = 8443
+
+
 def run(settings: Settings) -> int:
     """Check what the bot needs (bot/startup.py), then run it until it stops; return the exit
-    status. Raises ConfigError or StartupError, each with one sentence."""
+    status. Raises ConfigError or StartupError, each with one sentence.
+
+    Webhook mode when WEBHOOK_URL is set, else polling. With a webhook or $PORT, one aiohttp
+    server (web/) serves the webhook, the Mini App, its API and /healthz: it binds the port
+    first and then waits for Telegram, so a web dyno answers /healthz during a Telegram outage
+    instead of being killed for not binding $PORT."""
     settings.require_durable_storage()
     try:
         application = build_application(settings)  # migrates SQLite
     except SQLAlchemyError as err:
         raise startup.database_error(settings.database_url, err) from None
     startup.require_database(settings.database_url)
-    # PTB's run_* use the current event loop: wait for Telegram on that same loop.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(startup.reach_telegram(application.bot, settings))
-    except BaseException:
-        loop.close()
-        raise
-    if settings.webhook_url:
-        application.run_webhook(
-            listen="0.0.0.0",  # noqa: S104 - Heroku routes to the dyno's $PORT
-            port=settings.port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
-            secret_token=webhook_secret(settings),
-            allowed_updates=Update.ALL_TYPES,
+    if settings.webhook_url or settings.port is not None:
+        asyncio.run(
+            serve_until_signal(
+                application,
+                host="0.0.0.0",  # noqa: S104 - Heroku routes to the dyno's $PORT
+                port=settings.port if settings.port is not None else WEBHOOK_PORT,
+                webhook_secret=webhook_secret(settings),
+                before_start=lambda: startup.reach_telegram(application.bot, settings),
+            )
         )
     else:
+        # PTB's run_polling uses the current event loop: wait for Telegram on that same loop.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(startup.reach_telegram(application.bot, settings))
+        except BaseException:
+            loop.close()
+            raise
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return int(application.bot_data.get(startup.EXIT_STATUS, 0))

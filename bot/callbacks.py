@@ -46,3 +46,17 @@ class Cb:
 def pattern(*actions: str) -> re.Pattern[str]:
     """A ``CallbackQueryHandler`` pattern matching buttons of these actions."""
     return re.compile(rf"^(?:{'|'.join(map(re.escape, actions))}):\d+:")
+
+
+# --- jobs and their offers (issue 12) ---------------------------------------------------------
+# The id is a contact's unless said otherwise.
+JOBS = "jobs"  # the contact's job list
+JOB = "job"  # one job and its status buttons (id: the job)
+JOB_STATUS = "jobst"  # set a job's status (id: the job; arg: a JobStatus value)
+JOB_ADD = "jobadd"  # start the Add job form
+JOB_FORM = "jobf"  # a tap inside the Add job form (arg: "skip", "cancel" or "d:<quick date>")
+JOB_OFFER = "jobnew"  # "Create job" after a move to Job Booked: book the prefilled job
+OFFER_NO = "offno"  # an offer declined: nothing changes
+#: Buttons whose id is a job's, not a contact's (a reply to their message is no note).
+JOB_ID_ACTIONS = frozenset({JOB, JOB_STATUS})
+REPORT = "rep"  # /report for a pipeline and period (arg: "<pipeline code>:<period>")

@@ -7,7 +7,7 @@ import time
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
 
 from bot import claims, texts
 from bot.claims import UpdateClaim
@@ -106,7 +106,7 @@ def _claimed_lazily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     )
 
 
-def handlers() -> list[tuple[int, TypeHandler[Update, ContextTypes.DEFAULT_TYPE]]]:
+def handlers() -> list[tuple[int, BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]]:
     return [
         (GATE_GROUP, TypeHandler(Update, gate)),
         (DEDUPE_GROUP, TypeHandler(Update, dedupe)),

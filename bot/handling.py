@@ -17,8 +17,8 @@ from __future__ import annotations
 import functools
 import html
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -40,7 +40,9 @@ from crm_core.errors import CRMError, NotFound
 log = logging.getLogger(__name__)
 
 Ctx = ContextTypes.DEFAULT_TYPE
-ButtonFn = Callable[[Update, Ctx, Cb], Awaitable[Any]]
+R = TypeVar("R")
+#: What PTB calls: a coroutine function of the update and the context.
+Callback = Callable[[Update, Ctx], Coroutine[Any, Any, R]]
 
 
 class Toast(str):
@@ -51,11 +53,17 @@ class Toast(str):
     __slots__ = ()
 
 
-def on_button(fn: ButtonFn) -> Callable[[Update, Ctx], Awaitable[Any]]:
-    """Decode the button, run ``fn``, answer the query (with the error sentence if any)."""
+#: What ``on_button`` wraps: the callback with the decoded button, returning a ``Toast`` to
+#: answer the query with a notice, or its own result (a conversation's next state).
+ButtonFn = Callable[[Update, Ctx, Cb], Coroutine[Any, Any, R | Toast]]
+
+
+def on_button(fn: ButtonFn[R]) -> Callback[R | None]:
+    """Decode the button, run ``fn``, answer the query (with the error sentence if any).
+    ``None`` comes back when the button was stale, failed with a CRM error or got a toast."""
 
     @functools.wraps(fn)
-    async def wrapper(update: Update, context: Ctx) -> Any:
+    async def wrapper(update: Update, context: Ctx) -> R | None:
         query = update.callback_query
         assert query is not None
         answer: str | None = None
@@ -90,7 +98,11 @@ async def _answer(query: Any, text: str | None) -> None:
 
 
 #: The ``user_data`` keys of the forms (conversations) a user can be half-way through.
-FORM_KEYS: tuple[str, ...] = ("add", "note", "edit", "followup", "settings", "attach_search")
+FORM_KEYS: tuple[str, ...] = (
+    "add", "note", "edit", "followup", "settings", "attach_search",
+    "job",  # issue 12: Add job
+    "email",  # issue 13: /email
+)
 
 #: Buttons of questions the bot asks on its own, whatever the admin is doing: a file waiting
 #: for its contact or category (and the search for one), a saved file's category, the digest's
@@ -140,7 +152,7 @@ def start_form(
     return draft
 
 
-def form_exits(key: str) -> list[BaseHandler[Update, Ctx, int]]:
+def form_exits(key: str) -> list[BaseHandler[Update, Ctx, object]]:
     """The ways out of the form kept under ``user_data[key]``, for its ``fallbacks``:
     /cancel drops it and says so; a menu command or another message's button drops it
     silently and goes on to where it belongs. Any other command (a typo, /skip) and the
@@ -166,8 +178,9 @@ def form_exits(key: str) -> list[BaseHandler[Update, Ctx, int]]:
     ]
 
 
-def step(fn: Callable[[Update, Ctx], Awaitable[int]]) -> Callable[[Update, Ctx], Awaitable[int]]:
-    """A conversation step: returns the next state and stops other groups seeing the update.
+def step(fn: Callback[int | None]) -> Callback[int]:
+    """A conversation step: returns the next state and stops other groups seeing the update
+    (``None`` keeps the state, as for a stale button).
     A contact deleted meanwhile ends the form with that sentence instead of an error. Any
     other failure is reported (logged, the admin told) and the update stops here too, the
     form staying where it was: a failed answer must not also become a search."""
@@ -191,7 +204,7 @@ def step(fn: Callable[[Update, Ctx], Awaitable[int]]) -> Callable[[Update, Ctx],
     return wrapper
 
 
-def button_step(fn: ButtonFn) -> Callable[[Update, Ctx], Awaitable[int]]:
+def button_step(fn: ButtonFn[int]) -> Callback[int]:
     """A conversation step reached by a button: decoded, answered, and consuming the update."""
     return step(on_button(fn))
 

@@ -40,7 +40,7 @@ UserData = dict[Any, Any]
 _UNSAVED = object()  # never read nor written: not known to be unchanged
 
 
-class WriteThroughApplication(Application):  # type: ignore[type-arg]
+class WriteThroughApplication(Application):
     """An Application that saves what an update changed as soon as it is handled, and what a
     job or a background task (an attachment's save) changed as soon as it is done."""
 

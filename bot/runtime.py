@@ -20,7 +20,7 @@ from bot import claims
 from crm_core.config import Settings
 from crm_core.errors import ConfigError
 from crm_core.models import utcnow
-from crm_core.services.files import delete_objects_after_purge, retry_pending_deletes
+from crm_core.services.files import delete_objects, pending_deletes, record_deletes
 from crm_core.storage import FileStore
 
 log = logging.getLogger(__name__)
@@ -57,11 +57,10 @@ class Crm:
             if keys:
                 log.warning("No file storage configured; %d objects left to delete", len(keys))
             return
-        if keys:
-            await asyncio.to_thread(
-                delete_objects_after_purge, self.store, self.session_factory, keys
-            )
-        await asyncio.to_thread(retry_pending_deletes, self.store, self.session_factory)
+        retry = await in_transaction(self.session_factory, pending_deletes)
+        if keys or retry:
+            report = await asyncio.to_thread(delete_objects, self.store, [*keys, *retry])
+            await in_transaction(self.session_factory, record_deletes, report)
 
     def user_id(self, telegram_user_id: int) -> int:
         return self.user_ids[telegram_user_id]
@@ -74,7 +73,7 @@ class Crm:
 
 
 def crm(context: ContextTypes.DEFAULT_TYPE) -> Crm:
-    return context.application.bot_data[BOT_DATA_KEY]  # type: ignore[no-any-return]
+    return context.application.bot_data[BOT_DATA_KEY]
 
 
 async def run_db(

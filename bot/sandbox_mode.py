@@ -9,13 +9,17 @@ never opens ``DATABASE_URL`` or ``FILE_STORAGE_DIR``, so trying it can't touch r
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -31,6 +35,7 @@ from crm_core.models import Contact
 from crm_core.services.digests import build_digest
 from sandbox import BotApiDouble, running
 from sandbox.chat import ChatPage, ChatUser
+from web.server import build_web_app
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,8 @@ SANDBOX_ADMINS = (AdminSpec(1001, "Lance"), AdminSpec(1002, "Tom"))
 STRANGER = ChatUser(4242, "Stranger")
 BOT_TOKEN = "7000000001:sandbox-not-a-real-token"  # noqa: S105 - the stand-in's own token
 DIGEST_ACTION = "Send morning digest now"
+#: In SANDBOX_DIR: the highest ids the last run handed out, so that the next starts above them.
+IDS_FILE = "ids.json"
 DEMO_ACTION = "Load demo data"
 DEMO_NOTICE = (
     "The sandbox database is empty: start with --demo (or the page's ⋮ menu) for demo data."
@@ -85,7 +92,7 @@ def contact_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Contact)) or 0)
 
 
-async def send_digest_now(application: Application, telegram_user_id: int) -> None:  # type: ignore[type-arg]
+async def send_digest_now(application: Application, telegram_user_id: int) -> None:
     """Today's morning digest for one admin, now (the ledger is not touched, as with /digest)."""
     services: Crm = application.bot_data[BOT_DATA_KEY]
     if telegram_user_id not in services.user_ids:
@@ -110,6 +117,8 @@ async def serve(
     """Run the sandbox until ``stop`` is set (or SIGINT / SIGTERM). ``ready(url)`` is called
     once the page is up (default: print the banner)."""
     settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
+    ids_file = settings.sandbox_dir / IDS_FILE
+    floor = _read_ids(ids_file)
     double = BotApiDouble(
         BOT_TOKEN,
         bot_username="v3crm_sandbox_bot",
@@ -117,18 +126,28 @@ async def serve(
         host=settings.sandbox_host,
         port=settings.sandbox_port,
         # Ids keep growing across restarts, as on Telegram: the database remembers the update
-        # ids it handled, and conversations remember their messages' ids.
-        first_update_id=time.time_ns() // 1000,
-        first_message_id=int(time.time()) - 1_700_000_000,
+        # ids it handled, and conversations remember their messages' ids. Above both the last
+        # run's (kept in SANDBOX_DIR at the stop) and the clock (if that was never written).
+        first_update_id=max(time.time_ns() // 1000, floor["update"] + 1),
+        first_message_id=max(int(time.time()) - 1_700_000_000, floor["message"] + 1),
         callback_query_ttl=60.0,
         local_web_apps=True,  # the Mini App is served on this machine, over plain HTTP
     )
     admins = settings.admins or SANDBOX_ADMINS
     page = ChatPage(double, chat_users(settings.with_(admins=admins)))
+    # The Mini App is served by the bot's own web server (web/), as in production; its socket
+    # is bound first so that its address (PUBLIC_URL) is known before the bot is built.
+    app_socket = socket.create_server((settings.sandbox_host, 0))
+    app_host = "127.0.0.1" if settings.sandbox_host in ("0.0.0.0", "") else settings.sandbox_host  # noqa: S104
+    public_url = f"http://{app_host}:{app_socket.getsockname()[1]}"
     async with double:
-        local = sandbox_settings(settings, double)
+        local = sandbox_settings(settings, double).with_(public_url=public_url)
         application = await asyncio.to_thread(build_application, local)  # migrates SQLite
         services: Crm = application.bot_data[BOT_DATA_KEY]
+        # The chat page (another port, so another origin) opens the page in a panel.
+        mini_app = web.AppRunner(build_web_app(services, frame_ancestors=(double.url,)))
+        await mini_app.setup()
+        await web.SockSite(mini_app, app_socket).start()
         if await in_transaction(services.session_factory, contact_count) == 0:
             if demo:
                 await _load_demo(application, local)
@@ -149,10 +168,24 @@ async def serve(
             (ready or (lambda url: print(banner(url, settings.sandbox_host), flush=True)))(
                 double.url
             )
-            await _until_stopped(stop)
+            try:
+                await _until_stopped(stop)
+            finally:
+                await mini_app.cleanup()
+                ids = {"update": double.highest_update_id, "message": double.highest_message_id}
+                ids_file.write_text(json.dumps(ids))
 
 
-async def _load_demo(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+def _read_ids(path: Path) -> dict[str, int]:
+    """The highest update and message ids the last run handed out (0 when unknown)."""
+    try:
+        saved = json.loads(path.read_text())
+        return {key: int(saved[key]) for key in ("update", "message")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"update": 0, "message": 0}
+
+
+async def _load_demo(application: Application, settings: Settings) -> None:
     services: Crm = application.bot_data[BOT_DATA_KEY]
     store = services.file_store()
     summary = await asyncio.to_thread(load_demo, services.session_factory, store, settings)
@@ -182,7 +215,8 @@ async def started(settings: Settings, *, demo: bool = False) -> AsyncIterator[st
     stop = asyncio.Event()
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(serve(settings, demo=demo, stop=stop, ready=ready.set_result))
-    done, _ = await asyncio.wait({task, ready}, timeout=120, return_when=asyncio.FIRST_COMPLETED)
+    either: set[asyncio.Future[Any]] = {task, ready}
+    done, _ = await asyncio.wait(either, timeout=120, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         task.result()  # raises what stopped it
         raise RuntimeError("the sandbox stopped before it was ready")

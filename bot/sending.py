@@ -13,6 +13,7 @@ the price of not losing a digest, and it needs a network fault at that very mome
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import warnings
@@ -107,8 +108,8 @@ async def deliver(
     for text, markup in messages[start:]:
         try:
             await with_retries(
-                lambda text=text, markup=markup: bot.send_message(  # type: ignore[misc]
-                    chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+                functools.partial(
+                    bot.send_message, chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
                 ),
                 deadline=deadline,
             )

@@ -49,6 +49,9 @@ CONFLICT_LIMIT = 3
 CONFLICT_WINDOW = 60.0
 #: bot_data key of the process's exit status, set when the bot stops itself.
 EXIT_STATUS = "exit_status"
+#: bot_data key of the callable that stops web/server.py's serving (PTB's ``stop_running`` only
+#: stops its own ``run_*`` loops).
+STOP_SERVING = "stop_serving"
 _CONFLICTS = "conflicts"
 
 ANOTHER_POLLER = (
@@ -200,7 +203,7 @@ class ConflictWatch:
         return len(self._seen) >= CONFLICT_LIMIT
 
 
-def on_conflict(application: Application, error: Conflict) -> None:  # type: ignore[type-arg]
+def on_conflict(application: Application, error: Conflict) -> None:
     """What the error handler does with a 409 from getUpdates: let one pass, otherwise say
     what to do and stop the process with exit status 1."""
     if "webhook" in str(error).lower():
@@ -219,7 +222,11 @@ def on_conflict(application: Application, error: Conflict) -> None:  # type: ign
     # the same 409 and would add a traceback to the sentence above (the updates are
     # deduplicated on the next start anyway).
     logging.getLogger("telegram.ext.Updater").addFilter(_no_conflict_tracebacks)
-    application.stop_running()
+    stop = application.bot_data.get(STOP_SERVING)
+    if stop is not None:
+        stop()
+    else:
+        application.stop_running()
 
 
 def _no_conflict_tracebacks(record: logging.LogRecord) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crm_core.services.contacts import TRASH_DAYS
+
 REFUSAL_SHORT = "This bot is private."
 SOMETHING_WRONG = "Something went wrong; nothing was saved. Please try again."
 STALE_BUTTON = "That button is out of date. Send /start for the menu."
@@ -36,9 +38,11 @@ HELP = (
     "/list — browse contacts with filters\n"
     "/today — follow-ups due today and overdue\n"
     "/dashboard — figures for you and the team\n"
+    "/report — conversion, revenue and forecast, with charts\n"
     "/digest — today's follow-up digest now\n"
     "/settings — your digest time, timezone and days\n"
-    "/trash — deleted contacts (kept 30 days)\n"
+    "/email — connect your mailbox: cards show the emails with each contact\n"
+    f"/trash — deleted contacts (kept {TRASH_DAYS} days)\n"
     "/export — your current /list as a CSV file\n"
     "/cancel — leave what you're doing\n\n"
     "Reply to a contact card with text to add a note, or with a photo or document "
@@ -54,8 +58,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("list", "Browse contacts"),
     ("today", "Follow-ups due today"),
     ("dashboard", "Figures for you and the team"),
+    ("report", "Conversion and revenue, with charts"),
     ("digest", "Today's follow-up digest"),
     ("settings", "Digest time, timezone and days"),
+    ("email", "Your mailbox and email sync"),
     ("trash", "Deleted contacts"),
     ("export", "Current list as CSV"),
     ("cancel", "Leave what you're doing"),
@@ -67,6 +73,12 @@ def unknown_command(command: str, *, form_open: bool) -> str:
     known = " ".join(f"/{name}" for name, _ in COMMANDS)
     still = "\nYour form is still open: answer the question above, or /cancel."
     return f"I don't know {command}. The commands are: {known}.{still if form_open else ''}"
+
+
+#: /app: added to the command menu only when PUBLIC_URL is set.
+APP_COMMAND = ("app", "Open the CRM page")
+APP_OPEN = "The whole CRM on one page: dashboard, contacts and the pipeline board."
+APP_NOT_CONFIGURED = "The CRM page isn't set up here (PUBLIC_URL is not configured)."
 
 
 def refusal(user_id: int) -> str:

@@ -3,6 +3,8 @@
     crm db upgrade                          build or update the schema (Alembic, to head)
     crm contacts export FILE.csv            every live contact, team view ("-" for stdout)
     crm contacts import FILE.csv [--skip-bad]
+    crm revenue check [--fix]               revenue and referral credit against the jobs
+    crm report [--period 90d] --out DIR     /report's charts (PNG) and figures (CSV)
     crm doctor                              check configuration, database, storage
     crm keygen                              print a new Fernet key
     crm check-bot-config                    fail in one line if the bot can't start
@@ -123,6 +125,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.set_defaults(handler=cmd_contacts_import)
 
+    revenue = command(
+        commands, "revenue", "totals derived from jobs", "crm revenue check --fix"
+    )
+    revenue_commands = revenue.add_subparsers(
+        dest="revenue_command", required=True, metavar="COMMAND"
+    )
+    check_totals = command(
+        revenue_commands,
+        "check",
+        "recompute revenue and referral credit from the jobs and report any drift",
+        "crm revenue check --fix",
+    )
+    check_totals.add_argument("--fix", action="store_true", help="repair what drifted")
+    check_totals.set_defaults(handler=cmd_revenue_check)
+
+    rep = command(
+        commands,
+        "report",
+        "write /report's charts (PNG) and figures (CSV) to a folder",
+        "crm report --period 90d --out report/",
+    )
+    rep.add_argument("--period", default="90d", help="30d, 90d, 12m, Nd or FROM..TO dates")
+    rep.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    rep.set_defaults(handler=cmd_report)
+
     command(
         commands,
         "doctor",
@@ -133,6 +160,20 @@ def build_parser() -> argparse.ArgumentParser:
     command(
         commands, "keygen", "print a new key for CRM_EMAIL_ENCRYPTION_KEY", "crm keygen >> .env"
     )
+    keys = command(
+        commands,
+        "keys",
+        "manage the keys that seal mailbox passwords",
+        "crm keys rotate",
+    )
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    command(
+        keys_commands,
+        "rotate",
+        "re-seal every mailbox password with the first (newest) CRM_EMAIL_ENCRYPTION_KEY",
+        "crm keys rotate",
+    )
+    keys.set_defaults(handler=cmd_keys_rotate)
     check = command(
         commands,
         "check-bot-config",
@@ -245,6 +286,40 @@ def cmd_contacts_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_revenue_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when every total agrees with the jobs (or, with --fix, was repaired), else 1."""
+    from crm_core.services.revenue import check_totals
+
+    with _sessions(settings) as factory, factory.begin() as session:
+        drifts = check_totals(session, fix=args.fix)
+    for drift in drifts:
+        print(drift)
+    if not drifts:
+        print("Revenue and referral credit agree with the jobs.")
+        return 0
+    if args.fix:
+        print(f"Fixed {_plural(len(drifts), 'total')}.")
+        return 0
+    print(f"{_plural(len(drifts), 'total')} drifted: run with --fix to repair.", file=sys.stderr)
+    return 1
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Every pipeline's charts and one CSV of all the figures, written into --out."""
+    from crm_core.report_files import write_report
+
+    now = datetime.now(settings.tz)
+    try:
+        with _sessions(settings) as factory, factory.begin() as session:
+            written = write_report(session, Path(args.out), args.period, now)
+    except OSError as err:
+        print(f"Can't write to {args.out}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
+
+
 def cmd_doctor() -> int:
     from crm_core.doctor import run_checks
 
@@ -258,6 +333,17 @@ def cmd_keygen() -> int:
     from crm_core.crypto import new_key
 
     print(new_key())
+    return 0
+
+
+def cmd_keys_rotate(_args: argparse.Namespace, settings: Settings) -> int:
+    from crm_core.crypto import SecretBox
+    from crm_core.services.email_config import rotate_passwords
+
+    box = SecretBox(settings.email_keys)
+    with _sessions(settings) as factory, factory.begin() as session:
+        rotated = rotate_passwords(session, box)
+    print(f"Re-sealed {_plural(rotated, 'mailbox password')} with the newest key.")
     return 0
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
@@ -55,12 +56,22 @@ class Settings:
     telegram_file_base_url: str = DEFAULT_FILE_BASE_URL
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    port: int = 8443
+    #: $PORT: when set, one web server (webhook, Mini App, API, /healthz) listens on it.
+    port: int | None = None
+    #: The app's public HTTPS address; the Mini App is PUBLIC_URL/app.
+    public_url: str | None = None
+    #: Seconds a Mini App's signed launch data stays good (WEBAPP_AUTH_MAX_AGE).
+    webapp_auth_max_age: int = 24 * 3600
     #: Running on a Heroku dyno (``DYNO`` is set), whose disk is wiped at every restart.
     on_heroku: bool = False
     #: CRM_ALLOW_EPHEMERAL_STORAGE=1: the operator accepts SQLite / local files on a dyno.
     allow_ephemeral_storage: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # Mail (crm_core/mail): the host offered in /email, minutes between syncs (0: no scheduled
+    # sync), an extra CA certificate to trust, and whether unencrypted IMAP may be chosen.
+    imap_default_host: str | None = None
+    imap_sync_minutes: int = 10
+    imap_ca_file: Path | None = None
+    imap_allow_plain: bool = False
     # Seconds between the bot's checks for due digests and reminders; 0 turns them off (tests
     # that don't want messages out of the blue). Not read from the environment.
     digest_check_seconds: float = 30.0
@@ -85,8 +96,8 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def with_(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
 
     @classmethod
     def from_env(
@@ -106,8 +117,8 @@ class Settings:
             value = env.get(name)
             return value or None
 
-        port_raw = get("PORT") or "8443"
-        if not port_raw.isdigit():
+        port_raw = get("PORT")
+        if port_raw is not None and not port_raw.isdigit():
             raise ConfigError(f"PORT must be a number, got {port_raw!r}")
         sandbox_port = get("SANDBOX_PORT") or "8080"
         if not sandbox_port.isdigit() or not 0 < int(sandbox_port) < 65536:
@@ -116,6 +127,15 @@ class Settings:
         deployment = [name for name in DEPLOYMENT_VARIABLES if get(name)]
         if not database_url.startswith("sqlite"):
             deployment.append("DATABASE_URL")
+        sync_raw = get("IMAP_SYNC_MINUTES") or "10"
+        if not sync_raw.isdecimal():
+            raise ConfigError(f"IMAP_SYNC_MINUTES must be whole minutes, got {sync_raw!r}")
+        ca_raw = get("IMAP_CA_FILE")
+        if ca_raw is not None and not Path(ca_raw).is_file():
+            raise ConfigError(f"IMAP_CA_FILE: {ca_raw!r} is not a readable file")
+        max_age = get("WEBAPP_AUTH_MAX_AGE") or str(24 * 3600)
+        if not max_age.isdigit() or int(max_age) < 1:
+            raise ConfigError(f"WEBAPP_AUTH_MAX_AGE must be a number of seconds, got {max_age!r}")
         return cls(
             database_url=database_url,
             admins=parse_admins(get("ADMIN_CHAT_IDS") or ""),
@@ -130,13 +150,19 @@ class Settings:
             telegram_file_base_url=get("TELEGRAM_FILE_BASE_URL") or DEFAULT_FILE_BASE_URL,
             webhook_url=get("WEBHOOK_URL"),
             webhook_secret=parse_webhook_secret(get("WEBHOOK_SECRET")),
-            port=int(port_raw),
             sandbox_host=get("SANDBOX_HOST") or "127.0.0.1",
             sandbox_port=int(sandbox_port),
             sandbox_dir=Path(get("SANDBOX_DIR") or DEFAULT_SANDBOX_DIR),
             deployment=tuple(deployment),
             on_heroku=get("DYNO") is not None,
             allow_ephemeral_storage=get(ALLOW_EPHEMERAL_VAR) == "1",
+            imap_default_host=get("IMAP_DEFAULT_HOST"),
+            imap_sync_minutes=int(sync_raw),
+            imap_ca_file=Path(ca_raw) if ca_raw else None,
+            imap_allow_plain=parse_flag(get("IMAP_ALLOW_PLAIN"), "IMAP_ALLOW_PLAIN"),
+            port=int(port_raw) if port_raw is not None else None,
+            public_url=parse_public_url(get("PUBLIC_URL")),
+            webapp_auth_max_age=int(max_age),
         )
 
     def sandbox_wanted(self) -> bool:
@@ -244,6 +270,17 @@ def parse_fernet_keys(raw: str) -> tuple[str, ...]:
     return keys
 
 
+def parse_flag(raw: str | None, variable: str) -> bool:
+    if raw is None:
+        return False
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{variable} must be 1 or 0 (true or false), got {raw!r}")
+
+
 def parse_webhook_secret(raw: str | None) -> str | None:
     """Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret."""
     if raw is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
@@ -251,6 +288,15 @@ def parse_webhook_secret(raw: str | None) -> str | None:
             "WEBHOOK_SECRET may only hold letters, digits, _ and - (1-256 characters)"
         )
     return raw
+
+
+def parse_public_url(raw: str | None) -> str | None:
+    """PUBLIC_URL without its trailing slash; Telegram opens Mini Apps only over HTTPS."""
+    if raw is None:
+        return None
+    if not re.fullmatch(r"https://[^\s/?#]+(/[^\s?#]*)?", raw):
+        raise ConfigError(f"PUBLIC_URL must be an https:// address, got {raw!r}")
+    return raw.rstrip("/")
 
 
 def redact_url(url: str) -> str:

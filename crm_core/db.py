@@ -1,10 +1,9 @@
-"""Engine and session factory: the one session helper."""
+"""Engine and session factory. Sessions are opened by the front ends (``bot.runtime.run_db``,
+the CLI); services take one and never commit."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -102,10 +101,3 @@ def refresh_statistics(session: Session) -> bool:
         return False
     session.execute(text("ANALYZE"))
     return True
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work commits on success and rolls back on any error."""
-    with factory.begin() as session:
-        yield session

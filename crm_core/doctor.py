@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 from dotenv import dotenv_values
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm_core.config import Settings, mask_token, redact_url
 from crm_core.db import make_engine
@@ -71,6 +72,8 @@ def _checks(
     yield _storage_check(settings)
     if settings.telegram_token:
         yield from _telegram_checks(settings, settings.telegram_token)
+    if settings.email_keys and schema_ok:
+        yield from _mailbox_checks(settings)
 
 
 def _placeholders(environ: Mapping[str, str]) -> list[str]:
@@ -238,3 +241,35 @@ def _call(http: httpx.Client, settings: Settings, token: str, method: str) -> di
         raise _Unreachable(f"{method} answered {response.status_code} {description}")
     result: dict[str, Any] = payload.get("result") or {}
     return result
+
+
+def _mailbox_checks(settings: Settings) -> Iterator[Check]:
+    """Each connected mailbox logs in and lists its folders. Never shows a password: the
+    sentences come from crm_core.mail, which never puts one in a message."""
+    from crm_core.crypto import SecretBox
+    from crm_core.db import make_session_factory
+    from crm_core.errors import CRMError
+    from crm_core.mail.client import check_mailbox
+    from crm_core.mail.sync import MailOptions, server_of
+    from crm_core.models import EmailConfig
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            configs = list(session.scalars(select(EmailConfig).order_by(EmailConfig.id)))
+    except SQLAlchemyError:  # reported by the database checks already
+        return
+    finally:
+        engine.dispose()
+    options = MailOptions(settings.imap_ca_file, settings.imap_allow_plain, timeout=15)
+    for config in configs:
+        name = f"mailbox {config.username}"
+        try:
+            password, _stale = SecretBox(settings.email_keys).open(config.password_encrypted)
+            folders = check_mailbox(server_of(config, options), password, config.folders)
+        except CRMError as err:
+            yield Check(name, False, str(err))
+            continue
+        where = f"{config.imap_host}:{config.imap_port}"
+        yield Check(name, True, f"logged in to {where}; watching {', '.join(folders)}")
+

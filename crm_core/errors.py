@@ -24,10 +24,6 @@ class NotFound(CRMError):  # noqa: N818 (the name reads better at call sites)
     """The thing asked for does not exist (or is in the trash)."""
 
 
-class Conflict(CRMError):  # noqa: N818
-    """The change clashes with what is already there."""
-
-
 class StorageUnavailable(CRMError):  # noqa: N818
     """File storage (S3 or the local folder) can't be reached or refused the operation.
     ``detail`` says why, for the log; ``str()`` is the sentence for a person."""

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -30,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from crm_core.schedule import EVERY_DAY, DeliveryStatus
-from crm_core.stages import ContactType, FileCategory, NoteType, Status, Urgency
+from crm_core.stages import ContactType, FileCategory, JobStatus, NoteType, Status, Urgency
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -289,9 +290,93 @@ class EmailConfig(Base):
     password_encrypted: Mapped[str] = mapped_column(Text)
     use_ssl: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # -- mail sync (crm_core.mail) --
+    # Without use_ssl: STARTTLS when set, else plain (only if IMAP_ALLOW_PLAIN).
+    starttls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The server refused the login: sync stops until the admin fixes it in /email.
+    auth_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Network failures in a row and when to try again (capped exponential back-off).
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last sync's outcome as a sentence for the admin (never a secret), None when it worked.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Folders to watch, comma separated; None: INBOX and the \Sent folder.
+    folders: Mapped[str | None] = mapped_column(Text)
+    # When the last good sync looked for contact addresses it had not covered: only contacts
+    # touched since (created, edited) are checked again.
+    addresses_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:  # never show the token
         return f"<EmailConfig id={self.id} user_id={self.user_id} host={self.imap_host!r}>"
+
+
+class EmailCursor(Base):
+    """How far one folder of one mailbox has been read: UIDs mean something only within one
+    UIDVALIDITY, so a new UIDVALIDITY re-reads the folder (rows dedupe on the message key)."""
+
+    __tablename__ = "crm_email_cursors"
+    __table_args__ = (UniqueConstraint("config_id", "folder"), NEVER_REUSE_IDS)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    config_id: Mapped[int] = mapped_column(
+        ForeignKey("crm_email_configs.id", ondelete="CASCADE")
+    )
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+
+
+# The mail sync's question "which contacts were touched since the last sync?" (and the recently
+# touched contacts): a range of this index, not a scan of every contact.
+Index("ix_crm_contacts_updated_at", Contact.updated_at)
+
+
+class EmailAddressSeen(Base):
+    """Contact addresses a mailbox's sync already covered. An address not listed (a new
+    contact, an edited email) gets its recent mail by a server-side SEARCH on the next sync."""
+
+    __tablename__ = "crm_email_addresses_seen"
+
+    config_id: Mapped[int] = mapped_column(
+        ForeignKey("crm_email_configs.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(String(254), primary_key=True)
+
+
+class Email(Base):
+    """One message exchanged with one contact (a message to two contacts is two rows). Only mail
+    matching a contact is ever stored; ``message_key`` is the Message-ID, or a hash of date,
+    sender and subject when it has none, so the same message from two mailboxes is one row."""
+
+    __tablename__ = "crm_emails"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "message_key"),
+        CheckConstraint("direction IN ('in', 'out')", name="direction"),
+        # The card's "Emails (N)" and its newest-first pages.
+        Index("ix_crm_emails_contact_sent", "contact_id", "sent_at"),
+        NEVER_REUSE_IDS,  # email ids travel in buttons
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("crm_contacts.id", ondelete="CASCADE"))
+    # The admin whose mailbox it came from ("Forget my mail" erases these).
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    message_key: Mapped[str] = mapped_column(String(255))
+    direction: Mapped[str] = mapped_column(String(3))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_addr: Mapped[str] = mapped_column(String(320))
+    to_addrs: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cc_addrs: Mapped[str] = mapped_column(Text, default="", server_default="")
+    subject: Mapped[str] = mapped_column(Text, default="", server_default="")
+    snippet: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # [[name, size], ...] of the message's attachments.
+    attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Where to fetch it again ("Save attachments").
+    folder: Mapped[str] = mapped_column(String(255))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class BotState(Base):
@@ -378,3 +463,52 @@ class ReminderDelivery(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Job(Base):
+    """Paid work for a contact (an eviction, a CCTV install). ``value`` is GBP; the time of
+    each status change is kept in its own column. A contact's ``total_revenue`` is the sum of
+    its paid jobs and its partner's ``total_jobs_referred`` the count of its live jobs: both
+    kept by ``crm_core.services.jobs`` in the same transaction as the job change."""
+
+    __tablename__ = "crm_jobs"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(JobStatus)})", name="status"),
+        CheckConstraint("value >= 0", name="value_non_negative"),
+        # A contact's jobs (list, totals).
+        Index("ix_crm_jobs_contact_status", "contact_id", "status", "value"),
+        # Revenue by month: paid jobs by the time they were paid.
+        Index("ix_crm_jobs_paid_at", "paid_at", "contact_id", "value"),
+        NEVER_REUSE_IDS,  # job ids travel in buttons
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("crm_contacts.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[Decimal] = mapped_column(MONEY)
+    status: Mapped[str] = mapped_column(
+        String(16), default=JobStatus.BOOKED.value, server_default=JobStatus.BOOKED.value
+    )
+    scheduled_date: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invoiced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Job id={self.id} contact_id={self.contact_id} {self.status} {self.value}>"
+
+
+# /report's forecast and stale count (issue 12): the open contacts of one pipeline, read from
+# the index alone.
+Index(
+    "ix_crm_contacts_live_forecast",
+    Contact.contact_type, Contact.status, Contact.current_stage, Contact.potential_value,
+    Contact.stage_changed_at, Contact.created_at, Contact.deleted_at,
+    sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+)

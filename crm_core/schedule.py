@@ -33,13 +33,6 @@ class DeliveryStatus(StrEnum):
     UNREACHABLE = "unreachable"  # no chat with the admin (never pressed Start) or similar 400
 
 
-#: Outcomes after which nothing more is tried for that ledger row.
-FINAL_STATUSES = frozenset(
-    {DeliveryStatus.SENT, DeliveryStatus.SKIPPED, DeliveryStatus.BLOCKED,
-     DeliveryStatus.UNREACHABLE}
-)
-
-
 class Weekdays(IntFlag):
     """Days of the week as bits, Monday first (``date.weekday()``)."""
 
@@ -50,10 +43,6 @@ class Weekdays(IntFlag):
     FRI = 16
     SAT = 32
     SUN = 64
-
-    @classmethod
-    def of(cls, day: date) -> Weekdays:
-        return cls(1 << day.weekday())
 
 
 EVERY_DAY = int(Weekdays(127))
@@ -123,3 +112,35 @@ def reminder_due(
     if now < due_at or now - due_at > REMINDER_CATCH_UP:
         return None
     return due_at, now - due_at > LATE_AFTER
+
+
+@dataclass(frozen=True, slots=True)
+class QuickDate:
+    """A follow-up date one tap away: ``days`` from today."""
+
+    key: str
+    label: str
+    #: The label where space is short (the digest's snooze buttons).
+    short: str
+    days: int
+
+
+#: Every quick follow-up choice; each screen names the ones it offers.
+QUICK_DATES: tuple[QuickDate, ...] = (
+    QuickDate("today", "Today", "+0d", 0),
+    QuickDate("tomorrow", "Tomorrow", "+1d", 1),
+    QuickDate("3d", "In 3 days", "+3d", 3),
+    QuickDate("1w", "Next week", "+1w", 7),
+    QuickDate("2w", "In 2 weeks", "+2w", 14),
+)
+QUICK_DATE = {q.key: q for q in QUICK_DATES}
+
+
+def quick_dates(*keys: str) -> tuple[QuickDate, ...]:
+    return tuple(QUICK_DATE[key] for key in keys)
+
+
+def quick_date(key: str, today: date) -> date | None:
+    """The date a quick choice means, or None for a key that is none."""
+    choice = QUICK_DATE.get(key)
+    return None if choice is None else today + timedelta(days=choice.days)

@@ -128,3 +128,62 @@ def find_contact_type(key_or_label: str) -> ContactType | None:
         if wanted in (ctype.value, ctype.value.replace("_", " "), label.casefold()):
             return ctype
     return None
+
+
+# --- jobs (issue 12) --------------------------------------------------------------------------
+
+
+class JobStatus(StrEnum):
+    """A job's life: booked -> in progress -> completed -> invoiced -> paid, or cancelled."""
+
+    BOOKED = "booked"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    INVOICED = "invoiced"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return JOB_STATUS_LABELS[self]
+
+
+JOB_STATUS_LABELS: dict[JobStatus, str] = {
+    JobStatus.BOOKED: "Booked",
+    JobStatus.IN_PROGRESS: "In progress",
+    JobStatus.COMPLETED: "Completed",
+    JobStatus.INVOICED: "Invoiced",
+    JobStatus.PAID: "Paid",
+    JobStatus.CANCELLED: "Cancelled",
+}
+#: Jobs still to be paid: they count as unpaid on the card and are "the open job" of a stage.
+OPEN_JOB_STATUSES: tuple[JobStatus, ...] = (
+    JobStatus.BOOKED,
+    JobStatus.IN_PROGRESS,
+    JobStatus.COMPLETED,
+    JobStatus.INVOICED,
+)
+
+#: The chance a contact at each stage turns into paid work: the forecast's weights (default;
+#: a stage missing here weighs 0).
+STAGE_PROBABILITIES: dict[str, float] = {
+    "new_inquiry": 0.1,
+    "client_pack_sent": 0.25,
+    "awaiting_instruction": 0.5,
+    "job_booked": 0.8,
+    "job_in_progress": 0.9,
+    "invoiced": 0.95,
+    "paid": 1.0,
+    "prospect": 0.05,
+    "first_contact_made": 0.1,
+    "in_discussion": 0.25,
+    "quote_sent": 0.4,
+    "thinking_about_it": 0.5,
+    "won": 1.0,
+}
+#: Days without a stage move after which an open contact is stale, per pipeline.
+STALE_DAYS: dict[ContactType, int] = {
+    ContactType.EVICTION_CLIENT: 3,
+    ContactType.PREVENTION_PROSPECT: 21,
+    ContactType.REFERRAL_PARTNER: 90,
+}

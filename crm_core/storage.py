@@ -50,9 +50,6 @@ class FileStore(Protocol):
     def delete(self, key: str) -> None:
         """Remove the object; deleting a missing object is not an error."""
 
-    def delete_prefix(self, prefix: str) -> int:
-        """Remove every object whose key starts with ``prefix``; return how many."""
-
     def exists(self, key: str) -> bool: ...
 
     def check(self) -> tuple[bool, str]:
@@ -165,28 +162,6 @@ class S3Store:
         with self._errors("delete", check_key(key)):
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
-    def delete_prefix(self, prefix: str) -> int:
-        if not prefix.endswith("/"):
-            raise ValueError("a prefix to delete must end with '/'")
-        check_key(prefix + "x")
-        count = 0
-        with self._errors("delete prefix", prefix):
-            paginator = self.client.get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
-                if not keys:
-                    continue
-                answer = self.client.delete_objects(
-                    Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True}
-                )
-                if answer.get("Errors"):
-                    first = answer["Errors"][0]
-                    raise StorageUnavailable(
-                        f"delete prefix {prefix}: {first.get('Key')}: {first.get('Code')}"
-                    )
-                count += len(keys)
-        return count
-
     def exists(self, key: str) -> bool:
         try:
             with self._errors("look up", check_key(key)):
@@ -286,19 +261,6 @@ class LocalStore:
             path.unlink(missing_ok=True)
         except OSError as err:
             raise StorageUnavailable(f"delete {key} in {self.root}: {err}") from err
-
-    def delete_prefix(self, prefix: str) -> int:
-        if not prefix.endswith("/"):
-            raise ValueError("a prefix to delete must end with '/'")
-        folder = self.path_of(prefix.rstrip("/"))
-        if not folder.is_dir():
-            return 0
-        try:
-            count = sum(1 for p in folder.rglob("*") if p.is_file())
-            shutil.rmtree(folder)
-        except OSError as err:
-            raise StorageUnavailable(f"delete {prefix} in {self.root}: {err}") from err
-        return count
 
     def exists(self, key: str) -> bool:
         return self.path_of(key).is_file()

@@ -8,52 +8,53 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from crm_core.errors import ValidationError
+from crm_core.models import EmailConfig, Job
 from crm_core.stages import ContactType, Urgency, find_contact_type
 
-MAX_LENGTHS: dict[str, int] = {
-    "name": 200,
-    "company": 200,
-    "how_found_us": 200,
-    "property_address": 500,
-    "service_type": 200,
-    # crm_email_configs
-    "username": 255,
-    "imap_host": 255,
+#: Fields typed outside a contact (a contact's fields are in ``crm_core.fields``): a mailbox's
+#: settings and a job's (issue 12). Lengths from their model columns, as the registry's are.
+_OTHER_LABELS: dict[str, str] = {
+    "imap_host": "Mail server",
+    "job_title": "Job title",
+    "value": "Job value",
+}
+_OTHER_COLUMNS = {
+    "username": EmailConfig.__table__.c.username,
+    "imap_host": EmailConfig.__table__.c.imap_host,
+    "job_title": Job.__table__.c.title,
+}
+_OTHER_LENGTHS: dict[str, int] = {
+    name: getattr(column.type, "length", None) or 500 for name, column in _OTHER_COLUMNS.items()
 }
 #: Telegram's own message limit: a note is never longer than what an admin can send.
 NOTE_MAX_LENGTH = 4096
 MAX_MONEY = Decimal("9999999999.99")
-LABELS: dict[str, str] = {
-    "name": "Name",
-    "email": "Email",
-    "phone": "Phone",
-    "company": "Company",
-    "contact_type": "Type",
-    "how_found_us": "How they found us",
-    "property_address": "Property address",
-    "service_type": "Service",
-    "urgency_level": "Urgency",
-    "next_followup_date": "Next follow-up",
-    "potential_value": "Potential value",
-    "total_revenue": "Total revenue",
-    "total_jobs_referred": "Jobs referred",
-    "imap_host": "Mail server",
-}
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Unicode categories that show nothing: controls, formats (zero-width space and joiners, the
 #: BOM, soft hyphen, bidi and tag characters), surrogates, unassigned code points, and every
 #: separator (spaces of all widths, line and paragraph separators).
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Cn", "Zs", "Zl", "Zp"})
+
+
+def _label(field: str) -> str:
+    from crm_core.fields import LABELS  # here, not above: the registry imports these cleaners
+
+    return LABELS.get(field) or _OTHER_LABELS.get(field) or field.replace("_", " ").capitalize()
+
+
+def _max_length(field: str) -> int:
+    from crm_core.fields import MAX_LENGTHS  # here, not above: see _label
+
+    return MAX_LENGTHS.get(field) or _OTHER_LENGTHS.get(field) or 500
 
 
 def _shows(char: str) -> bool:
@@ -79,12 +80,12 @@ def clean_text(field: str, raw: str | None, *, required: bool = False) -> str | 
     """Trim (invisible characters too), drop control characters and enforce the field's
     length cap. Text with no visible character is blank."""
     text = visible_text(_CONTROL.sub("", unicodedata.normalize("NFC", raw or "")))
-    label = LABELS.get(field, field.replace("_", " ").capitalize())
+    label = _label(field)
     if not text:
         if required:
             raise ValidationError(field, f"{label} can't be empty.")
         return None
-    limit = MAX_LENGTHS.get(field, 500)
+    limit = _max_length(field)
     if len(text) > limit:
         raise ValidationError(
             field, f"{label} is too long: {len(text)} characters, the limit is {limit}."
@@ -137,36 +138,35 @@ def clean_phone(raw: str | None, region: str = "GB") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-#: Commas only between groups of three digits: "1,500" and "12,345.67", never "1,5".
-_THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+#: An amount as people type it: "1500", "£1,500.50", "1.5k", "£2m", "1 500", "300 pounds".
+#: Commas and spaces must group thousands: "1,50" is refused rather than read as 150.
+_AMOUNT = re.compile(
+    r"(?P<sign>-)?\s*(?:£|gbp)?\s*(?P<sign2>-)?\s*"
+    r"(?P<number>(?:\d{1,3}(?:[, ]\d{3})+|\d+)(?:\.\d*)?(?:e\d+)?|\.\d+)"
+    r"\s*(?P<suffix>k|m)?\s*(?:gbp|pounds?|quid)?",
+    re.IGNORECASE,
+)
+_MULTIPLIERS = {"": Decimal(1), "k": Decimal(1000), "m": Decimal(1_000_000)}
 
 
 def clean_money(field: str, raw: str | Decimal | int | float | None) -> Decimal | None:
-    """GBP, non-negative, two decimals. Accepts '£1,250', '1250.5', '1.2k'. A comma is a
-    thousands separator only where that is unambiguous: '1,5' (a decimal comma in much of
-    Europe) is refused with the reason, never read as 15."""
-    label = LABELS.get(field, field)
+    """GBP, non-negative, two decimals (pence rounded half up). Accepts '1500', '£1,250.50',
+    '1.2k', '£2m', 'GBP 99.9', '300 pounds'."""
+    label = _label(field)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    text = str(raw).strip().replace("£", "").replace("GBP", "").strip()
-    multiplier = Decimal(1)
-    if text[-1:].lower() == "k":
-        multiplier, text = Decimal(1000), text[:-1].strip()
-    if "," in text:
-        if not _THOUSANDS.fullmatch(text):
+    m = _AMOUNT.fullmatch(" ".join(str(raw).split()))
+    if m is None:
+        if "," in str(raw):
             raise ValidationError(
                 field,
                 f"{label} has a comma I can't read: a comma only goes between thousands "
                 "(1,500), and pence come after a point (1.5 is £1.50).",
             )
-        text = text.replace(",", "")
-    try:
-        value = Decimal(text) * multiplier
-    except InvalidOperation:
-        raise ValidationError(field, f"{label} must be an amount in pounds, e.g. 1500.") from None
-    if not value.is_finite():
         raise ValidationError(field, f"{label} must be an amount in pounds, e.g. 1500.")
-    if value < 0:
+    number = m["number"].replace(",", "").replace(" ", "")
+    value = Decimal(number) * _MULTIPLIERS[(m["suffix"] or "").lower()]
+    if m["sign"] or m["sign2"]:
         raise ValidationError(field, f"{label} can't be negative.")
     if value > MAX_MONEY:
         raise ValidationError(field, f"{label} is too large.")
@@ -174,7 +174,7 @@ def clean_money(field: str, raw: str | Decimal | int | float | None) -> Decimal 
 
 
 def clean_count(field: str, raw: str | int | None) -> int:
-    label = LABELS.get(field, field)
+    label = _label(field)
     text = str(raw if raw is not None else "0").strip() or "0"
     if not re.fullmatch(r"\d{1,9}", text):
         raise ValidationError(field, f"{label} must be a whole number, 0 or more.")
@@ -338,29 +338,11 @@ def clean_followup_at(raw: str | date | None, today: date) -> tuple[date | None,
     return day, (at if day is not None else None)
 
 
-#: The cleaner of every editable contact field (``today`` is passed to date cleaners).
-CLEANERS: dict[str, Callable[..., Any]] = {
-    "name": clean_name,
-    "email": clean_email,
-    "phone": clean_phone,
-    "company": lambda raw: clean_text("company", raw),
-    "contact_type": clean_contact_type,
-    "how_found_us": lambda raw: clean_text("how_found_us", raw),
-    "property_address": lambda raw: clean_text("property_address", raw),
-    "service_type": lambda raw: clean_text("service_type", raw),
-    "urgency_level": clean_urgency,
-    "potential_value": lambda raw: clean_money("potential_value", raw),
-    "total_revenue": lambda raw: clean_money("total_revenue", raw) or Decimal(0),
-    "total_jobs_referred": lambda raw: clean_count("total_jobs_referred", raw),
-}
-
-
 def clean_field(field: str, raw: Any, *, today: date | None = None) -> Any:
-    """Clean one contact field by name."""
-    if field == "next_followup_date":
-        return clean_followup(raw, today or date.today())
-    try:
-        cleaner = CLEANERS[field]
-    except KeyError:
-        raise ValidationError(field, f"{field} can't be changed this way.") from None
-    return cleaner(raw)
+    """Clean one contact field by name (its cleaner is in ``crm_core.fields``)."""
+    from crm_core.fields import BY_KEY  # here, not above: see _label
+
+    entry = BY_KEY.get(field)
+    if entry is None or entry.clean is None:
+        raise ValidationError(field, f"{field} can't be changed this way.")
+    return entry.clean(field, raw, today or date.today())

@@ -73,7 +73,7 @@ async def running(
     *,
     double: BotApiDouble | None = None,
     mode: Literal["polling", "webhook"] = "polling",
-    poll_timeout: float = 1.0,
+    poll_timeout: int = 1,
     allowed_updates: Sequence[str] | None = None,
     drop_pending_updates: bool = False,
     raise_errors: bool = True,

@@ -916,6 +916,17 @@ class BotApiDouble:
 
     # ------------------------------------------------------------------ state helpers
 
+    @property
+    def highest_message_id(self) -> int:
+        """The highest message id handed out in any chat (``first_message_id - 1`` before any):
+        where a restarted double must start so as not to hand one out again."""
+        return max(self._last_message_id.values(), default=self._first_message_id - 1)
+
+    @property
+    def highest_update_id(self) -> int:
+        """The id of the last update made (one less than the next)."""
+        return self._next_update_id - 1
+
     def _next_message_id(self, chat_id: int) -> int:
         mid = self._last_message_id.get(chat_id, self._first_message_id - 1) + 1
         self._last_message_id[chat_id] = mid
@@ -962,7 +973,7 @@ class BotApiDouble:
         user = self._users[user_id]
         chat = self._private_chat(user)
         bot = dict(self.bot_user)
-        update = {
+        update: JSON = {
             "my_chat_member": {
                 "chat": chat,
                 "from": user,
@@ -1120,59 +1131,54 @@ class BotApiDouble:
             raise bad_request(
                 f"REPLY_MARKUP_TOO_LONG (more than {INLINE_BUTTONS_LIMIT} inline buttons)"
             )
-        result: list[list[JSON]] = []
-        for row in rows:
-            out_row: list[JSON] = []
-            for button in row:
-                if not isinstance(button, dict):
-                    raise bad_request("can't parse inline keyboard button: object expected")
-                if "text" not in button:
-                    raise bad_request(
-                        "can't parse inline keyboard button: Can't find field \"text\""
-                    )
-                if not isinstance(button["text"], str):
-                    raise bad_request(
-                        'can\'t parse inline keyboard button: Field "text" must be of type String'
-                    )
-                if not button["text"].strip():
-                    raise bad_request("BUTTON_TEXT_EMPTY: inline keyboard button text is empty")
-                actions = [
-                    key
-                    for key in INLINE_BUTTON_ACTIONS
-                    if button.get(key) is not None and button.get(key) != ""
-                ]
-                if not actions:
-                    raise bad_request(
-                        "can't parse inline keyboard button: Text buttons are unallowed in the "
-                        "inline keyboard"
-                    )
-                if len(actions) > 1:
-                    raise bad_request(
-                        "can't parse inline keyboard button: exactly one of the optional fields "
-                        f"must be used, got {actions}"
-                    )
-                action = actions[0]
-                if action == "callback_data":
-                    data = button["callback_data"]
-                    if (
-                        not isinstance(data, str)
-                        or not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT
-                    ):
-                        raise bad_request("BUTTON_DATA_INVALID")
-                if action == "web_app" and not self.web_app_url_ok(button["web_app"]):
-                    raise bad_request(
-                        f"inline keyboard button Web App URL {button['web_app']!r} is invalid: "
-                        "Only HTTPS links are allowed"
-                    )
-                if action == "url":
-                    url = button["url"]
-                    if not isinstance(url, str) or not re.match(
-                        r"^(https?://[^\s/]+|tg://\S+)", url, re.IGNORECASE
-                    ):
-                        raise bad_request("BUTTON_URL_INVALID")
-                out_row.append({k: v for k, v in button.items() if v is not None})
-            result.append(out_row)
-        return result
+        return [[self._inline_button(button) for button in row] for row in rows]
+
+    def _inline_button(self, button: Any) -> JSON:
+        """One inline keyboard button checked as Telegram does, returned without null fields."""
+        if not isinstance(button, dict):
+            raise bad_request("can't parse inline keyboard button: object expected")
+        if "text" not in button:
+            raise bad_request("can't parse inline keyboard button: Can't find field \"text\"")
+        if not isinstance(button["text"], str):
+            raise bad_request(
+                'can\'t parse inline keyboard button: Field "text" must be of type String'
+            )
+        if not button["text"].strip():
+            raise bad_request("BUTTON_TEXT_EMPTY: inline keyboard button text is empty")
+        actions = [
+            key
+            for key in INLINE_BUTTON_ACTIONS
+            if button.get(key) is not None and button.get(key) != ""
+        ]
+        if not actions:
+            raise bad_request(
+                "can't parse inline keyboard button: Text buttons are unallowed in the "
+                "inline keyboard"
+            )
+        if len(actions) > 1:
+            raise bad_request(
+                "can't parse inline keyboard button: exactly one of the optional fields "
+                f"must be used, got {actions}"
+            )
+        self._check_button_action(actions[0], button[actions[0]])
+        return {k: v for k, v in button.items() if v is not None}
+
+    def _check_button_action(self, action: str, value: Any) -> None:
+        """The button's one action (its callback data, Web App or link) as Telegram checks it."""
+        if action == "callback_data" and (
+            not isinstance(value, str) or not 1 <= len(value.encode()) <= CALLBACK_DATA_LIMIT
+        ):
+            raise bad_request("BUTTON_DATA_INVALID")
+        if action == "web_app" and not self.web_app_url_ok(value):
+            raise bad_request(
+                f"inline keyboard button Web App URL {value!r} is invalid: "
+                "Only HTTPS links are allowed"
+            )
+        if action == "url" and (
+            not isinstance(value, str)
+            or not re.match(r"^(https?://[^\s/]+|tg://\S+)", value, re.IGNORECASE)
+        ):
+            raise bad_request("BUTTON_URL_INVALID")
 
     def _reply_target(self, chat: JSON, params: JSON) -> JSON | None:
         reply = params.get("reply_parameters")
@@ -1776,7 +1782,8 @@ class BotApiDouble:
 
     def _source_message(self, params: JSON) -> JSON:
         source_chat = self._chat(params, "from_chat_id")
-        stored = self._messages.get((source_chat["id"], params.get("message_id")))
+        mid = params.get("message_id")
+        stored = None if mid is None else self._messages.get((source_chat["id"], mid))
         if stored is None or stored.deleted:
             raise bad_request("message to copy not found")
         return stored.message

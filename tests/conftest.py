@@ -24,6 +24,7 @@ from crm_core.db import make_engine, make_session_factory
 from crm_core.migrate import upgrade
 from crm_core.models import SQLITE_SEARCH_INDEX, Base, User
 from crm_core.services.users import sync_admins
+from tests.dovecot import REQUIRE_IMAP, dovecot, dovecot_server  # noqa: F401 - real IMAP server
 from tests.s3 import moto_s3  # noqa: F401 - the session's S3 server, a fixture for every layer
 
 PG_ENV = "CRM_TEST_POSTGRES_URL"
@@ -52,6 +53,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if REQUIRE_BROWSER and report.skipped and item.get_closest_marker("browser"):
         report.outcome = "failed"
         report.longrepr = f"Browser case skipped while CRM_REQUIRE_BROWSER=1: {report.longrepr}"
+    if REQUIRE_IMAP and report.skipped and "dovecot_server" in getattr(item, "fixturenames", ()):
+        report.outcome = "failed"
+        report.longrepr = f"IMAP case skipped while CRM_REQUIRE_IMAP=1: {report.longrepr}"
 
 
 class DatabaseMaker:

@@ -25,6 +25,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -56,9 +57,12 @@ from bot.handling import (
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
+from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
 from crm_core.errors import ValidationError
+from crm_core.fields import ADD_STEPS, applies
 from crm_core.quick_add import QuickAdd, parse_quick_add
-from crm_core.services.contacts import Duplicate, find_duplicates
+from crm_core.services.contacts import Duplicate, find_duplicates, get_contact
+from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
 from crm_core.stages import ContactType
 from crm_core.validation import clean_field
 
@@ -66,18 +70,7 @@ Ctx = ContextTypes.DEFAULT_TYPE
 ACTION = "add"
 DRAFT = "add"
 
-FIELDS: tuple[str, ...] = (
-    "name",
-    "contact_type",
-    "email",
-    "phone",
-    "company",
-    "property_address",
-    "how_found_us",
-    "urgency_level",
-    "next_followup_date",
-    "potential_value",
-)
+FIELDS: tuple[str, ...] = ADD_STEPS
 BUTTON_ONLY = {"contact_type", "urgency_level"}
 
 
@@ -100,9 +93,7 @@ def _drop(context: Ctx) -> None:
 
 
 def _applies(field: str, values: dict[str, Any]) -> bool:
-    if field == "property_address":
-        return values.get("contact_type") != ContactType.REFERRAL_PARTNER.value
-    return True
+    return applies(field, values.get("contact_type"))
 
 
 def _next_field(draft: dict[str, Any]) -> str | None:
@@ -211,6 +202,8 @@ async def _accept(update: Update, context: Ctx, field: str, raw: Any) -> int:
         return await _ask(update, context, field, err.message)
     draft = _draft(context)
     draft["values"][field] = _storable(value)
+    if field == "how_found_us":  # typed, not picked: no partner
+        draft["values"].pop("referred_by_id", None)
     if field in ("email", "phone", "company") and value:
         return await _check_duplicates(update, context, _advance)
     return await _advance(update, context)
@@ -261,6 +254,30 @@ async def _pick_field(update: Update, context: Ctx, problem: str | None = None) 
     return State.PICK_FIELD
 
 
+# --- referral partner (issue 12) -----------------------------------------------------------
+
+#: The draft's "at" while the partner picker is shown (a step, not a contact field).
+PARTNER = "partner"
+
+
+async def _pick_partner(update: Update, context: Ctx, query: str = "") -> State:
+    """After "Referred by a partner": the recent partners, or those matching a typed text."""
+    partners = await run_db(context, find_partners, query)
+    _draft(context)["at"] = PARTNER
+    text, markup = partner_picker(ACTION, 0, partners, query)
+    await _show(update, context, text, markup, None)
+    return State.ANSWER
+
+
+async def _partner_picked(update: Update, context: Ctx, partner_id: int) -> State:
+    partner = await run_db(context, get_contact, partner_id)
+    values = _draft(context)["values"]
+    values["how_found_us"] = REFERRED_BY_A_PARTNER
+    values["referred_by_id"] = partner.id
+    await reply(update, f"Referred by <b>{esc(partner.name)}</b>.")
+    return await _advance(update, context)
+
+
 # --- entry points -------------------------------------------------------------------------
 
 
@@ -296,11 +313,11 @@ async def _quick(update: Update, context: Ctx, parsed: QuickAdd) -> int:
 
 
 @button_step
-async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int:
+async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """"Add as contact" under a forwarded message: start with the sender's name filled in."""
     name = forwarded_name(context, cb.id)
     if name is None:
-        return Toast(texts.STALE_BUTTON)  # type: ignore[return-value]
+        return Toast(texts.STALE_BUTTON)
     values: dict[str, Any] = {}
     with contextlib.suppress(ValidationError):  # no usable name: the form asks for one
         values["name"] = clean_field("name", name)
@@ -359,6 +376,8 @@ async def typed(update: Update, context: Ctx) -> int:
     if await _noted_elsewhere(update, context):
         return await _ask(update, context, field)
     text = update.effective_message.text if update.effective_message else ""
+    if field == PARTNER:
+        return await _pick_partner(update, context, text or "")
     if field == "name" and not draft["values"] and not draft.get("editing"):
         parsed = as_quick_add(text or "", me(update, context)[1])
         if parsed is not None:
@@ -384,6 +403,8 @@ async def _skip(update: Update, context: Ctx) -> State:
     field = draft.get("at")
     if field is None:
         return await _advance(update, context)
+    if field == PARTNER:  # no partner after all: the question again
+        return await _ask(update, context, "how_found_us")
     if not QUESTIONS[field].optional:
         return await _ask(update, context, field, f"{label(field)} can't be skipped.")
     draft["values"][field] = None
@@ -391,27 +412,34 @@ async def _skip(update: Update, context: Ctx) -> State:
 
 
 @button_step
-async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
+async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """A button under a question, the duplicate warning or the summary."""
     arg = cb.arg
     if not _open(context) and arg != "open":
-        return Toast(texts.FORM_CLOSED)  # type: ignore[return-value]
+        return Toast(texts.FORM_CLOSED)
     draft = _draft(context)
     message = update.callback_query.message if update.callback_query else None
     if arg != "open" and message is not None and message.message_id != draft.get("msg"):
         if message.message_id > (draft.get("msg") or 0):  # never call the latest "answered"
             await reply(update, texts.ANSWER_LOST)
             return await _advance(update, context)
-        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
-    if arg == "cancel":
-        return await _cancel(update, context)
-    if arg == "skip":
-        return await _skip(update, context)
+        return Toast(texts.OLD_QUESTION)
+    plain: dict[str, Callable[[Update, Ctx], Awaitable[int]]] = {
+        "cancel": _cancel, "skip": _skip, "save": _save, "edit": _pick_field, "back": _summary
+    }
+    if arg in plain:
+        return await plain[arg](update, context)
     if arg.startswith("v:"):
         return await _accept(update, context, draft.get("at") or "", arg[2:])
     if arg.startswith("fu:"):
         _, today = me(update, context)
         return await _accept(update, context, "next_followup_date", followup_date(arg[3:], today))
+    if arg == PICK_PARTNER:
+        return await _pick_partner(update, context)
+    if arg == PICKER_BACK:
+        return await _ask(update, context, "how_found_us")
+    if (partner_id := partner_id_of(arg)) is not None:
+        return await _partner_picked(update, context, partner_id)
     if arg == "dupok":
         draft.setdefault("dismissed", []).extend(draft.pop("dupes", []))
         return await (_save if draft.get("saving") else _advance)(update, context)
@@ -422,12 +450,6 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int:
         _drop(context)
         await show_card(update, context, cb.id)
         return ConversationHandler.END
-    if arg == "save":
-        return await _save(update, context)
-    if arg == "edit":
-        return await _pick_field(update, context)
-    if arg == "back":
-        return await _summary(update, context)
     if arg.startswith("f:") and arg[2:] in FIELDS:
         draft["editing"] = True
         return await _ask(update, context, arg[2:])
@@ -511,7 +533,7 @@ async def leave(update: Update, context: Ctx) -> int:
 
 
 def conversation() -> ConversationHandler[Ctx]:
-    answer = [
+    answer: list[BaseHandler[Update, Ctx, object]] = [
         CommandHandler("skip", skip),
         CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
         MessageHandler(filters.TEXT & ~filters.COMMAND, typed),

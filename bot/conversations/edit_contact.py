@@ -22,13 +22,17 @@ from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup
+from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
 from crm_core.errors import ValidationError
-from crm_core.services.contacts import CONTACT_FIELDS, get_contact, update_contact
+from crm_core.fields import EDITABLE
+from crm_core.services.contacts import get_contact, update_contact
+from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
+from crm_core.services.revenue import derived_from
 from crm_core.services.users import active_users
 
 Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "edit"
-EDITABLE: tuple[str, ...] = (*CONTACT_FIELDS, "owner")
+PARTNER = "partner"  # the draft's field while the partner picker is shown (issue 12)
 
 
 class State(IntEnum):
@@ -86,6 +90,10 @@ async def pick(update: Update, context: Ctx, cb: Cb) -> int:
     if cb.arg not in EDITABLE:
         await reply(update, texts.STALE_BUTTON)
         return ConversationHandler.END
+    derived = await run_db(context, derived_from, cb.id, cb.arg)  # issue 12: from jobs
+    if derived:
+        name = context.user_data[KEY].get("name", "")
+        return await _fields(update, cb.id, name, derived)
     return await _ask(update, context, cb.arg)
 
 
@@ -95,23 +103,27 @@ async def _apply(update: Update, context: Ctx, raw: Any) -> int:
     field = draft["field"]
     user_id, today = me(update, context)
     changes = {"owner_id": int(raw)} if field == "owner" else {field: raw}
+    if field == PARTNER:
+        changes = {"how_found_us": REFERRED_BY_A_PARTNER, "referred_by_id": int(raw)}
     try:
         await run_db(
             context, update_contact, draft["contact_id"], changes, by_user_id=user_id, today=today
         )
     except ValidationError as err:
-        return await _ask(update, context, field, err.message)
+        asked = "how_found_us" if field == PARTNER else field
+        return await _ask(update, context, asked, err.message)
     context.user_data.pop(KEY, None)
-    await reply(update, f"✅ {label(field) if field != 'owner' else 'Owner'} updated.")
+    what = {"owner": "Owner", PARTNER: "Referring partner"}.get(field) or label(field)
+    await reply(update, f"✅ {what} updated.")
     await show_card(update, context, draft["contact_id"])
     return ConversationHandler.END
 
 
 @button_step
-async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
+async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     assert context.user_data is not None
     if KEY not in context.user_data and cb.arg != "cancel":
-        return Toast(texts.FORM_CLOSED)  # type: ignore[return-value]
+        return Toast(texts.FORM_CLOSED)
     message = update.callback_query.message if update.callback_query else None
     draft = context.user_data.get(KEY, {})
     # Only the question being asked acts: not one asked before another Edit or another field
@@ -122,9 +134,9 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
         if message is not None and asked and message.message_id > asked and "field" in draft:
             # Newer than the form's record: the answer before it was lost in a restart.
             return await _ask(update, context, draft["field"], texts.ANSWER_LOST)
-        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
+        return Toast(texts.OLD_QUESTION)
     if cb.arg == "cancel" and draft and draft.get("contact_id") != cb.id:
-        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]  # another contact's
+        return Toast(texts.OLD_QUESTION)  # another contact's
     if cb.arg == "cancel":
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
@@ -136,6 +148,24 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int:
         return await _apply(update, context, followup_date(cb.arg[3:], today))
     if cb.arg.startswith("v:"):
         return await _apply(update, context, cb.arg[2:])
+    if cb.arg == PICK_PARTNER:
+        return await _pick_partner(update, context)
+    if cb.arg == PICKER_BACK:
+        return await _ask(update, context, "how_found_us")
+    if (partner_id := partner_id_of(cb.arg)) is not None:
+        return await _apply(update, context, partner_id)
+    return State.VALUE
+
+
+async def _pick_partner(update: Update, context: Ctx, query: str = "") -> int:
+    """After "Referred by a partner": the recent partners, or those matching a typed text."""
+    assert context.user_data is not None
+    draft = context.user_data[KEY]
+    draft["field"] = PARTNER
+    partners = await run_db(context, find_partners, query)
+    sent = await reply(update, *partner_picker("ev", draft["contact_id"], partners, query))
+    if sent is not None:
+        draft["msg"] = sent.message_id
     return State.VALUE
 
 
@@ -157,6 +187,8 @@ async def typed(update: Update, context: Ctx) -> int:
         return await _fields(update, draft["contact_id"], draft["name"], texts.USE_BUTTONS)
     if draft["field"] == "owner":
         return await _ask(update, context, "owner", texts.USE_BUTTONS)
+    if draft["field"] == PARTNER:  # a search among the partners
+        return await _pick_partner(update, context, update.effective_message.text or "")
     return await _apply(update, context, update.effective_message.text)
 
 

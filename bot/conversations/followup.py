@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import IntEnum
 
 from telegram import Update
@@ -52,11 +53,11 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 async def _set(
-    update: Update, context: Ctx, contact_id: int, when: object, *, edit: bool = False
+    update: Update, context: Ctx, contact_id: int, when: date | str | None, *, edit: bool = False
 ) -> int:
     """Save the date; show the card (in place of the question, when a button was tapped)."""
     _, today = me(update, context)
-    await run_db(context, set_followup, contact_id, when, today=today)  # type: ignore[arg-type]
+    await run_db(context, set_followup, contact_id, when, today=today)
     return await _done(update, context, contact_id, edit=edit)
 
 
@@ -73,12 +74,12 @@ async def _done(update: Update, context: Ctx, contact_id: int, *, edit: bool) ->
 
 
 @button_step
-async def chosen(update: Update, context: Ctx, cb: Cb) -> int:
+async def chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     assert context.user_data is not None
     if cb.arg == "cancel":
         draft = context.user_data.get(KEY)
         if draft is not None and draft.get("contact_id") != cb.id:
-            return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]  # another contact's
+            return Toast(texts.OLD_QUESTION)  # another contact's
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END

@@ -56,14 +56,14 @@ def _kinds(contact_id: int) -> InlineKeyboardMarkup:
 
 
 @button_step
-async def kind(update: Update, context: Ctx, cb: Cb) -> int:
+async def kind(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Keep the kind and ask for the text."""
     assert context.user_data is not None
     draft = context.user_data.get(KEY)
     if draft is not None and draft.get("contact_id") != cb.id:
         # An older question, of another contact's note: it must not cancel or take over the
         # note being written now (and lose its text). The card's Note button starts one.
-        return Toast(texts.OLD_QUESTION)  # type: ignore[return-value]
+        return Toast(texts.OLD_QUESTION)
     if cb.arg == "cancel":
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)

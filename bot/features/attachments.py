@@ -281,7 +281,8 @@ def _wait_for_album(context: Ctx, token: str, chat_id: int, user_id: int) -> Non
     go_on_later(context.job_queue, token, chat_id, user_id)
 
 
-def go_on_later(queue: JobQueue[Ctx], token: str, chat_id: int, user_id: int) -> None:
+# JobQueue[Any]: PTB types ``CallbackContext.job_queue`` with a type variable left unbound.
+def go_on_later(queue: JobQueue[Any], token: str, chat_id: int, user_id: int) -> None:
     """``proceed`` with a pending attachment ALBUM_WAIT s from now, unless an item of its
     album arrives first (then the wait starts again). Also used at start
     (``bot.features.pending_files``) for what the last run left pending."""

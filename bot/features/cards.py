@@ -19,7 +19,9 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.callbacks import Cb, StaleButton, pattern
+from bot.callbacks import JOB_ID_ACTIONS, Cb, StaleButton, pattern
+from bot.features.jobs import after_stage_move
+from bot.features.miniapp import app_url
 from bot.handling import Toast, on_button, reply
 from bot.runtime import crm, me, run_db
 from bot.views.cards import (
@@ -33,9 +35,11 @@ from bot.views.cards import (
     undo_keyboard,
 )
 from bot.views.common import esc
+from bot.views.email import EMAIL_NOTE, EMAIL_OPEN, EMAIL_SAVE, card_email_line
 from bot.views.lists import search_results
 from crm_core.errors import CRMError, ValidationError
 from crm_core.services import contacts as svc
+from crm_core.services.emails import email_summary
 from crm_core.services.notes import add_note, list_notes
 from crm_core.stages import NoteType
 
@@ -43,7 +47,8 @@ NOTES_PAGE = 5
 #: Buttons that don't make their message "about" one contact (lists, menus, the trash).
 NOT_ABOUT_ONE_CONTACT = frozenset(
     {"lp", "lt", "ls", "lv", "menu", "open", "rst", "pur", "puryes", "trash", "undo"}
-)
+    | {EMAIL_OPEN, EMAIL_SAVE, EMAIL_NOTE}  # their ids are emails', not contacts'
+) | JOB_ID_ACTIONS
 
 Ctx = ContextTypes.DEFAULT_TYPE
 
@@ -77,10 +82,15 @@ async def send_card(
     update: Update, context: Ctx, card: svc.ContactCard, *, edit: bool = False
 ) -> None:
     _, today = me(update, context)
+    # Email history (issue 13): the last email's line and the "Emails (N)" button.
+    emails = await run_db(context, email_summary, card.contact.id)
+    email_line = card_email_line(emails, crm(context).clock())
+    public_url = crm(context).settings.public_url
+    opener = app_url(public_url, card.contact.id) if public_url else None
     await reply(
         update,
-        render_card(card, today, tz_of(update, context)),
-        card_keyboard(card.contact.id, card.note_count),
+        render_card(card, today, tz_of(update, context), email_line),
+        card_keyboard(card.contact.id, card.note_count, emails.count, app_url=opener),
         edit=edit,
     )
 
@@ -123,7 +133,8 @@ async def open_card(update: Update, context: Ctx, cb: Cb) -> None:
 @on_button
 async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
     contact = await run_db(context, svc.get_contact, cb.id)
-    await update.callback_query.edit_message_reply_markup(stage_keyboard(contact))  # type: ignore[union-attr]
+    assert update.callback_query is not None
+    await update.callback_query.edit_message_reply_markup(stage_keyboard(contact))
 
 
 @on_button
@@ -137,6 +148,7 @@ async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     except ValidationError as err:  # an old menu: the contact's type changed since
         await show_card(update, context, cb.id, edit=True)
         return Toast(err.message)
+    await after_stage_move(update, context, cb.id, cb.arg)  # issue 12: job offers
     return None
 
 

@@ -81,7 +81,7 @@ class Checker:
         self.lock = asyncio.Lock()
 
 
-def schedule(application: Application) -> None:  # type: ignore[type-arg]
+def schedule(application: Application) -> None:
     """Start the repeating check (from ``post_init``); no-op when turned off (0 seconds)."""
     services: Crm = application.bot_data[BOT_DATA_KEY]
     interval = services.settings.digest_check_seconds
@@ -110,7 +110,7 @@ async def check(context: Ctx) -> None:
         await send_due_reminders(context)
 
 
-async def check_now(application: Application) -> None:  # type: ignore[type-arg]
+async def check_now(application: Application) -> None:
     """Run one check outside the JobQueue (tests, a manual trigger)."""
     await check(CallbackContext(application))
 

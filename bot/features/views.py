@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, time
 from typing import Any
 
 from telegram import InputFile, Update
@@ -25,11 +26,13 @@ from bot.views.lists import (
     render_today,
     render_trash,
 )
+from bot.views.report import forecast_block
 from crm_core.services import contacts as svc
 from crm_core.services.contacts import ContactFilter, View
 from crm_core.services.csv_io import export_contacts
 from crm_core.services.dashboard import dashboard
 from crm_core.services.followups import due_followups
+from crm_core.services.report import forecast
 
 Ctx = ContextTypes.DEFAULT_TYPE
 PAGE_SIZE = 10
@@ -148,7 +151,9 @@ async def dashboard_command(update: Update, context: Ctx) -> None:
     user_id, today = me(update, context)
     mine = await run_db(context, dashboard, user_id, View.MINE, today)
     team = await run_db(context, dashboard, user_id, View.TEAM, today)
-    await reply(update, render_dashboard(mine, team))
+    month_start = datetime.combine(today.replace(day=1), time(), tz_of(update, context))
+    ahead = await run_db(context, forecast, month_start)  # issue 12
+    await reply(update, render_dashboard(mine, team) + "\n\n" + forecast_block(ahead))
 
 
 def trash_state(context: Ctx) -> dict[str, Any]:

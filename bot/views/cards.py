@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from bot.callbacks import Cb
+from bot.callbacks import JOBS, Cb
+from bot.views import jobs as job_views
+from bot.views import referrals as referral_views
 from bot.views.common import (
     button,
     chunks,
@@ -20,8 +23,10 @@ from bot.views.common import (
     split_message,
     when,
 )
+from bot.views.email import EMAILS
+from crm_core.fields import CARD_FIELDS, Field, Kind
 from crm_core.models import Contact, Note
-from crm_core.services.contacts import ContactCard
+from crm_core.services.contacts import TRASH_DAYS, ContactCard
 from crm_core.stages import NOTE_TYPE_LABELS, PIPELINES, ContactType, NoteType, stage_name
 
 NOTE_PREVIEW = 300
@@ -49,7 +54,27 @@ def note_line(note: Note, tz: ZoneInfo, limit: int = NOTE_PREVIEW) -> str:
     return f"{note_header(note, tz)}\n{esc(cut(note.content, limit))}"
 
 
-def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
+def field_line(field: Field, card: ContactCard) -> str | None:
+    """A field's line on the card; None when it is empty or at its column's default."""
+    value: Any = (
+        card.referred_by_name
+        if field.kind is Kind.CONTACT
+        else getattr(card.contact, field.column)
+    )
+    if value is None or value == "" or value == field.default:
+        return None
+    if field.kind is Kind.MONEY:
+        shown = money(value)
+    elif field.kind is Kind.CHOICE:
+        shown = str(value).upper()
+    else:
+        shown = str(value)
+    return f"{field.card}: {esc(shown)}"
+
+
+def render_card(
+    card: ContactCard, today: date, tz: ZoneInfo, email_line: str | None = None
+) -> str:
     c = card.contact
     lines = [f"<b>{esc(c.name)}</b>", f"{type_label(c)} · #{c.id}"]
     stage = stage_name(c.contact_type, c.current_stage)
@@ -60,26 +85,20 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
         lines.append(f"Next follow-up: {day(c.next_followup_date, today)}{at}")
     else:
         lines.append("Next follow-up: none set")
-    fields = [
-        ("Email", c.email),
-        ("Phone", c.phone),
-        ("Company", c.company),
-        ("Property", c.property_address),
-        ("Service", c.service_type),
-        ("Found us via", c.how_found_us),
-        ("Referred by", card.referred_by_name),
-    ]
-    lines += [f"{label}: {esc(value)}" for label, value in fields if value]
-    if c.urgency_level != "normal":
-        lines.append(f"Urgency: {c.urgency_level.upper()}")
-    if c.potential_value is not None:
-        lines.append(f"Potential value: {money(c.potential_value)}")
-    if c.total_revenue:
-        lines.append(f"Revenue so far: {money(c.total_revenue)}")
-    if c.total_jobs_referred:
-        lines.append(f"Jobs referred: {c.total_jobs_referred}")
+    jobs_block = job_views.card_lines(card.jobs)  # issue 12: revenue from jobs, once any
+    for field in CARD_FIELDS:
+        if field.key == "total_revenue" and jobs_block:
+            lines += jobs_block  # paid jobs say what revenue is, not a typed total
+            continue
+        if field.key == "total_jobs_referred":  # a partner's referrals (issue 12)
+            lines += referral_views.card_lines(card.referrals, tz)
+        line = field_line(field, card)
+        if line:
+            lines.append(line)
     lines.append(f"Owner: {esc(c.owner.display_name)}")
     lines.append(f"Files: {card.file_count}")
+    if email_line:  # "Last email: 3 days ago ← Re: CCTV quote" (bot.views.email)
+        lines.append(email_line)
     if card.recent_notes:
         lines.append(f"\n<b>Notes</b> ({card.note_count})")
         lines += [note_line(n, tz) for n in card.recent_notes]
@@ -88,7 +107,18 @@ def render_card(card: ContactCard, today: date, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
+def app_keyboard(url: str, label: str = "Open the CRM") -> InlineKeyboardMarkup:
+    """One button opening the Mini App at ``url``."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, web_app=WebAppInfo(url))]])
+
+
+def card_keyboard(
+    contact_id: int,
+    note_count: int = 0,
+    email_count: int | None = None,
+    *,
+    app_url: str | None = None,
+) -> InlineKeyboardMarkup:
     rows = [
         [button("📝 Note", Cb("note", contact_id)), button("📶 Stage", Cb("stg", contact_id))],
         [
@@ -96,10 +126,18 @@ def card_keyboard(contact_id: int, note_count: int = 0) -> InlineKeyboardMarkup:
             button("📎 Files", Cb("files", contact_id)),
         ],
         [button("✏️ Edit", Cb("edit", contact_id)), button("🗑 Delete", Cb("del", contact_id))],
+        [button("💷 Jobs", Cb(JOBS, contact_id))],  # issue 12
     ]
     if note_count:  # also the way to read a long note the card cuts short
         rows.append([button(f"All notes ({note_count})", Cb("notes", contact_id, "0"))])
-    return keyboard(rows)
+    if email_count is not None:  # email history (bot.views.email): always with its number
+        rows.append([button(f"✉️ Emails ({email_count})", Cb(EMAILS, contact_id, "1"))])
+    markup = keyboard(rows)
+    if app_url is None:
+        return markup
+    # A web_app button carries no callback data: it opens the page on this contact.
+    opener = InlineKeyboardButton("📱 Open in app", web_app=WebAppInfo(app_url))
+    return InlineKeyboardMarkup([*markup.inline_keyboard, [opener]])
 
 
 def stage_keyboard(contact: Contact) -> InlineKeyboardMarkup:
@@ -120,7 +158,7 @@ def delete_prompt(card: ContactCard) -> str:
     return (
         f"Delete <b>{esc(c.name)}</b> and its {n} note{'s' if n != 1 else ''} "
         f"and {m} file{'s' if m != 1 else ''}?\n"
-        "It goes to the trash for 30 days and can be restored."
+        f"It goes to the trash for {TRASH_DAYS} days and can be restored."
     )
 
 
@@ -130,7 +168,7 @@ def delete_keyboard(contact_id: int) -> InlineKeyboardMarkup:
 
 
 def deleted_text(contact: Contact) -> str:
-    return f"🗑 Deleted <b>{esc(contact.name)}</b>. It stays in /trash for 30 days."
+    return f"🗑 Deleted <b>{esc(contact.name)}</b>. It stays in /trash for {TRASH_DAYS} days."
 
 
 def undo_keyboard(contact_id: int) -> InlineKeyboardMarkup:

@@ -18,8 +18,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Cb, StaleButton
 from bot.views.common import MAX_MESSAGE, button, cut, esc, keyboard, money
-from crm_core.schedule import DAY_PRESETS, days_label
-from crm_core.services.digests import NEXT_CHOICES, OUTCOMES, Digest, DigestItem
+from crm_core.schedule import DAY_PRESETS, days_label, quick_dates
+from crm_core.services.digests import NEXT_CHOICES, NO_NEXT, OUTCOMES, Digest, DigestItem
 from crm_core.services.preferences import COMMON_TIMEZONES, DigestPreferences
 from crm_core.stages import ContactType, stage_name
 
@@ -37,7 +37,7 @@ SETTINGS = "set"  # arg: which screen
 SETTINGS_VALUE = "setv"  # arg: "t:HHMM", "z:Zone/Name", "d:preset", "e:0|1"
 SETTINGS_ASK = "setask"  # arg: "time" | "tz" (typed answer)
 
-SNOOZES: tuple[tuple[str, int], ...] = (("💤 +1d", 1), ("+3d", 3), ("+1w", 7))
+SNOOZES = quick_dates("tomorrow", "3d", "1w")
 DIGEST_TIMES: tuple[time, ...] = tuple(time(h, m) for h in range(7, 11) for m in (0, 30))[:-1]
 
 
@@ -72,7 +72,10 @@ def item_text(item: DigestItem, number: int | None = None) -> str:
 def action_row(contact_id: int) -> list[InlineKeyboardButton]:
     return [
         button("✅ Done", Cb(DONE, contact_id)),
-        *(button(label, Cb(SNOOZE, contact_id, str(days))) for label, days in SNOOZES),
+        *(
+            button(("💤 " if i == 0 else "") + q.short, Cb(SNOOZE, contact_id, str(q.days)))
+            for i, q in enumerate(SNOOZES)
+        ),
     ]
 
 
@@ -168,7 +171,8 @@ def outcome_rows(contact_id: int) -> list[list[InlineKeyboardButton]]:
 def next_rows(contact_id: int, outcome: str = "") -> list[list[InlineKeyboardButton]]:
     """"Next follow-up?" buttons; the outcome rides along for the closing label."""
     buttons = [
-        button(label, Cb(NEXT, contact_id, f"{key}:{outcome}")) for key, label, _ in NEXT_CHOICES
+        *(button(q.label, Cb(NEXT, contact_id, f"{q.key}:{outcome}")) for q in NEXT_CHOICES),
+        button("None", Cb(NEXT, contact_id, f"{NO_NEXT}:{outcome}")),
     ]
     return [buttons[:3], buttons[3:]]
 

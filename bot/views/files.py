@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Cb
 from bot.views.cards import contact_line
@@ -94,8 +94,10 @@ def search_results(
     return f"Attach to which of these matches for “{esc(query)}”?", keyboard(rows)
 
 
-def category_buttons(action: str, contact_id: int, token: str) -> list[list[object]]:
-    return chunks(  # type: ignore[return-value]
+def category_buttons(
+    action: str, contact_id: int, token: str
+) -> list[list[InlineKeyboardButton]]:
+    return chunks(
         [
             button(label, Cb(action, contact_id, f"{token}:{category.value}"))
             for category, label in CATEGORY_LABELS.items()
@@ -109,7 +111,7 @@ def category_question(what: str, contact: Contact, token: str) -> tuple[str, Inl
         *category_buttons("atk", contact.id, token),
         [button("Cancel", Cb("atx", contact.id, token))],
     ]
-    return f"What is {esc(what)} for <b>{esc(contact.name)}</b>?", keyboard(rows)  # type: ignore[arg-type]
+    return f"What is {esc(what)} for <b>{esc(contact.name)}</b>?", keyboard(rows)
 
 
 def saving_text(what: str, contact_name: str) -> str:
@@ -167,7 +169,7 @@ def saved_keyboard(contact_id: int, token: str, *, can_change: bool) -> InlineKe
 def change_keyboard(contact_id: int, token: str) -> InlineKeyboardMarkup:
     rows = [*category_buttons("atset", contact_id, token)]
     rows.append([button("« Back", Cb("atset", contact_id, f"{token}:"))])
-    return keyboard(rows)  # type: ignore[arg-type]
+    return keyboard(rows)
 
 
 def storage_down_text(saved: int, total: int) -> str:

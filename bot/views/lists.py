@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Cb
 from bot.views.cards import contact_line
 from bot.views.common import button, cut, day, esc, keyboard, when
 from crm_core.models import Contact
-from crm_core.services.contacts import ContactFilter, Page, View
+from crm_core.services.contacts import TRASH_DAYS, ContactFilter, Page, View
 from crm_core.services.followups import DueItem
 from crm_core.stages import ContactType, Status
 
@@ -31,7 +31,7 @@ STATUS_CHOICES: tuple[tuple[str, str], ...] = (
 
 
 def main_menu() -> InlineKeyboardMarkup:
-    def item(label: str, arg: str) -> object:
+    def item(label: str, arg: str) -> InlineKeyboardButton:
         return button(label, Cb("menu", 0, arg))
 
     return keyboard(
@@ -150,7 +150,7 @@ def render_trash(
         if query:
             return f"Nothing in the trash matches “{shown_query}”.", keyboard([show_all])
         return "The trash is empty.", None
-    lines = ["<b>Trash</b> — deleted contacts are erased for good after 30 days."]
+    lines = [f"<b>Trash</b> — deleted contacts are erased for good after {TRASH_DAYS} days."]
     if query:
         lines.append(f"Matching “{shown_query}”:")
     if page.pages > 1:
@@ -159,7 +159,7 @@ def render_trash(
     rows = []
     for c in page.items:
         assert c.deleted_at is not None
-        left = 30 - (now - c.deleted_at).days
+        left = TRASH_DAYS - (now - c.deleted_at).days
         name = esc(cut(c.name, NAME_IN_LINE))
         lines.append(f"• {name} — deleted {when(c.deleted_at, tz)}, {left} days left")
         rows.append(

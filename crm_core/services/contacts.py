@@ -15,26 +15,13 @@ from sqlalchemy import and_, case, column, delete, func, or_, select, table, tup
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound, ValidationError
+from crm_core.fields import CONTACT_FIELDS
 from crm_core.models import SQLITE_SEARCH_INDEX, Contact, File, Note, StageChange, User, utcnow
+from crm_core.services import revenue
+from crm_core.services.referrals import ReferralSummary, referral_summary
 from crm_core.stages import ContactType, Status, find_stage, first_stage
 from crm_core.validation import clean_field, clean_followup_at
 
-#: Fields a person may set on a contact, in the order forms and exports show them.
-CONTACT_FIELDS: tuple[str, ...] = (
-    "name",
-    "email",
-    "phone",
-    "company",
-    "contact_type",
-    "how_found_us",
-    "property_address",
-    "service_type",
-    "urgency_level",
-    "next_followup_date",
-    "potential_value",
-    "total_revenue",
-    "total_jobs_referred",
-)
 TRASH_DAYS = 30
 SEARCH_LIMIT = 20
 #: Words of a search that must all match (the rest of a longer text is ignored).
@@ -86,6 +73,10 @@ class ContactCard:
     note_count: int
     file_count: int
     referred_by_name: str | None = None
+    #: The contact's jobs in figures (count, unpaid, revenue).
+    jobs: revenue.JobSummary | None = None
+    #: A referral partner's referred contacts in figures (None for other types).
+    referrals: ReferralSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +239,11 @@ def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCar
         recent_notes=recent,
         note_count=note_count,
         file_count=file_count,
-        referred_by_name=contact.referred_by.name if contact.referred_by_id else None,
+        referred_by_name=contact.referred_by.name if contact.referred_by else None,
+        jobs=revenue.job_summary(session, contact_id),
+        referrals=referral_summary(session, contact_id)
+        if contact.type is ContactType.REFERRAL_PARTNER
+        else None,
     )
 
 
@@ -275,10 +270,13 @@ def update_contact(
         _check_owner(session, int(changes["owner_id"]))
     if "referred_by_id" in changes:
         _check_referrer(session, changes["referred_by_id"], contact.id)
+    revenue.refuse_hand_edits(session, contact, values)
     if "owner_id" in changes:
         contact.owner_id = int(changes["owner_id"])
     if "referred_by_id" in changes:
-        contact.referred_by_id = changes["referred_by_id"]
+        old_partner, contact.referred_by_id = contact.referred_by_id, changes["referred_by_id"]
+        session.flush()
+        revenue.move_referral(session, contact.id, old_partner, contact.referred_by_id)
     new_type = values.pop("contact_type", None)
     for name, value in values.items():
         setattr(contact, name, value)
@@ -424,11 +422,18 @@ def purge_trash(
     return _purge_ids(session, ids)
 
 
-def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -> list[Contact]:
+def search_contacts(
+    session: Session,
+    text: str,
+    *,
+    limit: int = SEARCH_LIMIT,
+    within: tuple[ContactFilter, int] | None = None,
+) -> list[Contact]:
     """Case-insensitive search over name, email, company and phone digits: a contact matches
     when it holds every word typed, in any order ("patel leeds" finds Priya Patel of Leeds
     Lettings); a phone number matches as typed or as its digits. Exact name first, then names
-    starting with the text, then a word starting with it, then the rest by name."""
+    starting with the text, then a word starting with it, then the rest by name.
+    ``within`` (a list filter and the acting admin's id) narrows the matches to that list."""
     query = " ".join(text.casefold().split())
     if not query:
         return []
@@ -443,9 +448,10 @@ def search_contacts(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -
     ).label("rank")
     matches = _matching(session, query)
     # Rank on the ids first; only the page of winners is loaded (with its owner).
+    scope = _conditions(*within) if within is not None else [live()]
     ranked = (
         select(Contact.id, rank)
-        .where(live(), matches)
+        .where(*scope, matches)
         .order_by(rank, Contact.name_key, Contact.id)
         .limit(limit)
         .subquery()
@@ -518,7 +524,7 @@ def _filtered(flt: ContactFilter, user_id: int) -> Any:
     return select(Contact).where(*_conditions(flt, user_id))
 
 
-def _list_order(*, reverse: bool = False) -> tuple[Any, ...]:
+def list_order(*, reverse: bool = False) -> tuple[Any, ...]:
     """Soonest follow-up first, contacts without one last, then by name (or all of it reversed)."""
     if reverse:
         return (
@@ -563,7 +569,8 @@ def list_contacts(
     more_before = more_after = None
     if anchor is not None:
         forward = after is not None
-        found = _ids_beyond(session, conditions, tuple(anchor), forward, page_size + 1)
+        due, name_key, edge_id = anchor
+        found = _ids_beyond(session, conditions, (due, name_key, edge_id), forward, page_size + 1)
         more = len(found) > page_size
         # Edits since the button was drawn can shift the page boundaries: whether there is
         # a next or previous page comes from the rows, and the number only says roughly where.
@@ -602,7 +609,7 @@ def _ids_at(
         session.scalars(
             select(Contact.id)
             .where(*conditions)
-            .order_by(*_list_order(reverse=reverse))
+            .order_by(*list_order(reverse=reverse))
             .limit(size)
             .offset(after if reverse else offset)
         )
@@ -622,7 +629,7 @@ def _ids_beyond(
     The list is two runs: dated contacts by (date, name key, id), then undated ones by (name
     key, id).
     Each run is read with a row-value comparison, which both databases answer by seeking the
-    follow-up indexes; within a run the NULL placement of ``_list_order`` is moot, so the plain
+    follow-up indexes; within a run the NULL placement of ``list_order`` is moot, so the plain
     order is the one those indexes have."""
     day, name, ident = anchor
     when = Contact.next_followup_date
@@ -651,7 +658,7 @@ def _ids_beyond(
 
 def iter_filtered(session: Session, user_id: int, flt: ContactFilter) -> list[Contact]:
     """Every contact of a filter, in list order (for exports)."""
-    return list(session.scalars(_filtered(flt, user_id).order_by(*_list_order())))
+    return list(session.scalars(_filtered(flt, user_id).order_by(*list_order())))
 
 
 def find_duplicates(

@@ -29,29 +29,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import CRMError, ValidationError
+from crm_core.fields import CSV_FIELDS, Field, Kind
 from crm_core.models import Contact, User
 from crm_core.services.contacts import Duplicate, create_contact, find_duplicates, live
 from crm_core.services.users import find_user
 
 #: The CSV columns, in order. ``owner`` is the admin's Telegram user id (or name, on import).
-COLUMNS: tuple[str, ...] = (
-    "name",
-    "email",
-    "phone",
-    "company",
-    "contact_type",
-    "how_found_us",
-    "property_address",
-    "service_type",
-    "urgency_level",
-    "current_stage",
-    "status",
-    "next_followup_date",
-    "potential_value",
-    "total_revenue",
-    "total_jobs_referred",
-    "owner",
-)
+COLUMNS: tuple[str, ...] = tuple(f.key for f in CSV_FIELDS)
 REQUIRED_COLUMNS: tuple[str, ...] = ("name", "contact_type")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -130,28 +114,23 @@ def _unsafe_cell(text: str) -> str:
 
 
 #: The free-text columns a person typed (others are validated keys, numbers, dates, E.164).
-_TEXT_COLUMNS = ("name", "company", "how_found_us", "property_address", "service_type")
+_TEXT_COLUMNS = tuple(f.key for f in CSV_FIELDS if f.kind is Kind.TEXT)
 
 
 def _row_of(contact: Contact, owners: Mapping[int, int]) -> list[str]:
-    return [
-        _safe_cell(contact.name),
-        contact.email or "",
-        contact.phone or "",
-        _safe_cell(contact.company),
-        contact.contact_type,
-        _safe_cell(contact.how_found_us),
-        _safe_cell(contact.property_address),
-        _safe_cell(contact.service_type),
-        contact.urgency_level,
-        contact.current_stage,
-        contact.status,
-        contact.next_followup_date.isoformat() if contact.next_followup_date else "",
-        _money(contact.potential_value),
-        _money(contact.total_revenue),
-        str(contact.total_jobs_referred),
-        str(owners[contact.owner_id]),
-    ]
+    return [_cell(f, getattr(contact, f.column), owners) for f in CSV_FIELDS]
+
+
+def _cell(field: Field, value: Any, owners: Mapping[int, int]) -> str:
+    if value is None:
+        return ""
+    if field.kind is Kind.ADMIN:
+        return str(owners[value])
+    if field.kind is Kind.TEXT:
+        return _safe_cell(value)
+    if field.kind is Kind.MONEY:
+        return _money(value)
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _money(value: Decimal | None) -> str:

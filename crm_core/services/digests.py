@@ -18,19 +18,27 @@ collect more 403s.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, or_, select, union_all, update
+from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
 from crm_core.models import Contact, DigestDelivery, Note, ReminderDelivery, User
-from crm_core.schedule import DeliveryStatus, digest_due, reminder_due
+from crm_core.schedule import (
+    QUICK_DATE,
+    DeliveryStatus,
+    QuickDate,
+    digest_due,
+    quick_dates,
+    reminder_due,
+)
 from crm_core.services.contacts import View, get_contact, live
 from crm_core.services.dashboard import dashboard
 from crm_core.services.notes import add_note
@@ -244,15 +252,17 @@ def _insert_claims(
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
+    # Each dialect's insert has its own on_conflict_do_nothing: the statement is built untyped.
+    insert: Callable[[type[Any]], Any]
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        insert = postgresql.insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        insert = sqlite.insert
     else:  # pragma: no cover - the two supported databases
         raise NotImplementedError(dialect)
     table = model.__table__
     stmt = (
-        insert(table)
+        insert(model)
         .values(rows)
         .on_conflict_do_nothing(index_elements=list(keys))
         .returning(table.c.id, *(table.c[k] for k in keys))
@@ -302,7 +312,7 @@ def _reclaim(
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(cast("CursorResult[Any]", result).rowcount == 1)
 
 
 def claim_due_digests(
@@ -384,8 +394,11 @@ def digest_part_sent(session: Session, delivery_id: int, parts_sent: int) -> Non
     )
 
 
+_Ledger = TypeVar("_Ledger", DigestDelivery, ReminderDelivery)
+
+
 def _finish(
-    session: Session, model: type[DigestDelivery] | type[ReminderDelivery], delivery_id: int,
+    session: Session, model: type[_Ledger], delivery_id: int,
     status: DeliveryStatus, now: datetime, error: str | None,
 ) -> None:
     row = session.get(model, delivery_id)
@@ -534,15 +547,9 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 _OUTCOMES = {o.key: o for o in OUTCOMES}
 
-#: "Next follow-up?" after Done: key -> (label, days from today or None to clear).
-NEXT_CHOICES: tuple[tuple[str, str, int | None], ...] = (
-    ("1", "Tomorrow", 1),
-    ("3", "In 3 days", 3),
-    ("7", "Next week", 7),
-    ("14", "In 2 weeks", 14),
-    ("0", "None", None),
-)
-_NEXT = {key: days for key, _, days in NEXT_CHOICES}
+#: "Next follow-up?" after Done: quick dates, then ``NO_NEXT`` (clear it).
+NEXT_CHOICES: tuple[QuickDate, ...] = quick_dates("tomorrow", "3d", "1w", "2w")
+NO_NEXT = "0"
 
 
 def log_outcome(
@@ -566,12 +573,13 @@ def next_followup(
     """Set the follow-up after Done: today + the chosen days, or none."""
     from crm_core.services.followups import clear_followup, set_followup
 
-    if choice not in _NEXT:
-        raise ValidationError("next_followup_date", "That choice isn't one of the buttons.")
-    days = _NEXT[choice]
-    if days is None:
+    if choice == NO_NEXT:
         return clear_followup(session, contact_id, now=now)
-    return set_followup(session, contact_id, today + timedelta(days=days), today=today, now=now)
+    quick = QUICK_DATE.get(choice)
+    if quick is None or quick not in NEXT_CHOICES:
+        raise ValidationError("next_followup_date", "That choice isn't one of the buttons.")
+    when = today + timedelta(days=quick.days)
+    return set_followup(session, contact_id, when, today=today, now=now)
 
 
 #: How long the delivery ledgers keep their rows (what was sent, when, and what failed).
@@ -588,4 +596,4 @@ def prune_ledgers(session: Session, now: datetime, *, keep_days: int = LEDGER_KE
     reminders = session.execute(
         delete(ReminderDelivery).where(ReminderDelivery.due_at < cutoff)
     )
-    return int(digests.rowcount or 0) + int(reminders.rowcount or 0)  # type: ignore[attr-defined]
+    return sum(int(cast("CursorResult[Any]", r).rowcount or 0) for r in (digests, reminders))

@@ -6,9 +6,10 @@ leaves nothing half-saved:
 
 - attach: upload the object, then insert the row. If the row fails (at flush, at commit, or
   anything else rolls the caller's transaction back) the object is deleted again.
-- delete and purge: delete the row(s) and commit, then delete the object(s). An object delete
-  that fails is recorded in ``crm_pending_object_deletes`` and retried by the next purge run:
-  the file is gone for the CRM at once, and its bytes follow as soon as storage answers.
+- delete and purge: delete the row(s) and commit, then delete the object(s) outside any
+  transaction (``delete_objects``), then record the outcome (``record_deletes``). An object
+  delete that fails is kept in ``crm_pending_object_deletes`` and retried by the next purge
+  run: the file is gone for the CRM at once, and its bytes follow as soon as storage answers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy import delete, event, select
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
 from crm_core.errors import NotFound, StorageUnavailable, ValidationError
 from crm_core.filenames import object_key, safe_file_name
@@ -247,91 +248,51 @@ def set_category(
 
 def delete_file(session: Session, file_id: int, *, contact_id: int | None = None) -> File:
     """Delete a file's row; the caller deletes ``storage_key`` once this has committed
-    (``delete_objects_after_purge``)."""
+    (``delete_objects``)."""
     row = get_file(session, file_id, contact_id=contact_id)
     session.delete(row)
     session.flush()
     return row
 
 
-def remove_file(
-    session_factory: sessionmaker[Session],
-    store: FileStore,
-    file_id: int,
-    *,
-    contact_id: int | None = None,
-) -> File:
-    """Delete a file: the row (committed), then its object."""
-    with session_factory.begin() as session:
-        row = delete_file(session, file_id, contact_id=contact_id)
-    delete_objects_after_purge(store, session_factory, [row.storage_key])
-    return row
+def pending_deletes(session: Session, *, limit: int = 1000) -> list[str]:
+    """The keys of objects whose delete failed before, oldest first, to be tried again."""
+    return list(
+        session.scalars(
+            select(PendingObjectDelete.storage_key)
+            .order_by(PendingObjectDelete.created_at, PendingObjectDelete.storage_key)
+            .limit(limit)
+        )
+    )
 
 
-def delete_objects_after_purge(
-    store: FileStore, session_factory: sessionmaker[Session], keys: Iterable[str]
-) -> DeleteReport:
-    """Delete objects whose rows are already gone (committed). A delete that fails is logged
-    and recorded, to be retried by ``retry_pending_deletes`` on the next purge run."""
-    report = _delete_each(store, keys, "Couldn't delete object %s, will retry: %s")
-    if report.failed:
-        with session_factory.begin() as session:
-            _record_failures(session, report.failed)
-    return report
-
-
-def _delete_each(store: FileStore, keys: Iterable[str], failure: str) -> DeleteReport:
-    """Delete each object; one storage can't delete is logged with ``failure`` (a format
-    of the key and the reason) and reported as failed."""
+def delete_objects(store: FileStore, keys: Iterable[str]) -> DeleteReport:
+    """Delete objects whose rows are already gone (committed); no database is touched, so no
+    transaction waits on storage. A delete that fails is logged and reported as failed: pass
+    the report to ``record_deletes``."""
     report = DeleteReport()
-    for key in keys:
+    for key in dict.fromkeys(keys):
         try:
             store.delete(key)
         except StorageUnavailable as err:
-            log.warning(failure, key, err.detail)
+            log.warning("Couldn't delete object %s, will retry: %s", key, err.detail)
             report.failed.append(key)
         else:
             report.deleted.append(key)
     return report
 
 
-def _record_failures(session: Session, keys: Sequence[str]) -> None:
-    for key in keys:
+def record_deletes(session: Session, report: DeleteReport) -> None:
+    """Forget the pending deletes that succeeded; record (or count another attempt of) those
+    that failed, for the next purge run to retry."""
+    if report.deleted:
+        session.execute(
+            delete(PendingObjectDelete).where(PendingObjectDelete.storage_key.in_(report.deleted))
+        )
+    for key in report.failed:
         row = session.get(PendingObjectDelete, key)
         if row is None:
             session.add(PendingObjectDelete(storage_key=key, attempts=1, created_at=utcnow()))
         else:
             row.attempts += 1
     session.flush()
-
-
-def retry_pending_deletes(
-    store: FileStore, session_factory: sessionmaker[Session], *, limit: int = 1000
-) -> DeleteReport:
-    """Try again the object deletes that failed before; forget those that now succeed."""
-    with session_factory() as session:
-        keys = list(
-            session.scalars(
-                select(PendingObjectDelete.storage_key)
-                .order_by(PendingObjectDelete.created_at, PendingObjectDelete.storage_key)
-                .limit(limit)
-            )
-        )
-    report = _delete_each(store, keys, "Still can't delete object %s: %s")
-    if keys:
-        with session_factory.begin() as session:
-            if report.deleted:
-                session.execute(
-                    delete(PendingObjectDelete).where(
-                        PendingObjectDelete.storage_key.in_(report.deleted)
-                    )
-                )
-            _bump_attempts(session, report.failed)
-    return report
-
-
-def _bump_attempts(session: Session, keys: Sequence[str]) -> None:
-    for key in keys:
-        row = session.get(PendingObjectDelete, key)
-        if row is not None:
-            row.attempts += 1

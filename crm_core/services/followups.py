@@ -63,8 +63,9 @@ def due_followups(session: Session, owner_id: int, today: date) -> list[DueItem]
         .order_by(Contact.next_followup_date, Contact.name_key, Contact.id)
     )
     return [
-        DueItem(c, (today - c.next_followup_date).days)  # type: ignore[operator]
+        DueItem(c, (today - c.next_followup_date).days)
         for c in contacts
+        if c.next_followup_date is not None  # as selected: narrows the type
     ]
 
 

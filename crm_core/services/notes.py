@@ -66,9 +66,12 @@ def list_notes(
     return notes, total
 
 
-def delete_note(session: Session, note_id: int) -> None:
+def delete_note(session: Session, note_id: int, *, contact_id: int | None = None) -> None:
+    """Delete a note (``contact_id``, if given, must be its live contact)."""
     note = session.get(Note, note_id)
-    if note is None:
+    if note is None or (contact_id is not None and note.contact_id != contact_id):
         raise NotFound("That note no longer exists.")
+    if contact_id is not None:
+        get_contact(session, contact_id)
     session.delete(note)
     session.flush()

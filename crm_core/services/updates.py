@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, delete, func, select, true
+from sqlalchemy import Connection, CursorResult, bindparam, delete, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -64,10 +64,10 @@ def claim_update(db: Session | Connection, bot_id: int, update_id: int) -> bool:
 
 
 def _inserted(connection: Connection, stmt: Any, row: dict[str, Any]) -> bool:
-    return bool(connection.execute(stmt, row).rowcount)
+    return bool(cast("CursorResult[Any]", connection.execute(stmt, row)).rowcount)
 
 
 def prune_updates(session: Session, *, keep_days: int = 7, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(days=keep_days)
     result = session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < cutoff))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cast("CursorResult[Any]", result).rowcount or 0)

@@ -86,3 +86,8 @@ def user_timezone(user: User, default_tz: str) -> ZoneInfo:
 def local_today(user: User, default_tz: str, now: datetime | None = None) -> date:
     """Today's date where the admin is: follow-up dates are the admin's local dates."""
     return (now or utcnow()).astimezone(user_timezone(user, default_tz)).date()
+
+
+def display_names(session: Session) -> dict[int, str]:
+    """Every admin's users.id -> display name (former admins too: they wrote old history)."""
+    return dict(session.execute(select(User.id, User.display_name)).all())

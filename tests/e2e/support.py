@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application, ContextTypes
 
 from crm_core.models import User
 from sandbox import BotApiDouble
@@ -40,3 +42,22 @@ def live_contacts(engine: Engine) -> int:
 def api_calls_since(double: BotApiDouble, mark: int) -> list[str]:
     """Methods the bot called since ``mark`` (an index into double.requests), polls excluded."""
     return [r.method for r in double.requests[mark:] if r.method != "getUpdates"]
+
+
+def free_port() -> int:
+    """A port nobody listens on now (for a server whose own address must be known first)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def collect_errors(app: Application) -> list[BaseException]:  # type: ignore[type-arg]
+    """The exceptions the bot's handlers raise from now on (``running()`` does this itself)."""
+    errors: list[BaseException] = []
+
+    async def collect(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if context.error is not None:
+            errors.append(context.error)
+
+    app.add_error_handler(collect)
+    return errors

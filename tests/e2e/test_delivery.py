@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import gate as gate_module
 from bot import texts
 from bot.features import views
-from crm_core.errors import Conflict
+from crm_core.errors import CRMError
 from crm_core.models import Contact, Note, StageChange
 from sandbox import BotApiDouble, Phone
 from tests.e2e.support import add_contact, live_contacts, row_counts
@@ -241,8 +241,11 @@ async def test_unexpected_error_on_a_button_answers_it_and_tells_the_admin(
 async def test_crm_error_reaching_the_error_handler_is_shown_as_typed(
     bot: Any, phone: Phone, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    class ClashError(CRMError):
+        """Any typed error, not one a handler catches itself."""
+
     def clash(*args: Any, **kwargs: Any) -> Any:
-        raise Conflict("Tom & Jerry <Lettings> already own that")
+        raise ClashError("Tom & Jerry <Lettings> already own that")
 
     monkeypatch.setattr(views, "due_followups", clash)
     await phone.send("/today")

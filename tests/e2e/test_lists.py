@@ -297,7 +297,11 @@ async def test_dashboard_mine_and_team(bot, phone, bob_phone, session_factory, a
         "Follow-ups today: 2\n"
         "Overdue: 2\n"
         "Quotes pending: 2\n"
-        "Potential revenue: £3,500.50"
+        "Potential revenue: £3,500.50\n"
+        "\n"
+        "Forecast (team)\n"
+        "Weighted pipeline: £1,450.25\n"  # 500 × 10% + 1,000 × 40% + 2,000.50 × 50%
+        "Paid this month: £0"
     )
     bobs = await say(bob_phone, "/dashboard")
     assert bobs["text"].startswith(

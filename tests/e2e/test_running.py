@@ -22,8 +22,10 @@ import bot.app as bot_app
 from bot import texts
 from bot.app import build_application, webhook_secret
 from crm_core.config import Settings
-from sandbox import BotApiDouble, Phone, command_entities, running
-from tests.e2e.support import row_counts
+from sandbox import BotApiDouble, Phone, command_entities
+from tests.e2e.flows import say
+from tests.e2e.support import collect_errors, free_port, row_counts
+from web.server import serving
 
 VENV_BIN = Path(sys.executable).parent
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -90,10 +92,6 @@ class _FakeApplication:
         self.bot = None
         self.bot_data: dict[str, Any] = {}
 
-    def run_webhook(self, **kwargs: Any) -> None:
-        self.calls.append(("webhook", kwargs))
-        self._close_loop()
-
     def run_polling(self, **kwargs: Any) -> None:
         self.calls.append(("polling", kwargs))
         self._close_loop()
@@ -105,27 +103,38 @@ class _FakeApplication:
         asyncio.set_event_loop(None)
 
 
-@pytest.mark.parametrize("webhook_url", [None, "https://crm.example.com/"])
-def test_run_picks_webhook_mode_with_the_secret(
-    webhook_url: str | None, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("webhook_url", "port", "mode"),
+    [
+        (None, None, "polling"),
+        (None, 5123, "server"),  # polling, and the web server on $PORT for the Mini App
+        ("https://crm.example.com/", 5123, "server"),
+        ("https://crm.example.com/", None, "server"),
+    ],
+)
+def test_run_serves_on_port_or_polls(
+    webhook_url: str | None, port: int | None, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = _FakeApplication()
     monkeypatch.setattr(bot_app, "build_application", lambda settings: fake)
     # The start-up checks have their own tests (test_startup.py).
     monkeypatch.setattr(bot_app.startup, "require_database", lambda url: None)
     monkeypatch.setattr(bot_app.startup, "reach_telegram", _reached)
-    settings = Settings(telegram_token="1:A", webhook_url=webhook_url, port=5123)
+
+    async def serve(application: Any, **kwargs: Any) -> None:
+        fake.calls.append(("server", kwargs))
+
+    monkeypatch.setattr(bot_app, "serve_until_signal", serve)
+    settings = Settings(telegram_token="1:A", webhook_url=webhook_url, port=port)
     assert bot_app.run(settings) == 0
-    [(mode, kwargs)] = fake.calls
-    assert kwargs["allowed_updates"] == Update.ALL_TYPES
-    if webhook_url is None:
-        assert mode == "polling"
+    [(called, kwargs)] = fake.calls
+    assert called == mode
+    if mode == "polling":
+        assert kwargs["allowed_updates"] == Update.ALL_TYPES
         return
-    assert mode == "webhook"
-    assert kwargs["secret_token"] == webhook_secret(settings)
-    assert kwargs["webhook_url"] == "https://crm.example.com/telegram"
-    assert kwargs["url_path"] == "telegram"
-    assert (kwargs["listen"], kwargs["port"]) == ("0.0.0.0", 5123)  # noqa: S104 - Heroku
+    assert kwargs["webhook_secret"] == webhook_secret(settings)
+    assert kwargs["host"] == "0.0.0.0"  # noqa: S104 - Heroku
+    assert kwargs["port"] == (port or bot_app.WEBHOOK_PORT)
 
 
 def _start_message(phone: Phone, message_id: int) -> dict[str, Any]:
@@ -147,11 +156,14 @@ async def test_webhook_mode_serves_updates_and_checks_the_secret(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.app")
-    settings = bot_settings.with_(webhook_url="https://crm.example.com")
+    port = free_port()
+    settings = bot_settings.with_(webhook_url=f"http://127.0.0.1:{port}", port=port)
     secret = webhook_secret(settings)
     app = build_application(settings, engine=engine, migrate_sqlite=False)
-    async with running(app, double=double, mode="webhook", webhook_secret=secret):
+    errors = collect_errors(app)
+    async with serving(app, host="127.0.0.1", port=port, webhook_secret=secret):
         assert double.webhook["secret_token"] == secret
+        assert double.webhook["url"] == f"http://127.0.0.1:{port}/telegram"
         assert double.calls("getUpdates") == []
         first = await phone.send("/start")
         assert "V3 CRM" in (await phone.wait_reply())["text"]
@@ -172,11 +184,40 @@ async def test_webhook_mode_serves_updates_and_checks_the_secret(
             await phone.wait_idle()
             assert len(phone.messages) == sent
             assert row_counts(engine)["bot_processed_updates"] == processed
+            oversized = await http.post(url, content=b"x" * (2 * 1024 * 1024),
+                                        headers={SECRET_HEADER: secret})
+            assert oversized.status_code == 413
+            for junk in (b"{nope", b"[1]", b'{"message": {}}'):
+                answer = await http.post(url, content=junk, headers={SECRET_HEADER: secret})
+                assert answer.status_code == 400, junk
             response = await http.post(url, json=update, headers={SECRET_HEADER: secret})
             assert response.status_code == 200
+            # The same server answers the health check and the Mini App.
+            base = f"http://127.0.0.1:{port}"
+            assert (await http.get(base + "/healthz")).json() == {"ok": True}
+            assert (await http.get(base + "/app")).status_code == 200
+            assert (await http.get(base + "/api/me")).status_code == 401
         await double.wait_until(lambda: len(phone.messages) == sent + 1, describe="a reply")
+    assert errors == []
     [line] = [r.getMessage() for r in caplog.records if "started" in r.getMessage()]
     assert "mode=webhook" in line
+
+
+async def test_polling_with_a_port_serves_the_page_beside_the_bot(
+    double: BotApiDouble, bot_settings: Settings, engine: Engine, phone: Phone
+) -> None:
+    settings = bot_settings.with_(port=0)
+    app = build_application(settings, engine=engine, migrate_sqlite=False)
+    errors = collect_errors(app)
+    async with serving(app, host="127.0.0.1", port=0, webhook_secret="unused") as port:
+        assert double.webhook["url"] == ""
+        assert "V3 CRM" in (await say(phone, "/start"))["text"]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            assert (await http.get("/healthz")).status_code == 200
+            assert (await http.get("/app")).status_code == 200
+            no_webhook = await http.post("/telegram", json={"update_id": 1})
+            assert no_webhook.status_code in (404, 405)
+    assert errors == []
 
 
 # --- the process -----------------------------------------------------------------------------
@@ -212,10 +253,13 @@ def test_crm_bot_deployed_without_a_token_exits_2_with_one_line(tmp_path: Path) 
     assert not (tmp_path / "x.db").exists(), "nothing should start without a token"
 
 
-async def test_sigterm_stops_the_polling_bot_cleanly(
-    double: BotApiDouble, phone: Phone, tmp_path: Path
-) -> None:
+async def _run_until_sigterm(
+    double: BotApiDouble, phone: Phone, tmp_path: Path, port: int | None = None
+) -> str:
+    """Run ``python -m bot`` (a webhook and the web server on ``port`` when given), answer
+    /start, send SIGTERM; return its output once it has exited 0 without a traceback."""
     log_path = tmp_path / "bot.log"
+    web_env = {"WEBHOOK_URL": f"http://127.0.0.1:{port}", "PORT": str(port)} if port else {}
     env = _clean_env(
         TELEGRAM_BOT_TOKEN=double.token,
         TELEGRAM_API_BASE_URL=double.base_url,
@@ -223,6 +267,7 @@ async def test_sigterm_stops_the_polling_bot_cleanly(
         ADMIN_CHAT_IDS="1001:Alice",
         DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}",
         FILE_STORAGE_DIR=str(tmp_path / "files"),
+        **web_env,
     )
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
@@ -230,6 +275,11 @@ async def test_sigterm_stops_the_polling_bot_cleanly(
         )
     try:
         await double.wait_until(lambda: double.commands, timeout=30, describe="setMyCommands")
+        if port:
+            await double.wait_until(lambda: double.webhook["url"], describe="setWebhook")
+            async with httpx.AsyncClient(timeout=5) as http:
+                health = await http.get(f"http://127.0.0.1:{port}/healthz")
+            assert health.json() == {"ok": True}
         await phone.send("/start")
         await double.wait_until(  # (a morning digest may come too: look for the menu)
             lambda: any("V3 CRM" in m.get("text", "") for m in phone.messages),
@@ -246,5 +296,22 @@ async def test_sigterm_stops_the_polling_bot_cleanly(
     output = log_path.read_text()
     assert returncode == 0, output
     assert "Traceback" not in output, output
+    return output
+
+
+async def test_sigterm_stops_the_polling_bot_cleanly(
+    double: BotApiDouble, phone: Phone, tmp_path: Path
+) -> None:
+    output = await _run_until_sigterm(double, phone, tmp_path)
     assert "V3 CRM bot started: mode=polling" in output
     assert "per_message" not in output, "PTB's informational warning should be filtered"
+
+
+async def test_sigterm_stops_the_web_server_and_webhook_bot_cleanly(
+    double: BotApiDouble, phone: Phone, tmp_path: Path
+) -> None:
+    port = free_port()
+    output = await _run_until_sigterm(double, phone, tmp_path, port)
+    assert "V3 CRM bot started: mode=webhook" in output
+    assert f"Web server listening on 0.0.0.0:{port}" in output
+    assert double.token not in output

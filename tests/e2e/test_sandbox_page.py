@@ -183,3 +183,16 @@ async def test_typed_html_is_shown_as_text_never_run(page: Page):
     assert await page.title() != "pwned"
     assert await page.locator("#messages img").count() == 0
     assert await page.locator("#messages b").count() == 0
+
+
+async def test_open_in_app_shows_the_contact_in_the_mini_app_panel(page: Page):
+    """The sandbox serves the Mini App from the bot's own web server: a card's "Open in app"
+    opens it in a phone-sized panel, signed as Telegram would, on that contact."""
+    await say(page, "/add Harriet Vane, harriet@example.com, eviction")
+    await tap(last_saying(page, "harriet@example.com"), "✅ Save")
+    card = last_saying(page, "Harriet Vane")
+    await tap(card, "📱 Open in app")
+    panel = page.get_by_role("dialog", name="📱 Open in app")
+    await panel.wait_for()
+    app = page.frame_locator("#webapp-frame")
+    await expect(app.get_by_text("harriet@example.com").first).to_be_visible(timeout=15_000)

@@ -35,6 +35,10 @@ SETTINGS_VARS = (
     "PORT",
     "DYNO",
     "CRM_ALLOW_EPHEMERAL_STORAGE",
+    "IMAP_DEFAULT_HOST",
+    "IMAP_SYNC_MINUTES",
+    "IMAP_CA_FILE",
+    "IMAP_ALLOW_PLAIN",
 )
 
 Crm = Callable[..., subprocess.CompletedProcess[str]]

@@ -26,6 +26,7 @@ class FlakyStore:
     inner: FileStore
     down: bool = False
     calls: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
 
     def _gate(self, what: str) -> None:
         self.calls.append(what)
@@ -35,6 +36,7 @@ class FlakyStore:
     def put(self, key: str, source: Source, content_type: str) -> None:
         self._gate("put")
         self.inner.put(key, source, content_type)
+        self.written.append(key)
 
     def get(self, key: str, dest: BinaryIO) -> None:
         self._gate("get")
@@ -43,10 +45,6 @@ class FlakyStore:
     def delete(self, key: str) -> None:
         self._gate("delete")
         self.inner.delete(key)
-
-    def delete_prefix(self, prefix: str) -> int:
-        self._gate("delete_prefix")
-        return self.inner.delete_prefix(prefix)
 
     def exists(self, key: str) -> bool:
         self._gate("exists")
@@ -169,11 +167,12 @@ def test_storage_down_saves_nothing(session_factory, flaky, contact_ids, alice, 
     assert flaky.exists(row.storage_key)
 
 
-def test_a_failing_row_deletes_the_object(session_factory, store, contact_ids, alice, pdf):
+def test_a_failing_row_deletes_the_object(session_factory, flaky, contact_ids, alice, pdf):
     with pytest.raises(IntegrityError):  # no such user: the insert fails at flush
-        attach(session_factory, store, contact_ids[0], pdf, alice_id=999_999)
+        attach(session_factory, flaky, contact_ids[0], pdf, alice_id=999_999)
     assert count_files(session_factory) == 0
-    assert store.delete_prefix(f"crm/contact_{contact_ids[0]}/") == 0
+    assert len(flaky.written) == 1
+    assert not flaky.exists(flaky.written[0])
 
 
 def test_a_rolled_back_transaction_deletes_the_object(
@@ -274,13 +273,16 @@ def test_set_category(session_factory, store, contact_ids, alice, pdf):
         svc.set_category(s, [row.id], "nope")
 
 
-def test_remove_file_deletes_row_and_object(session_factory, store, contact_ids, alice, pdf):
+def test_delete_file_deletes_row_then_object(session_factory, store, contact_ids, alice, pdf):
     row = attach(session_factory, store, contact_ids[0], pdf, alice_id=alice.id).file
-    svc.remove_file(session_factory, store, row.id, contact_id=contact_ids[0])
+    with session_factory.begin() as s:
+        deleted = svc.delete_file(s, row.id, contact_id=contact_ids[0])
     assert count_files(session_factory) == 0
+    assert store.exists(row.storage_key)  # the object goes once the row's delete committed
+    assert svc.delete_objects(store, [deleted.storage_key]).deleted == [row.storage_key]
     assert not store.exists(row.storage_key)
-    with pytest.raises(NotFound):
-        svc.remove_file(session_factory, store, row.id)
+    with session_factory.begin() as s, pytest.raises(NotFound):
+        svc.delete_file(s, row.id)
 
 
 def test_purge_deletes_objects_and_retries_failures(
@@ -303,17 +305,26 @@ def test_purge_deletes_objects_and_retries_failures(
     assert sorted(result.storage_keys) == sorted(keys)
 
     flaky.down = True  # the delete fails: logged, recorded, the contact is gone anyway
-    report = svc.delete_objects_after_purge(flaky, session_factory, result.storage_keys)
+    report = svc.delete_objects(flaky, result.storage_keys)
     assert sorted(report.failed) == sorted(keys)
+    with session_factory.begin() as s:
+        svc.record_deletes(s, report)
     with session_factory() as s:
         pending = {p.storage_key: p.attempts for p in s.scalars(select(PendingObjectDelete))}
     assert pending == dict.fromkeys(keys, 1)
-    assert svc.retry_pending_deletes(flaky, session_factory).failed  # still down
+    with session_factory.begin() as s:
+        retry = svc.pending_deletes(s)
+        assert sorted(retry) == sorted(keys)
+        report = svc.delete_objects(flaky, retry)
+        assert report.failed  # still down
+        svc.record_deletes(s, report)
     with session_factory() as s:
         assert {p.attempts for p in s.scalars(select(PendingObjectDelete))} == {2}
 
     flaky.down = False  # the next purge run
-    report = svc.retry_pending_deletes(flaky, session_factory)
+    with session_factory.begin() as s:
+        report = svc.delete_objects(flaky, svc.pending_deletes(s))
+        svc.record_deletes(s, report)
     assert sorted(report.deleted) == sorted(keys)
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(PendingObjectDelete)) == 0

@@ -74,24 +74,6 @@ def test_delete_is_idempotent(store):
     store.delete(KEY)  # already gone: fine
 
 
-def test_delete_prefix_only_touches_that_contact(store):
-    for key in [
-        "crm/contact_1/a.pdf",
-        "crm/contact_1/b.jpg",
-        "crm/contact_10/c.pdf",  # shares the "crm/contact_1" string, not the folder
-        "crm/contact_2/d.pdf",
-    ]:
-        store.put(key, io.BytesIO(b"x"), "text/plain")
-    assert store.delete_prefix("crm/contact_1/") == 2
-    assert not store.exists("crm/contact_1/a.pdf")
-    assert not store.exists("crm/contact_1/b.jpg")
-    assert store.exists("crm/contact_10/c.pdf")
-    assert store.exists("crm/contact_2/d.pdf")
-    assert store.delete_prefix("crm/contact_1/") == 0
-    with pytest.raises(ValueError):
-        store.delete_prefix("crm/contact_2")  # a prefix must be a folder
-
-
 @pytest.mark.parametrize(
     "key", ["", "../x", "crm/../../x", "/etc/passwd", "crm//x", "crm\\x", "crm/./x", "a\x00b"]
 )

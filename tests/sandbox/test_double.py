@@ -399,6 +399,49 @@ async def test_commands_validation(double: BotApiDouble, client: httpx.AsyncClie
     assert (await call(client, double, "getMyCommands"))[1]["result"] == []
 
 
+async def test_menu_button_per_chat_and_web_app_buttons(
+    double: BotApiDouble, client: httpx.AsyncClient, alice: Phone
+) -> None:
+    app = {"type": "web_app", "text": "Open CRM", "web_app": {"url": "https://crm.example/app"}}
+    status, _ = await call(client, double, "setChatMenuButton", chat_id=alice.chat_id,
+                           menu_button=app)
+    assert status == 200
+    assert double.menu_button(alice.chat_id) == app
+    assert double.menu_button() == {"type": "commands"}  # nobody else's changed
+    got = await call(client, double, "getChatMenuButton", chat_id=alice.chat_id)
+    assert got[1]["result"] == app
+    for bad in (
+        {**app, "web_app": {"url": "http://crm.example/app"}},  # Telegram wants HTTPS
+        {**app, "text": ""},
+        {"type": "web_app", "text": "x"},
+        {"type": "sparkles"},
+    ):
+        status, _ = await call(client, double, "setChatMenuButton", chat_id=alice.chat_id,
+                                  menu_button=bad)
+        assert status == 400, bad
+    assert (await call(client, double, "setChatMenuButton", chat_id=424242,
+                       menu_button=app))[0] == 400  # a chat the bot never saw
+    status, _ = await call(client, double, "setChatMenuButton", chat_id=alice.chat_id)
+    assert double.menu_button(alice.chat_id) == {"type": "commands"}  # back to the default
+
+    def markup(url: str) -> dict[str, Any]:
+        return {"inline_keyboard": [[{"text": "Open", "web_app": {"url": url}}]]}
+
+    ok = await call(client, double, "sendMessage", chat_id=alice.chat_id, text="x",
+                    reply_markup=markup("https://crm.example/app#c=1"))
+    assert ok[0] == 200
+    bad = await call(client, double, "sendMessage", chat_id=alice.chat_id, text="x",
+                     reply_markup=markup("http://crm.example/app"))
+    assert bad[0] == 400
+    assert "Only HTTPS" in bad[1]["description"]
+    async with BotApiDouble(local_web_apps=True) as local:
+        phone = local.phone(user_id=5, first_name="Local")
+        await phone.send("hi")
+        status, _ = await call(client, local, "sendMessage", chat_id=phone.chat_id, text="x",
+                               reply_markup=markup("http://127.0.0.1:8080/app"))
+        assert status == 200
+
+
 # ---------------------------------------------------------------------------------- files
 
 

@@ -28,6 +28,9 @@ def test_defaults_when_nothing_is_set():
     assert settings.email_keys == ()
     assert settings.s3_bucket is None
     assert settings.file_storage_dir == Path("crm-files")
+    assert settings.port is None  # no web server unless $PORT (or a webhook) asks for one
+    assert settings.public_url is None
+    assert settings.webapp_auth_max_age == 24 * 3600
 
 
 def test_blank_values_fall_back_to_defaults():
@@ -83,6 +86,8 @@ def test_other_values_are_read():
         FILE_STORAGE_DIR="/data/files",
         TELEGRAM_BOT_TOKEN="123:abc",
         PORT="5000",
+        PUBLIC_URL="https://crm-1a2b3c.herokuapp.com/",
+        WEBAPP_AUTH_MAX_AGE="3600",
     )
     assert settings.timezone == "America/New_York"
     assert settings.digest_time == time(7, 30)
@@ -92,6 +97,8 @@ def test_other_values_are_read():
     assert settings.file_storage_dir == Path("/data/files")
     assert settings.telegram_token == "123:abc"
     assert settings.port == 5000
+    assert settings.public_url == "https://crm-1a2b3c.herokuapp.com"
+    assert settings.webapp_auth_max_age == 3600
 
 
 @pytest.mark.parametrize(
@@ -106,6 +113,11 @@ def test_other_values_are_read():
         ("ADMIN_CHAT_IDS", "1,two:Sam"),
         ("CRM_EMAIL_ENCRYPTION_KEY", "notakey"),
         ("PORT", "http"),
+        ("PUBLIC_URL", "http://crm.example.com"),  # Telegram opens Mini Apps over HTTPS only
+        ("PUBLIC_URL", "crm.example.com"),
+        ("PUBLIC_URL", "https://crm.example.com/app?x=1"),
+        ("WEBAPP_AUTH_MAX_AGE", "a day"),
+        ("WEBAPP_AUTH_MAX_AGE", "0"),
     ],
 )
 def test_a_bad_value_fails_with_one_line_naming_the_variable(variable, value):
@@ -230,3 +242,28 @@ def test_a_token_is_shown_by_its_last_four_characters_only():
     token = "7012345678:AAFakeTokenForTestsOnly_abcdWXYZ"
     assert mask_token(token) == "…WXYZ"
     assert mask_token("short") == "…"
+
+
+def test_mail_settings(tmp_path: Path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    s = Settings.from_env(
+        {"IMAP_DEFAULT_HOST": "mail.v3.test", "IMAP_SYNC_MINUTES": "5",
+         "IMAP_CA_FILE": str(ca), "IMAP_ALLOW_PLAIN": "yes"},
+        dotenv=False,
+    )
+    assert (s.imap_default_host, s.imap_sync_minutes, s.imap_ca_file, s.imap_allow_plain) == (
+        "mail.v3.test", 5, ca, True)
+    defaults = Settings.from_env({}, dotenv=False)
+    assert (defaults.imap_sync_minutes, defaults.imap_ca_file, defaults.imap_allow_plain) == (
+        10, None, False)
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("IMAP_SYNC_MINUTES", "ten"),
+    ("IMAP_CA_FILE", "/no/such/ca.pem"),
+    ("IMAP_ALLOW_PLAIN", "maybe"),
+])
+def test_bad_mail_settings_name_the_variable(variable, value):
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env({variable: value}, dotenv=False)

@@ -152,7 +152,7 @@ def test_acting_on_an_item_rewrites_only_its_action_row():
     asking = views.replace_item_rows(with_outcomes, 1002, views.next_rows(1002, "call"))
     assert asking is not None
     assert [c.arg for c in callbacks(asking) if c.action == "dgnext"] == [
-        "1:call", "3:call", "7:call", "14:call", "0:call"
+        "tomorrow:call", "3d:call", "1w:call", "2w:call", "0:call"
     ]
     closed = views.replace_item_rows(
         asking, 1002, views.status_rows(1002, views.done_label("call", date(2026, 11, 30)))

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 
 from crm_core.errors import ValidationError
-from crm_core.services.contacts import create_contact
 from crm_core.stages import ContactType
 from crm_core.validation import (
     clean_contact_type,
@@ -26,15 +25,6 @@ from crm_core.validation import (
 )
 
 TODAY = date(2026, 11, 23)  # a Monday
-
-
-@pytest.fixture
-def make_contact(session, alice, today):
-    def make(**fields):
-        data = {"name": "Money", "contact_type": "eviction_client", **fields}
-        return create_contact(session, alice.id, data, today=today)
-
-    return make
 
 
 # --- names and text -------------------------------------------------------------------------
@@ -170,6 +160,15 @@ def test_blank_phone_is_none():
         ("0", Decimal("0.00")),
         ("10.125", Decimal("10.13")),  # pounds and pence round half up
         ("10.005", Decimal("10.01")),
+        ("1500", Decimal("1500.00")),
+        ("£1,500.50", Decimal("1500.50")),
+        ("1.5k", Decimal("1500.00")),
+        ("£2.25K", Decimal("2250.00")),
+        ("1.2m", Decimal("1200000.00")),
+        ("1 500", Decimal("1500.00")),
+        ("£ 12,345", Decimal("12345.00")),
+        ("300 pounds", Decimal("300.00")),
+        ("750 GBP", Decimal("750.00")),
     ],
 )
 def test_money_is_gbp_with_two_decimals(raw, expected):
@@ -186,9 +185,17 @@ def test_negative_money_is_rejected(raw):
     assert "negative" in str(info.value)
 
 
-@pytest.mark.parametrize("raw", ["abc", "£", "NaN", "Infinity", "1.2.3"])
+@pytest.mark.parametrize(
+    "raw", ["abc", "£", "NaN", "Infinity", "1.2.3", "1.5kk", "k", "15 00"]
+)
 def test_non_amounts_are_rejected(raw):
     with pytest.raises(ValidationError, match="amount in pounds"):
+        clean_money("potential_value", raw)
+
+
+@pytest.mark.parametrize("raw", ["1,50", "12,34,567", "1,5"])
+def test_commas_out_of_thousands_are_explained(raw):
+    with pytest.raises(ValidationError, match="comma I can't read"):
         clean_money("potential_value", raw)
 
 
@@ -196,13 +203,6 @@ def test_non_amounts_are_rejected(raw):
 def test_money_too_large_for_the_column_is_rejected(raw):
     with pytest.raises(ValidationError, match="too large"):
         clean_money("total_revenue", raw)
-
-
-def test_the_largest_amount_fits_the_column(session, make_contact):
-    contact = make_contact(potential_value="9999999999.99", total_revenue="£9,999,999,999.99")
-    session.expire(contact)
-    assert contact.potential_value == Decimal("9999999999.99")
-    assert contact.total_revenue == Decimal("9999999999.99")
 
 
 def test_blank_money():
@@ -394,16 +394,6 @@ def test_invisible_characters_are_stripped_at_the_ends_only():
     assert clean_name("Jose\u0301") == "José"  # NFC
     assert clean_name("Zoe\u0308\u200b") == "Zoë"
     assert clean_name("👩\u200d💻 Ada") == "👩\u200d💻 Ada"
-
-
-def test_a_note_needs_a_visible_character(session, make_contact):
-    from crm_core.services.notes import add_note
-
-    contact = make_contact()
-    with pytest.raises(ValidationError, match="can't be empty"):
-        add_note(session, contact.id, None, "internal", "\u200b\u2060")
-    note = add_note(session, contact.id, None, "internal", "\ufeffCalled\u200b")
-    assert note.content == "Called"
 
 
 def test_email_and_phone_lose_invisible_characters_at_the_ends():

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, event, select
@@ -23,9 +22,6 @@ from crm_core.models import Contact, DigestDelivery, Note, ReminderDelivery, Use
 from crm_core.schedule import (
     MON_FRI,
     DeliveryStatus,
-    digest_due,
-    local_moment,
-    next_digest_at,
 )
 from crm_core.services import digests as digests_service
 from crm_core.services import preferences as prefs
@@ -48,7 +44,7 @@ from crm_core.services.digests import (
 from crm_core.services.followups import snooze_followup
 from crm_core.services.notes import add_note
 from crm_core.services.users import sync_admins
-from crm_core.validation import clean_followup_at, parse_followup, parse_time_of_day
+from crm_core.validation import parse_time_of_day
 from tests.conftest import ALICE, BOB, TODAY
 
 LONDON = "Europe/London"
@@ -408,7 +404,7 @@ def test_done_writes_a_note_of_the_outcome_then_sets_the_next_follow_up(
         notes = [(n.note_type, n.content) for n in s.scalars(select(Note))]
     assert notes == ([(note_type, content)] if note_type else [])
     with session_factory.begin() as s:
-        contact = next_followup(s, cid, "7", today=TODAY)
+        contact = next_followup(s, cid, "1w", today=TODAY)
         assert (contact.next_followup_date, contact.next_followup_time) == (date(2026, 11, 30),
                                                                             None)
         assert next_followup(s, cid, "0", today=TODAY).next_followup_date is None
@@ -423,7 +419,7 @@ def test_buttons_on_a_deleted_contact_say_it_no_longer_exists(session_factory, a
     for action in (
         lambda s: snooze_followup(s, cid, 1, today=TODAY),
         lambda s: log_outcome(s, cid, alice.id, "call"),
-        lambda s: next_followup(s, cid, "1", today=TODAY),
+        lambda s: next_followup(s, cid, "tomorrow", today=TODAY),
     ):
         with session_factory.begin() as s, pytest.raises(NotFound,
                                                           match="no longer exists"):
@@ -500,48 +496,6 @@ def test_a_failed_reminder_is_retried(session_factory, alice):
     assert again.delivery_id == job.delivery_id
     with session_factory() as s:
         assert s.get(ReminderDelivery, job.delivery_id).attempts == 2  # type: ignore[union-attr]
-
-
-# --------------------------------------------------------------------------- pure rules
-
-
-def test_digest_due_and_next_digest_are_wall_clock_times():
-    london = ZoneInfo(LONDON)
-    assert digest_due(utc(2026, 11, 23, 7, 59), london, EIGHT, MON_FRI) is None
-    found = digest_due(utc(2026, 11, 23, 8, 16), london, EIGHT, MON_FRI)
-    assert found is not None
-    assert found.late
-    assert found.local_date == TODAY
-    assert digest_due(utc(2026, 11, 28, 9, 0), london, EIGHT, MON_FRI) is None  # Saturday
-    assert next_digest_at(utc(2026, 11, 27, 9, 0), london, EIGHT, MON_FRI) == local_moment(
-        date(2026, 11, 30), EIGHT, london
-    )
-    assert next_digest_at(utc(2026, 11, 27, 9, 0), london, EIGHT, 0) is None
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("tomorrow 14:00", (date(2026, 11, 24), time(14, 0))),
-        ("friday 9am", (date(2026, 11, 27), time(9, 0))),
-        ("9:30pm friday", (date(2026, 11, 27), time(21, 30))),
-        ("1/12 at 10", (date(2026, 12, 1), time(10, 0))),
-        ("14:00", (TODAY, time(14, 0))),
-        ("in 2 weeks", (date(2026, 12, 7), None)),
-        ("3.1.27", (date(2027, 1, 3), None)),
-        ("tomorrow", (date(2026, 11, 24), None)),
-        ("12am tomorrow", (date(2026, 11, 24), time(0, 0))),
-    ],
-)
-def test_a_follow_up_may_carry_a_time(raw, expected):
-    assert parse_followup(raw, TODAY) == expected
-    assert clean_followup_at(raw, TODAY) == expected
-
-
-@pytest.mark.parametrize("raw", ["tomorrow 25:00", "friday 13pm", "tomorrow 9:75"])
-def test_a_wrong_time_is_refused(raw):
-    with pytest.raises(ValidationError, match="couldn't read that time"):
-        clean_followup_at(raw, TODAY)
 
 
 def test_typed_times_and_timezones_for_settings(session_factory, alice):

@@ -1,0 +1,64 @@
+"""/report: the summary of a pipeline over a period, then its charts as one album. The
+period and pipeline buttons redraw the summary in place and send that view's charts.
+
+Figures come from the database in a worker thread (``run_db``); the charts are drawn in
+another (matplotlib is CPU work that must not block the event loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import InputMediaPhoto, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.callbacks import REPORT, Cb, pattern
+from bot.handling import on_button, reply
+from bot.runtime import crm, run_db
+from bot.views.report import DEFAULT, PIPELINES, report_keyboard, summary
+from crm_core.charts import Chart, render
+from crm_core.services.report import PERIODS, parse_period, report
+
+log = logging.getLogger(__name__)
+Ctx = ContextTypes.DEFAULT_TYPE
+
+
+async def _show(update: Update, context: Ctx, pipeline: str, period: str, *, edit: bool) -> None:
+    now = crm(context).clock()
+    result = await run_db(context, report, PIPELINES[pipeline], parse_period(period, now), now)
+    await reply(update, summary(result), report_keyboard(pipeline, period), edit=edit)
+    charts = await asyncio.to_thread(render, result.current)
+    await _send_album(update, charts)
+
+
+async def _send_album(update: Update, charts: list[Chart]) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    if len(charts) == 1:  # an album needs two photos at least
+        await chat.send_photo(charts[0].png, caption=charts[0].caption)
+    elif charts:
+        await chat.send_media_group(
+            [InputMediaPhoto(c.png, caption=c.caption, filename=f"{c.name}.png") for c in charts]
+        )
+
+
+async def report_command(update: Update, context: Ctx) -> None:
+    """/report: the eviction pipeline over the last 30 days, with charts."""
+    await _show(update, context, *DEFAULT, edit=False)
+
+
+@on_button
+async def switch(update: Update, context: Ctx, cb: Cb) -> None:
+    """A period or pipeline button: the summary redrawn in place, then the new charts."""
+    pipeline, _, period = cb.arg.partition(":")
+    if pipeline not in PIPELINES or period not in PERIODS:
+        pipeline, period = DEFAULT
+    await _show(update, context, pipeline, period, edit=True)
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, object]]:
+    return [
+        CommandHandler("report", report_command),
+        CallbackQueryHandler(switch, pattern=pattern(REPORT)),
+    ]
