@@ -6,7 +6,11 @@ a group to the first handler that matches; a handler raising ``ApplicationHandle
   group  registered (module)                          why here
   -----  -------------------------------------------  ---------------------------------------
   -2     gate: admins in private chats (bot.gate)      before anything reads or writes a thing
-  -1     dedupe: claim the update id (bot.gate)        a redelivery stops before any handler
+  -1     dedupe: claim the update id (bot.gate)        a redelivery stops before any handler;
+                                                       texts and card buttons outside forms
+                                                       are claimed by the handler's own
+                                                       transaction or first Bot API call
+                                                       (bot/claims.py)
    0     attach search (conversations.attach)          asked aside, over a form that stays
                                                        open: while open, typed text is its own
    1     add contact (conversations.add_contact)       forms, one group each: a form that
@@ -61,6 +65,7 @@ from telegram.ext import (
 )
 
 from bot import startup, texts
+from bot.claims import ClaimingRequest
 from bot.conversations import add_contact, add_job, attach, edit_contact, followup, note
 from bot.conversations import email as email_conversation
 from bot.conversations import settings as settings_conversation
@@ -135,6 +140,8 @@ def build_application(
         .token(settings.telegram_token or "")
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
+        # Bot API calls claim the update being handled first, if nothing has (bot/claims.py).
+        .request(ClaimingRequest(connection_pool_size=256))
         .persistence(DatabasePersistence(factory))
         .post_init(_post_init)
     )

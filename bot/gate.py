@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
-from sqlalchemy import Engine
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
 
-from bot import texts
+from bot import claims, texts
+from bot.claims import UpdateClaim
+from bot.handling import FORM_KEYS
 from bot.runtime import crm
 from crm_core.services.updates import claim_update
 
@@ -70,27 +70,40 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-def _claim(engine: Engine, bot_id: int, update_id: int) -> bool:
-    # A bare connection in AUTOCOMMIT mode: the claim is one statement and its own
-    # transaction (no ORM session, no BEGIN/COMMIT round trips), before every update.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return claim_update(connection, bot_id, update_id)
-
-
 async def dedupe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Drop an update we've already acted on (webhook retry, restart before confirming)."""
-    try:
-        fresh = await asyncio.to_thread(
-            _claim, crm(context).engine, context.bot.id, update.update_id
-        )
-    except Exception as err:
-        # Unclaimed, it must not be acted on: PTB would go on to the next groups after an
-        # error here. Report it like any failure (the admin hears nothing was saved), stop.
-        await context.application.process_error(update, err)
-        raise ApplicationHandlerStop from err
-    if not fresh:
-        log.info("Dropped duplicate update %s", update.update_id)
-        raise ApplicationHandlerStop
+    """Drop an update we've already acted on (webhook retry, restart before confirming).
+
+    A text or a button press outside any form is claimed by the handler's own transaction or
+    first Bot API call (``bot.claims``): what the features do with one changes nothing in
+    memory before that. Anything else (a command, a form's answer, a file) is claimed here,
+    alone, before any handler sees it: a form's step keeps its answer in memory first."""
+    claim = UpdateClaim(
+        context.application, update, crm(context).engine, context.bot.id, claim_update
+    )
+    claims.CURRENT.set(claim)
+    if not _claimed_lazily(update, context):
+        await claim.ensure()  # raises ApplicationHandlerStop on a duplicate or a failure
+
+
+#: Card buttons whose handlers change nothing in memory before their database trip.
+LAZY_ACTIONS = frozenset({"open", "stg", "stgset", "del", "dely", "undo", "notes"})
+
+
+def _claimed_lazily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A plain text (a search, or a reply to a card: a note) or a card button, with no form
+    open: claimed by the handler's own transaction (or first Bot API call)."""
+    if context.user_data and any(key in context.user_data for key in FORM_KEYS):
+        return False
+    query = update.callback_query
+    if query is not None:
+        return str(query.data).partition(":")[0] in LAZY_ACTIONS
+    message = update.message
+    return (
+        message is not None
+        and message.text is not None
+        and not message.text.startswith("/")
+        and message.forward_origin is None
+    )
 
 
 def handlers() -> list[tuple[int, BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]]:

@@ -15,20 +15,29 @@ update that changes nothing writes nothing. The timer stays as a backstop.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
-from telegram.ext import Application, BasePersistence, Job, PersistenceInput
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BasePersistence,
+    Job,
+    PersistenceInput,
+)
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from bot import claims
 from bot.runtime import in_transaction
 from crm_core.services.bot_state import load_namespace, save_state, to_json
 
 T = TypeVar("T")
 UserData = dict[Any, Any]
+_UNSAVED = object()  # never read nor written: not known to be unchanged
 
 
 class WriteThroughApplication(Application):
@@ -39,12 +48,42 @@ class WriteThroughApplication(Application):
 
     async def process_update(self, update: object) -> None:
         self._handling += 1
+        token = claims.CURRENT.set(None)  # the gate's dedupe sets this update's claim
         try:
             await super().process_update(update)
+            claim = claims.pending()
+            if claim is not None:  # handled without a transaction or a Bot API call
+                with contextlib.suppress(ApplicationHandlerStop):
+                    await claim.ensure()
         finally:
+            claims.CURRENT.reset(token)
             self._handling -= 1
-        if self.persistence is not None:
+        if self.persistence is not None and not self._nothing_to_write():
             await self.update_persistence()
+
+    def _nothing_to_write(self) -> bool:
+        """True when no conversation was moved and the data of the users and chats the update
+        touched is what the persistence last wrote: then PTB's run (a deep copy of each, a
+        task per row, a lock) is skipped, and the rows are no longer due for the timer."""
+        persistence = self.persistence
+        if not isinstance(persistence, DatabasePersistence):
+            return False
+        if self._user_ids_to_be_deleted_in_persistence or (
+            self._chat_ids_to_be_deleted_in_persistence
+        ):
+            return False
+        if any(d._write_access_keys for d in self._conversation_handler_conversations.values()):
+            return False
+        users, chats = self._user_ids_to_be_updated_in_persistence, (
+            self._chat_ids_to_be_updated_in_persistence
+        )
+        if not all(persistence.saved("user", uid, self.user_data[uid]) for uid in users) or not (
+            all(persistence.saved("chat", cid, self.chat_data[cid]) for cid in chats)
+        ):
+            return False
+        users.clear()
+        chats.clear()
+        return True
 
     def _mark_for_persistence_update(
         self, *, update: object | None = None, job: Job[Any] | None = None
@@ -83,6 +122,11 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
         for key, value in found.items():
             self._saved[(namespace, key)] = to_json(value)
         return found
+
+    def saved(self, namespace: str, ident: int, data: UserData) -> bool:
+        """Whether ``data`` (a user's or chat's) is what was last read or written."""
+        text = to_json(data) if data else None
+        return self._saved.get((namespace, str(ident)), _UNSAVED) == text
 
     async def _save(self, namespace: str, key: str, value: Any) -> None:
         text = None if value is None else to_json(value)

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import claims
 from crm_core.config import Settings
 from crm_core.errors import ConfigError
 from crm_core.models import utcnow
@@ -81,8 +82,31 @@ async def run_db(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> T:
-    """Run ``fn(session, ...)`` in one transaction in a worker thread; commit if it returns."""
-    return await in_transaction(crm(context).session_factory, fn, *args, **kwargs)
+    """Run ``fn(session, ...)`` in one transaction in a worker thread; commit if it returns.
+
+    The first such transaction of an update also claims the update (``bot.claims``): one
+    transaction per update, and a redelivery raises ``DuplicateUpdate`` with nothing done."""
+    claim = claims.pending()
+    if claim is None:
+        return await in_transaction(crm(context).session_factory, fn, *args, **kwargs)
+    factory = crm(context).session_factory
+
+    def work() -> T:
+        with factory.begin() as session:
+            result = fn(session, *args, **kwargs)
+            claim.claim_in(session)  # last: a duplicate rolls the work back
+        claim.state = claims.ClaimState.CLAIMED  # committed
+        return result
+
+    try:
+        return await asyncio.to_thread(work)
+    except claims.ClaimError as err:
+        claim.state = claims.ClaimState.FAILED
+        await context.application.process_error(claim.update, err.cause)
+        raise ApplicationHandlerStop from err
+    except claims.DuplicateUpdate:
+        log.info("Dropped duplicate update %s", claim.update.update_id)
+        raise
 
 
 async def in_transaction(
