@@ -25,8 +25,11 @@ Ctx = ContextTypes.DEFAULT_TYPE
 
 
 async def _show(update: Update, context: Ctx, pipeline: str, period: str, *, edit: bool) -> None:
-    now = crm(context).clock()
-    result = await run_db(context, report, PIPELINES[pipeline], parse_period(period, now), now)
+    app = crm(context)
+    now = app.clock()
+    chosen = parse_period(period, now)
+    probabilities = app.settings.stage_probabilities
+    result = await run_db(context, report, PIPELINES[pipeline], chosen, now, probabilities)
     await reply(update, summary(result), report_keyboard(pipeline, period), edit=edit)
     charts = await asyncio.to_thread(render, result.current)
     await _send_album(update, charts)

@@ -18,7 +18,8 @@ Definitions:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -41,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
-from crm_core.models import Contact, Job, StageChange
+from crm_core.models import Contact, Job, StageChange, User
 from crm_core.stages import (
     PIPELINES,
     STAGE_PROBABILITIES,
@@ -126,6 +127,8 @@ class Figures:
     weighted_value: Decimal
     stale: int
     jobs_paid: int = 0
+    #: Per owner (display name): (owner, won, decided), as by source.
+    by_owner: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def decided(self) -> int:
@@ -142,11 +145,17 @@ class Report:
     previous: Figures
 
 
-def report(session: Session, pipeline: ContactType, period: Period, now: datetime) -> Report:
+def report(
+    session: Session,
+    pipeline: ContactType,
+    period: Period,
+    now: datetime,
+    probabilities: Mapping[str, float] = STAGE_PROBABILITIES,
+) -> Report:
     """The period's figures and the previous period's (for deltas)."""
     return Report(
-        current=figures(session, pipeline, period, now),
-        previous=figures(session, pipeline, period.previous(), now),
+        current=figures(session, pipeline, period, now, probabilities),
+        previous=figures(session, pipeline, period.previous(), now, probabilities),
     )
 
 
@@ -157,11 +166,9 @@ def _days(session: Session, later: Any, earlier: Any) -> Any:
     return func.julianday(later) - func.julianday(earlier)
 
 
-def _stage_weight() -> Any:
+def _stage_weight(probabilities: Mapping[str, float]) -> Any:
     """The contact's current stage's probability (the forecast's weight), in SQL."""
-    return case(
-        *((Contact.current_stage == k, p) for k, p in STAGE_PROBABILITIES.items()), else_=0.0
-    )
+    return case(*((Contact.current_stage == k, p) for k, p in probabilities.items()), else_=0.0)
 
 
 def _rank(pipeline: ContactType) -> Any:
@@ -198,8 +205,15 @@ def _median(part: str, value: Any, key: Any) -> Any:
     )
 
 
-def figures(session: Session, pipeline: ContactType, period: Period, now: datetime) -> Figures:
-    """One pipeline's figures over one period (``STATEMENTS`` statements)."""
+def figures(
+    session: Session,
+    pipeline: ContactType,
+    period: Period,
+    now: datetime,
+    probabilities: Mapping[str, float] = STAGE_PROBABILITIES,
+) -> Figures:
+    """One pipeline's figures over one period (``STATEMENTS`` statements); the forecast
+    weighs open contacts by ``probabilities`` (``Settings.stage_probabilities``)."""
     start, end = period.start, period.end
     live_of_pipeline = and_(
         Contact.id == StageChange.contact_id,
@@ -225,6 +239,7 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
             .over(partition_by=by_contact, order_by=in_order)
             .label("next_at"),
             Contact.how_found_us.label("source"),
+            Contact.owner_id.label("owner_id"),
             # The first stage's time: a contact's first stage change is its creation.
             Contact.created_at.label("created"),
         )
@@ -255,11 +270,12 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         .subquery()
     )
     medians_part = _median("median", stays.c.days, stays.c.stage)
-    # 3. Decisions: each contact's last won/lost move of the period, by source.
+    # 3. Decisions: each contact's last won/lost move of the period, by source and by owner.
     decisions = (
         select(
             moves.c.stage,
             func.coalesce(func.nullif(moves.c.source, ""), "Not recorded").label("source"),
+            moves.c.owner_id,
             func.row_number()
             .over(partition_by=moves.c.contact_id, order_by=moves.c.at.desc())
             .label("latest"),
@@ -279,6 +295,19 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         .where(decisions.c.latest == 1)
         .group_by(decisions.c.source)
     )
+    owners_part = (
+        select(
+            literal("owner"),
+            User.display_name,
+            func.count(case((is_won, 1))),
+            func.count(),
+            cast(nothing, Float),
+        )
+        .select_from(decisions)
+        .join(User, User.id == decisions.c.owner_id)
+        .where(decisions.c.latest == 1)
+        .group_by(User.id, User.display_name)
+    )
     # 4. Median days from the first stage to won (contacts won in the period).
     won_days = (
         select(
@@ -292,9 +321,10 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
     entered: dict[str, tuple[int, int]] = {}
     medians: dict[str, float] = {}
     source_rows: list[tuple[str, int, int]] = []
+    owner_rows: list[tuple[str, int, int]] = []
     to_won: float | None = None
     for part, key, a, b, value in session.execute(
-        union_all(entered_part, medians_part, sources_part, to_won_part)
+        union_all(entered_part, medians_part, sources_part, owners_part, to_won_part)
     ):
         if part == "entered":
             entered[key] = (int(a), int(b))
@@ -302,6 +332,8 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
             medians[key] = float(value)
         elif part == "source":
             source_rows.append((key, int(a), int(b)))
+        elif part == "owner":
+            owner_rows.append((key, int(a), int(b)))
         else:
             to_won = float(value)
     won = sum(w for _, w, _ in source_rows)
@@ -338,7 +370,7 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         .limit(TOP)
     ).all()
     # 7. Forecast and stale contacts (open contacts of the pipeline, as they stand now).
-    weight = _stage_weight()
+    weight = _stage_weight(probabilities)
     stale_before = now - timedelta(days=STALE_DAYS[pipeline])
     open_value, weighted, stale = session.execute(
         select(
@@ -370,6 +402,7 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         revenue_by_month=revenue_by_month,
         top_partners=[(str(n), Decimal(v).quantize(CENTS)) for n, v in partner_rows],
         by_source=by_source,
+        by_owner=sorted(owner_rows, key=lambda r: (-r[2], r[0])),
         open_value=Decimal(open_value).quantize(CENTS),
         weighted_value=Decimal(str(weighted)).quantize(CENTS),
         stale=int(stale),
@@ -386,9 +419,13 @@ class Forecast:
     paid_this_month: Decimal
 
 
-def forecast(session: Session, month_start: datetime) -> Forecast:
+def forecast(
+    session: Session,
+    month_start: datetime,
+    probabilities: Mapping[str, float] = STAGE_PROBABILITIES,
+) -> Forecast:
     """One statement, every pipeline."""
-    weight = _stage_weight()
+    weight = _stage_weight(probabilities)
     weighted = (
         select(func.coalesce(func.sum(Contact.potential_value * weight), 0))
         .where(Contact.deleted_at.is_(None), Contact.status == Status.ACTIVE.value)

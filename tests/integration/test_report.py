@@ -26,13 +26,14 @@ def at(month: int, day: int) -> datetime:
 
 
 @pytest.fixture
-def history(session, alice, today):
-    """Prevention prospects, the period being the 30 days to 23 Nov (from 24 Oct)."""
+def history(session, alice, bob, today):
+    """Prevention prospects, the period being the 30 days to 23 Nov (from 24 Oct); Bob owns D,
+    Alice the others."""
 
-    def contact(name, created, moves, **fields):
+    def contact(name, created, moves, owner=alice, **fields):
         c = svc.create_contact(
             session,
-            alice.id,
+            owner.id,
             {"name": name, "contact_type": PROSPECT.value, **fields},
             today=today,
             now=created,
@@ -81,7 +82,10 @@ def history(session, alice, today):
         potential_value="1000",
     )  # moved backwards
     contact(
-        "D", at(11, 1), [(at(11, 2), "lost"), (at(11, 12), "in_discussion"), (at(11, 20), "won")]
+        "D",
+        at(11, 1),
+        [(at(11, 2), "lost"), (at(11, 12), "in_discussion"), (at(11, 20), "won")],
+        owner=bob,
     )  # reopened, then won
     e = contact("E", at(11, 1), [(at(11, 2), "won")], how_found_us="Google")
     contact("F", at(10, 1), [], potential_value="400")  # stale since 1 Oct
@@ -109,6 +113,7 @@ def test_figures_match_the_hand_computed_history(session, history):
     assert f.win_rate == pytest.approx(2 / 3)
     assert f.median_days_to_won == 29.5  # A 40 days (from 1 Oct), D 19 days
     assert f.by_source == [("Google", 1, 2), ("Not recorded", 1, 1)]
+    assert f.by_owner == [("Alice", 1, 2), ("Bob", 1, 1)]  # A won, B lost; D won
     assert (f.revenue, f.jobs_paid) == (Decimal("1000.00"), 1)
     assert f.revenue_by_month == [("2026-11", Decimal("1000.00"))]
     assert f.top_partners == [("Leeds Lettings", Decimal("1000.00"))]  # not Lonely Lets
@@ -181,3 +186,13 @@ def test_dashboard_forecast(session, history):
     ahead = forecast(session, at(11, 1))
     assert ahead.weighted == Decimal("120.00")  # C 1,000 × 10%, F 400 × 5%
     assert ahead.paid_this_month == Decimal("1000.00")  # A; B's was cancelled, E is trashed
+
+
+def test_configured_stage_probabilities_weigh_the_forecast(session, history):
+    from crm_core.config import parse_stage_probabilities
+    from crm_core.services.report import forecast
+
+    weights = parse_stage_probabilities("first_contact_made:0.5,prospect:0.25")
+    f = figures(session, PROSPECT, parse_period("30d", NOW), NOW, weights)
+    assert f.weighted_value == Decimal("600.00")  # C 1,000 × 50%, F 400 × 25%
+    assert forecast(session, at(11, 1), weights).weighted == Decimal("600.00")
