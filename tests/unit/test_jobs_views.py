@@ -81,11 +81,15 @@ def test_job_list_and_job_view_escape_and_name_the_statuses():
 
 def test_offers():
     text, markup = views.create_job_offer(
-        client(potential_value=Decimal("2000")), {"title": "Eviction", "value": "2000.00"}
+        client(potential_value=Decimal("2000"), current_stage="job_booked"),
+        {"title": "Eviction", "value": "2000.00"},
     )
     assert plain(text) == f"📌 {HOSTILE} is at Job Booked. Create Eviction for £2,000?"
     assert [t for t, _ in buttons(markup)] == ["Create job", "Not now"]
-    text, _ = views.create_job_offer(client(), {"title": ""})
+    prospect = Contact(id=8, name="Pat", contact_type="prevention_prospect", current_stage="won")
+    text, _ = views.create_job_offer(prospect, {"title": "CCTV"})
+    assert plain(text) == "📌 Pat is at Won. Create CCTV?\n(You'll be asked its value.)"
+    text, _ = views.create_job_offer(client(current_stage="job_booked"), {"title": ""})
     assert plain(text).endswith("Create a job?\n(You'll be asked its value.)")
     text, markup = views.move_to_paid_offer(client())
     assert buttons(markup)[0] == ("Move to Paid", Cb("stgset", 7, "paid"))
