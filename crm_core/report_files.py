@@ -73,5 +73,7 @@ def _rows(f: Figures) -> Iterator[tuple[str, str]]:
         yield f"partner:{name}", str(value)
     for source, won, decided in f.by_source:
         yield f"source:{source}", f"{won}/{decided}"
+    for reason, deals in f.lost_reasons:
+        yield f"lost_reason:{reason}", str(deals)
     for owner, won, decided in f.by_owner:
         yield f"owner:{owner}", f"{won}/{decided}"

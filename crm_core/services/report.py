@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
-from crm_core.models import Contact, Job, StageChange, User
+from crm_core.models import Contact, Job, LostReason, StageChange, User
 from crm_core.stages import (
     PIPELINES,
     STAGE_PROBABILITIES,
@@ -129,6 +129,8 @@ class Figures:
     jobs_paid: int = 0
     #: Per owner (display name): (owner, won, decided), as by source.
     by_owner: list[tuple[str, int, int]] = field(default_factory=list)
+    #: The reasons recorded for the deals lost in the period: (reason, deals), most first.
+    lost_reasons: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def decided(self) -> int:
@@ -240,10 +242,12 @@ def figures(
             .label("next_at"),
             Contact.how_found_us.label("source"),
             Contact.owner_id.label("owner_id"),
+            LostReason.reason.label("lost_reason"),
             # The first stage's time: a contact's first stage change is its creation.
             Contact.created_at.label("created"),
         )
         .join(Contact, live_of_pipeline)
+        .outerjoin(LostReason, LostReason.stage_change_id == StageChange.id)
         .where(StageChange.changed_at >= start, StageChange.changed_at < end)
         .cte("moves")
     )
@@ -270,12 +274,14 @@ def figures(
         .subquery()
     )
     medians_part = _median("median", stays.c.days, stays.c.stage)
-    # 3. Decisions: each contact's last won/lost move of the period, by source and by owner.
+    # 3. Decisions: each contact's last won/lost move of the period, by source and by owner,
+    # and the reasons of those lost.
     decisions = (
         select(
             moves.c.stage,
             func.coalesce(func.nullif(moves.c.source, ""), "Not recorded").label("source"),
             moves.c.owner_id,
+            moves.c.lost_reason,
             func.row_number()
             .over(partition_by=moves.c.contact_id, order_by=moves.c.at.desc())
             .label("latest"),
@@ -308,6 +314,22 @@ def figures(
         .where(decisions.c.latest == 1)
         .group_by(User.id, User.display_name)
     )
+    lost_keys = [k for k, st in outcome_keys.items() if st is Status.LOST]
+    reasons_part = (
+        select(
+            literal("lost_reason"),
+            decisions.c.lost_reason,
+            func.count(),
+            cast(nothing, Integer),
+            cast(nothing, Float),
+        )
+        .where(
+            decisions.c.latest == 1,
+            decisions.c.stage.in_(lost_keys) if lost_keys else false(),
+            decisions.c.lost_reason.is_not(None),
+        )
+        .group_by(decisions.c.lost_reason)
+    )
     # 4. Median days from the first stage to won (contacts won in the period).
     won_days = (
         select(
@@ -322,9 +344,12 @@ def figures(
     medians: dict[str, float] = {}
     source_rows: list[tuple[str, int, int]] = []
     owner_rows: list[tuple[str, int, int]] = []
+    reasons: list[tuple[str, int]] = []
     to_won: float | None = None
     for part, key, a, b, value in session.execute(
-        union_all(entered_part, medians_part, sources_part, owners_part, to_won_part)
+        union_all(
+            entered_part, medians_part, sources_part, owners_part, reasons_part, to_won_part
+        )
     ):
         if part == "entered":
             entered[key] = (int(a), int(b))
@@ -334,6 +359,8 @@ def figures(
             source_rows.append((key, int(a), int(b)))
         elif part == "owner":
             owner_rows.append((key, int(a), int(b)))
+        elif part == "lost_reason":
+            reasons.append((key, int(a)))
         else:
             to_won = float(value)
     won = sum(w for _, w, _ in source_rows)
@@ -403,6 +430,7 @@ def figures(
         top_partners=[(str(n), Decimal(v).quantize(CENTS)) for n, v in partner_rows],
         by_source=by_source,
         by_owner=sorted(owner_rows, key=lambda r: (-r[2], r[0])),
+        lost_reasons=sorted(reasons, key=lambda r: (-r[1], r[0])),
         open_value=Decimal(open_value).quantize(CENTS),
         weighted_value=Decimal(str(weighted)).quantize(CENTS),
         stale=int(stale),
