@@ -149,6 +149,7 @@ def figures(won: int, lost: int, revenue: str, period: str = "30d") -> Figures:
         stale=2,
         jobs_paid=1 if Decimal(revenue) else 0,
         by_owner=[("Sam", won, won + lost)] if won + lost else [],
+        lost_reasons=[(HOSTILE, lost)] if lost else [],
     )
 
 
@@ -162,6 +163,7 @@ def test_report_summary_with_deltas():
     assert "Prospect: 4 → 2 (50%), 1.5 d" in lines
     assert f"{HOSTILE}: 75% of 4" in lines
     assert lines[lines.index("Win rate by owner") + 1] == "Sam: 75% of 4"
+    assert lines[lines.index("Lost reasons") + 1] == f"{HOSTILE}: 1"
     empty = plain(summary(Report(figures(0, 0, "0"), figures(0, 0, "0"))))
     assert "Win rate: — (0 won of 0 decided)" in empty
     assert "No jobs paid in the last 30 days." in empty
