@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from crm_core.charts import render
-from crm_core.services.report import Figures, figures, parse_period
+from crm_core.services.periods import parse_period
+from crm_core.services.report import Figures, figures
 from crm_core.stages import STAGE_PROBABILITIES, ContactType
 
 #: Charts that don't depend on the pipeline: written once.

@@ -18,7 +18,8 @@ from bot.handling import on_button, reply
 from bot.runtime import crm, run_db
 from bot.views.report import DEFAULT, PIPELINES, report_keyboard, summary
 from crm_core.charts import Chart, render
-from crm_core.services.report import PERIODS, parse_period, report
+from crm_core.services.periods import PERIODS, parse_period
+from crm_core.services.report import report
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE

@@ -15,7 +15,8 @@ from crm_core.errors import ValidationError
 from crm_core.services import contacts as svc
 from crm_core.services import jobs
 from crm_core.services.lost_reasons import record_lost_reason
-from crm_core.services.report import STATEMENTS, figures, parse_period, report
+from crm_core.services.periods import parse_period
+from crm_core.services.report import STATEMENTS, figures, report
 from crm_core.stages import ContactType
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -14,8 +14,9 @@ from bot.views import jobs as views
 from bot.views.referrals import card_lines, partner_id_of, partner_picker
 from bot.views.report import forecast_block, report_keyboard, summary
 from crm_core.models import Contact, Job
+from crm_core.services.periods import parse_period
 from crm_core.services.referrals import ReferralSummary
-from crm_core.services.report import Figures, Forecast, Report, StageFigure, parse_period
+from crm_core.services.report import Figures, Forecast, Report, StageFigure
 from crm_core.services.revenue import JobSummary
 from crm_core.stages import PIPELINES, ContactType
 from sandbox import parse_html
