@@ -35,7 +35,8 @@ from crm_core.charts import CHARTS, LIGHT
 from crm_core.db import make_engine, make_session_factory
 from crm_core.migrate import upgrade
 from crm_core.models import Contact, Job, StageChange
-from crm_core.services.report import figures, parse_period, report
+from crm_core.services.periods import parse_period
+from crm_core.services.report import figures, report
 from crm_core.stages import ContactType, JobStatus
 
 FIGURES_TARGET_MS = 300.0

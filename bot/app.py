@@ -66,7 +66,15 @@ from telegram.ext import (
 
 from bot import startup, texts
 from bot.claims import ClaimingRequest
-from bot.conversations import add_contact, add_job, attach, edit_contact, followup, note
+from bot.conversations import (
+    add_contact,
+    add_job,
+    attach,
+    edit_contact,
+    followup,
+    lost_reason,
+    note,
+)
 from bot.conversations import email as email_conversation
 from bot.conversations import settings as settings_conversation
 from bot.errors import on_error
@@ -105,6 +113,8 @@ FORWARDED_GROUP = 9
 FEATURES_GROUP = 10
 #: Issue 12's Add job form: a conversation group of its own, below the features.
 JOBS_FORM_GROUP = 8
+#: Issue 12's lost-reason question (after a move to Lost): a conversation group of its own.
+LOST_REASON_GROUP = 7
 
 #: PTB's loggers whose DEBUG lines carry whole updates (message texts).
 UPDATE_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Application")
@@ -175,6 +185,7 @@ def build_application(
         application.add_handler(handler, group=FEATURES_GROUP)
     # Jobs and /report (issue 12): the Add job form, then the job buttons and the offers.
     application.add_handler(add_job.conversation(), group=JOBS_FORM_GROUP)
+    application.add_handler(lost_reason.conversation(), group=LOST_REASON_GROUP)
     for handler in [*jobs.handlers(), *report.handlers()]:
         application.add_handler(handler, group=FEATURES_GROUP)
     # The Mini App (/app; the menu button is set in _post_init).

@@ -59,4 +59,6 @@ JOB_OFFER = "jobnew"  # "Create job" after a move to Job Booked: book the prefil
 OFFER_NO = "offno"  # an offer declined: nothing changes
 #: Buttons whose id is a job's, not a contact's (a reply to their message is no note).
 JOB_ID_ACTIONS = frozenset({JOB, JOB_STATUS})
+STAGE_LOST = "stglost"  # the stage menu's lost stage: move there, then ask why (arg: the stage)
+LOST_SKIP = "lostno"  # the lost-reason question's Skip: no reason kept
 REPORT = "rep"  # /report for a pipeline and period (arg: "<pipeline code>:<period>")

@@ -101,6 +101,7 @@ async def _answer(query: Any, text: str | None) -> None:
 FORM_KEYS: tuple[str, ...] = (
     "add", "note", "edit", "followup", "settings", "attach_search",
     "job",  # issue 12: Add job
+    "lost_reason",  # issue 12: why a deal was lost
     "email",  # issue 13: /email
 )
 

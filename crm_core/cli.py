@@ -311,7 +311,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     now = datetime.now(settings.tz)
     try:
         with _sessions(settings) as factory, factory.begin() as session:
-            written = write_report(session, Path(args.out), args.period, now)
+            written = write_report(
+                session, Path(args.out), args.period, now, settings.stage_probabilities
+            )
     except OSError as err:
         print(f"Can't write to {args.out}: {err.strerror or err}", file=sys.stderr)
         return 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cryptography.fernet import Fernet
 
 from crm_core.errors import ConfigError
+from crm_core.stages import PIPELINES, STAGE_PROBABILITIES
 
 DEFAULT_DATABASE_URL = "sqlite:///crm.db"
 DEFAULT_TIMEZONE = "Europe/London"
@@ -83,6 +84,11 @@ class Settings:
     #: Which deployment variables are set (see DEPLOYMENT_VARIABLES; a PostgreSQL DATABASE_URL
     #: counts too).
     deployment: tuple[str, ...] = ()
+    #: The forecast's weight per stage: ``stages.STAGE_PROBABILITIES`` with the overrides of
+    #: ``STAGE_PROBABILITIES`` (issue 12).
+    stage_probabilities: Mapping[str, float] = field(
+        default_factory=lambda: dict(STAGE_PROBABILITIES)
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -163,6 +169,7 @@ class Settings:
             port=int(port_raw) if port_raw is not None else None,
             public_url=parse_public_url(get("PUBLIC_URL")),
             webapp_auth_max_age=int(max_age),
+            stage_probabilities=parse_stage_probabilities(get("STAGE_PROBABILITIES")),
         )
 
     def sandbox_wanted(self) -> bool:
@@ -297,6 +304,26 @@ def parse_public_url(raw: str | None) -> str | None:
     if not re.fullmatch(r"https://[^\s/?#]+(/[^\s?#]*)?", raw):
         raise ConfigError(f"PUBLIC_URL must be an https:// address, got {raw!r}")
     return raw.rstrip("/")
+
+
+def parse_stage_probabilities(raw: str | None) -> dict[str, float]:
+    """The default stage probabilities with ``stage:probability`` overrides, comma-separated
+    (``quote_sent:0.4,negotiation:0.6``): a stage key of any pipeline, a number from 0 to 1."""
+    probabilities = dict(STAGE_PROBABILITIES)
+    stages = {s.key for pipeline in PIPELINES.values() for s in pipeline}
+    for item in filter(None, (part.strip() for part in (raw or "").split(","))):
+        key, _, number = (side.strip() for side in item.partition(":"))
+        try:
+            value = float(number)
+        except ValueError:
+            value = -1.0
+        if key not in stages or not 0 <= value <= 1:
+            raise ConfigError(
+                f"STAGE_PROBABILITIES: {item!r} is not stage:probability with a stage key "
+                f"(e.g. quote_sent) and a number from 0 to 1, as in quote_sent:0.4,won:1"
+            )
+        probabilities[key] = value
+    return probabilities
 
 
 def redact_url(url: str) -> str:

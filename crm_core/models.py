@@ -42,6 +42,8 @@ NAMING_CONVENTION = {
 }
 
 MONEY = Numeric(12, 2)
+#: A lost reason's length: one line (issue 12).
+LOST_REASON_MAX = 200
 #: The table option of every table with a surrogate ``id``: ids travel in buttons and replies,
 #: so one must never be handed out again after its row is erased (SQLite would reuse the
 #: highest; PostgreSQL's sequences never do). Migration 0006 rebuilt the SQLite tables so.
@@ -267,6 +269,19 @@ class StageChange(Base):
     to_stage: Mapped[str] = mapped_column(String(64))
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LostReason(Base):
+    """Why a deal was lost, in one line: asked after a move to a lost stage (optional), kept
+    with that stage change (issue 12). A table of its own rather than a column: the stage
+    history keeps its shape for every migration's code."""
+
+    __tablename__ = "crm_lost_reasons"
+
+    stage_change_id: Mapped[int] = mapped_column(
+        ForeignKey("crm_stage_changes.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(String(LOST_REASON_MAX))
 
 
 class EmailConfig(Base):

@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from crm_core.charts import render
-from crm_core.services.report import Figures, figures, parse_period
-from crm_core.stages import ContactType
+from crm_core.services.periods import parse_period
+from crm_core.services.report import Figures, figures
+from crm_core.stages import STAGE_PROBABILITIES, ContactType
 
 #: Charts that don't depend on the pipeline: written once.
 SHARED_CHARTS = ("revenue", "partners")
 
 
-def write_report(session: Session, out: Path, period_text: str, now: datetime) -> list[Path]:
+def write_report(
+    session: Session,
+    out: Path,
+    period_text: str,
+    now: datetime,
+    probabilities: Mapping[str, float] = STAGE_PROBABILITIES,
+) -> list[Path]:
     """Write ``figures.csv`` and every chart with something to show; returns the paths."""
     period = parse_period(period_text, now)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     rows: list[list[str]] = []
     for pipeline in ContactType:
-        f = figures(session, pipeline, period, now)
+        f = figures(session, pipeline, period, now, probabilities)
         rows += [[pipeline.value, metric, value] for metric, value in _rows(f)]
         for chart in render(f):
             shared = chart.name in SHARED_CHARTS
@@ -67,3 +74,7 @@ def _rows(f: Figures) -> Iterator[tuple[str, str]]:
         yield f"partner:{name}", str(value)
     for source, won, decided in f.by_source:
         yield f"source:{source}", f"{won}/{decided}"
+    for reason, deals in f.lost_reasons:
+        yield f"lost_reason:{reason}", str(deals)
+    for owner, won, decided in f.by_owner:
+        yield f"owner:{owner}", f"{won}/{decided}"

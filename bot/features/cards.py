@@ -144,16 +144,21 @@ async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
 @on_button
 async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Move the contact to the stage tapped and redraw the card."""
+    return await move_stage(update, context, cb.id, cb.arg)
+
+
+async def move_stage(update: Update, context: Ctx, contact_id: int, stage: str) -> Toast | None:
+    """Move the contact and redraw its card in place (a Toast when the move was refused)."""
     user_id, _ = me(update, context)
     try:
         await show_card(
-            update, context, cb.id, edit=True,
-            change=lambda s: change_stage(s, cb.id, cb.arg, by_user_id=user_id),
+            update, context, contact_id, edit=True,
+            change=lambda s: change_stage(s, contact_id, stage, by_user_id=user_id),
         )
     except ValidationError as err:  # an old menu: the contact's type changed since
-        await show_card(update, context, cb.id, edit=True)
+        await show_card(update, context, contact_id, edit=True)
         return Toast(err.message)
-    await after_stage_move(update, context, cb.id, cb.arg)  # issue 12: job offers
+    await after_stage_move(update, context, contact_id, stage)  # issue 12: job offers
     return None
 
 

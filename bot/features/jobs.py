@@ -2,7 +2,8 @@
 keep the eviction pipeline and jobs in step (each can be declined; nothing is forced).
 
 The Add job form is ``bot.conversations.add_job``; the stage move that offers "Create job"
-or "Mark job paid" is the card's (``bot.features.cards.set_stage`` calls ``after_stage_move``).
+or "Mark job paid" is the card's (``bot.features.cards.set_stage`` calls
+``after_stage_move``); a prevention prospect moved to Won is offered "Create job" as well.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ STAGE_TO_JOB_STATUS: dict[str, JobStatus] = {
     "invoiced": JobStatus.INVOICED,
     "paid": JobStatus.PAID,
 }
-BOOKED_STAGE = "job_booked"
+#: The stage at which each pipeline's contact has work to book: it offers "Create job".
+BOOKING_STAGES: dict[ContactType, str] = {
+    ContactType.EVICTION_CLIENT: "job_booked",
+    ContactType.PREVENTION_PROSPECT: "won",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,17 +110,20 @@ async def decline(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 async def after_stage_move(update: Update, context: Ctx, contact_id: int, stage: str) -> None:
-    """Offer what keeps an eviction client's jobs in step with the stage it was moved to:
-    "Create job" at Job Booked, "Mark job invoiced/paid" at Invoiced and Paid."""
-    if stage != BOOKED_STAGE and stage not in STAGE_TO_JOB_STATUS:
+    """Offer what keeps a contact's jobs in step with the stage it was moved to: "Create job"
+    when an eviction client reaches Job Booked or a prevention prospect Won, "Mark job
+    invoiced/paid" when an eviction client reaches Invoiced or Paid."""
+    if stage not in BOOKING_STAGES.values() and stage not in STAGE_TO_JOB_STATUS:
         return
 
     def work(session: Session) -> tuple[str, InlineKeyboardMarkup] | None:
         contact = get_contact(session, contact_id)
-        if contact.type is not ContactType.EVICTION_CLIENT or contact.current_stage != stage:
+        if contact.current_stage != stage:
             return None
-        if stage == BOOKED_STAGE:
+        if BOOKING_STAGES.get(contact.type) == stage:
             return create_job_offer(contact, svc.job_draft(contact))
+        if contact.type is not ContactType.EVICTION_CLIENT:
+            return None
         job = svc.open_job(session, contact_id)
         if job is None or job.status == STAGE_TO_JOB_STATUS[stage].value:
             return None

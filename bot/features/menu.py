@@ -159,7 +159,8 @@ async def dashboard_command(update: Update, context: Ctx) -> None:
     mine = await run_db(context, dashboard, user_id, View.MINE, today)
     team = await run_db(context, dashboard, user_id, View.TEAM, today)
     month_start = datetime.combine(today.replace(day=1), time(), tz_of(update, context))
-    ahead = await run_db(context, forecast, month_start)  # issue 12
+    weights = crm(context).settings.stage_probabilities
+    ahead = await run_db(context, forecast, month_start, weights)  # issue 12
     await reply(update, render_dashboard(mine, team) + "\n\n" + forecast_block(ahead))
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from bot.callbacks import JOBS, Cb
+from bot.callbacks import JOBS, STAGE_LOST, Cb
 from bot.views import jobs as job_views
 from bot.views import referrals as referral_views
 from bot.views.common import (
@@ -28,7 +28,14 @@ from crm_core.fields import CARD_FIELDS, Field, Kind
 from crm_core.models import Contact, Note
 from crm_core.services.contacts import ContactCard
 from crm_core.services.trash import TRASH_DAYS
-from crm_core.stages import NOTE_TYPE_LABELS, PIPELINES, ContactType, NoteType, stage_name
+from crm_core.stages import (
+    NOTE_TYPE_LABELS,
+    PIPELINES,
+    ContactType,
+    NoteType,
+    Status,
+    stage_name,
+)
 
 NOTE_PREVIEW = 300
 
@@ -146,7 +153,8 @@ def stage_keyboard(contact: Contact) -> InlineKeyboardMarkup:
     buttons = [
         button(
             ("✅ " if s.key == contact.current_stage else "") + s.name,
-            Cb("stgset", contact.id, s.key),
+            # A lost stage asks why after the move (issue 12).
+            Cb(STAGE_LOST if s.status is Status.LOST else "stgset", contact.id, s.key),
         )
         for s in stages
     ]

@@ -10,7 +10,7 @@ from bot.views.common import button, chunks, esc, keyboard, money
 from crm_core.models import Contact, Job
 from crm_core.schedule import quick_dates
 from crm_core.services.revenue import JobSummary
-from crm_core.stages import JobStatus
+from crm_core.stages import JobStatus, stage_name
 
 #: The status buttons of a job, in the order of its life ("Cancel job" last).
 STATUS_BUTTONS: tuple[tuple[JobStatus, str], ...] = (
@@ -74,10 +74,12 @@ def job_view(contact: Contact, job: Job) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def create_job_offer(contact: Contact, draft: dict[str, str]) -> tuple[str, InlineKeyboardMarkup]:
-    """After a move to Job Booked: one tap books the job prefilled from the contact."""
+    """After a move to Job Booked (or a prospect's to Won): one tap books the job prefilled
+    from the contact."""
     what = esc(draft.get("title") or "a job")
     value = f" for {money(contact.potential_value)}" if "value" in draft else ""
-    text = f"📌 {esc(contact.name)} is at Job Booked. Create {what}{value}?"
+    stage = esc(stage_name(contact.type, contact.current_stage))
+    text = f"📌 {esc(contact.name)} is at {stage}. Create {what}{value}?"
     if "value" not in draft:
         text += "\n(You'll be asked its value.)"
     return text, keyboard(

@@ -79,6 +79,12 @@ def summary(r: Report) -> str:
     if f.by_source:
         lines.append("\n<b>Win rate by source</b>")
         lines += [f"{esc(s)}: {percent(w / n)} of {n}" for s, w, n in f.by_source[:6]]
+    if f.lost_reasons:
+        lines.append("\n<b>Lost reasons</b>")
+        lines += [f"{esc(r)}: {n}" for r, n in f.lost_reasons[:6]]
+    if f.by_owner:
+        lines.append("\n<b>Win rate by owner</b>")
+        lines += [f"{esc(o)}: {percent(w / n)} of {n}" for o, w, n in f.by_owner[:6]]
     return "\n".join(lines)
 
 

@@ -17,9 +17,9 @@ Definitions:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -40,8 +40,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from crm_core.errors import ValidationError
-from crm_core.models import Contact, Job, StageChange
+from crm_core.models import Contact, Job, LostReason, StageChange, User
+from crm_core.services.periods import Period
 from crm_core.stages import (
     PIPELINES,
     STAGE_PROBABILITIES,
@@ -54,46 +54,6 @@ from crm_core.stages import (
 CENTS = Decimal("0.01")
 #: How many partners and sources a chart shows (readable on a phone).
 TOP = 6
-#: Named periods: the buttons' and the CLI's.
-PERIODS: dict[str, int] = {"30d": 30, "90d": 90, "12m": 365, "365d": 365}
-_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    start: datetime
-    end: datetime
-    label: str
-
-    def previous(self) -> Period:
-        length = self.end - self.start
-        return Period(self.start - length, self.start, f"the {self.label} before")
-
-
-def parse_period(text: str, now: datetime) -> Period:
-    """'30d', '90d', '12m', 'Nd' (the days up to now) or 'YYYY-MM-DD..YYYY-MM-DD' (inclusive)."""
-    text = text.strip().lower()
-    if m := _RANGE.fullmatch(text):
-        try:
-            first, last = date.fromisoformat(m[1]), date.fromisoformat(m[2])
-        except ValueError:
-            raise ValidationError("period", f"{text!r} has a date that doesn't exist.") from None
-        if last < first:
-            raise ValidationError("period", "The period ends before it starts.")
-        start = datetime.combine(first, time(), UTC)
-        end = datetime.combine(last + timedelta(days=1), time(), UTC)
-        return Period(start, end, f"{first:%d %b %Y} to {last:%d %b %Y}")
-    days = PERIODS.get(text)
-    if days is None and (m := re.fullmatch(r"(\d{1,4})d", text)):
-        days = int(m[1])
-    if not days:
-        raise ValidationError(
-            "period", "A period is 30d, 90d, 12m, 45d or 2026-01-01..2026-03-31."
-        )
-    label = "12 months" if text == "12m" else f"{days} days"
-    return Period(now - timedelta(days=days), now, f"last {label}")
-
-
 @dataclass(frozen=True, slots=True)
 class StageFigure:
     key: str
@@ -126,6 +86,10 @@ class Figures:
     weighted_value: Decimal
     stale: int
     jobs_paid: int = 0
+    #: Per owner (display name): (owner, won, decided), as by source.
+    by_owner: list[tuple[str, int, int]] = field(default_factory=list)
+    #: The reasons recorded for the deals lost in the period: (reason, deals), most first.
+    lost_reasons: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def decided(self) -> int:
@@ -142,11 +106,17 @@ class Report:
     previous: Figures
 
 
-def report(session: Session, pipeline: ContactType, period: Period, now: datetime) -> Report:
+def report(
+    session: Session,
+    pipeline: ContactType,
+    period: Period,
+    now: datetime,
+    probabilities: Mapping[str, float] = STAGE_PROBABILITIES,
+) -> Report:
     """The period's figures and the previous period's (for deltas)."""
     return Report(
-        current=figures(session, pipeline, period, now),
-        previous=figures(session, pipeline, period.previous(), now),
+        current=figures(session, pipeline, period, now, probabilities),
+        previous=figures(session, pipeline, period.previous(), now, probabilities),
     )
 
 
@@ -157,11 +127,9 @@ def _days(session: Session, later: Any, earlier: Any) -> Any:
     return func.julianday(later) - func.julianday(earlier)
 
 
-def _stage_weight() -> Any:
+def _stage_weight(probabilities: Mapping[str, float]) -> Any:
     """The contact's current stage's probability (the forecast's weight), in SQL."""
-    return case(
-        *((Contact.current_stage == k, p) for k, p in STAGE_PROBABILITIES.items()), else_=0.0
-    )
+    return case(*((Contact.current_stage == k, p) for k, p in probabilities.items()), else_=0.0)
 
 
 def _rank(pipeline: ContactType) -> Any:
@@ -198,8 +166,15 @@ def _median(part: str, value: Any, key: Any) -> Any:
     )
 
 
-def figures(session: Session, pipeline: ContactType, period: Period, now: datetime) -> Figures:
-    """One pipeline's figures over one period (``STATEMENTS`` statements)."""
+def figures(
+    session: Session,
+    pipeline: ContactType,
+    period: Period,
+    now: datetime,
+    probabilities: Mapping[str, float] = STAGE_PROBABILITIES,
+) -> Figures:
+    """One pipeline's figures over one period (``STATEMENTS`` statements); the forecast
+    weighs open contacts by ``probabilities`` (``Settings.stage_probabilities``)."""
     start, end = period.start, period.end
     live_of_pipeline = and_(
         Contact.id == StageChange.contact_id,
@@ -225,10 +200,13 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
             .over(partition_by=by_contact, order_by=in_order)
             .label("next_at"),
             Contact.how_found_us.label("source"),
+            Contact.owner_id.label("owner_id"),
+            LostReason.reason.label("lost_reason"),
             # The first stage's time: a contact's first stage change is its creation.
             Contact.created_at.label("created"),
         )
         .join(Contact, live_of_pipeline)
+        .outerjoin(LostReason, LostReason.stage_change_id == StageChange.id)
         .where(StageChange.changed_at >= start, StageChange.changed_at < end)
         .cte("moves")
     )
@@ -255,11 +233,14 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         .subquery()
     )
     medians_part = _median("median", stays.c.days, stays.c.stage)
-    # 3. Decisions: each contact's last won/lost move of the period, by source.
+    # 3. Decisions: each contact's last won/lost move of the period, by source and by owner,
+    # and the reasons of those lost.
     decisions = (
         select(
             moves.c.stage,
             func.coalesce(func.nullif(moves.c.source, ""), "Not recorded").label("source"),
+            moves.c.owner_id,
+            moves.c.lost_reason,
             func.row_number()
             .over(partition_by=moves.c.contact_id, order_by=moves.c.at.desc())
             .label("latest"),
@@ -279,6 +260,35 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         .where(decisions.c.latest == 1)
         .group_by(decisions.c.source)
     )
+    owners_part = (
+        select(
+            literal("owner"),
+            User.display_name,
+            func.count(case((is_won, 1))),
+            func.count(),
+            cast(nothing, Float),
+        )
+        .select_from(decisions)
+        .join(User, User.id == decisions.c.owner_id)
+        .where(decisions.c.latest == 1)
+        .group_by(User.id, User.display_name)
+    )
+    lost_keys = [k for k, st in outcome_keys.items() if st is Status.LOST]
+    reasons_part = (
+        select(
+            literal("lost_reason"),
+            decisions.c.lost_reason,
+            func.count(),
+            cast(nothing, Integer),
+            cast(nothing, Float),
+        )
+        .where(
+            decisions.c.latest == 1,
+            decisions.c.stage.in_(lost_keys) if lost_keys else false(),
+            decisions.c.lost_reason.is_not(None),
+        )
+        .group_by(decisions.c.lost_reason)
+    )
     # 4. Median days from the first stage to won (contacts won in the period).
     won_days = (
         select(
@@ -292,9 +302,13 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
     entered: dict[str, tuple[int, int]] = {}
     medians: dict[str, float] = {}
     source_rows: list[tuple[str, int, int]] = []
+    owner_rows: list[tuple[str, int, int]] = []
+    reasons: list[tuple[str, int]] = []
     to_won: float | None = None
     for part, key, a, b, value in session.execute(
-        union_all(entered_part, medians_part, sources_part, to_won_part)
+        union_all(
+            entered_part, medians_part, sources_part, owners_part, reasons_part, to_won_part
+        )
     ):
         if part == "entered":
             entered[key] = (int(a), int(b))
@@ -302,6 +316,10 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
             medians[key] = float(value)
         elif part == "source":
             source_rows.append((key, int(a), int(b)))
+        elif part == "owner":
+            owner_rows.append((key, int(a), int(b)))
+        elif part == "lost_reason":
+            reasons.append((key, int(a)))
         else:
             to_won = float(value)
     won = sum(w for _, w, _ in source_rows)
@@ -338,7 +356,7 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         .limit(TOP)
     ).all()
     # 7. Forecast and stale contacts (open contacts of the pipeline, as they stand now).
-    weight = _stage_weight()
+    weight = _stage_weight(probabilities)
     stale_before = now - timedelta(days=STALE_DAYS[pipeline])
     open_value, weighted, stale = session.execute(
         select(
@@ -370,6 +388,8 @@ def figures(session: Session, pipeline: ContactType, period: Period, now: dateti
         revenue_by_month=revenue_by_month,
         top_partners=[(str(n), Decimal(v).quantize(CENTS)) for n, v in partner_rows],
         by_source=by_source,
+        by_owner=sorted(owner_rows, key=lambda r: (-r[2], r[0])),
+        lost_reasons=sorted(reasons, key=lambda r: (-r[1], r[0])),
         open_value=Decimal(open_value).quantize(CENTS),
         weighted_value=Decimal(str(weighted)).quantize(CENTS),
         stale=int(stale),
@@ -386,9 +406,13 @@ class Forecast:
     paid_this_month: Decimal
 
 
-def forecast(session: Session, month_start: datetime) -> Forecast:
+def forecast(
+    session: Session,
+    month_start: datetime,
+    probabilities: Mapping[str, float] = STAGE_PROBABILITIES,
+) -> Forecast:
     """One statement, every pipeline."""
-    weight = _stage_weight()
+    weight = _stage_weight(probabilities)
     weighted = (
         select(func.coalesce(func.sum(Contact.potential_value * weight), 0))
         .where(Contact.deleted_at.is_(None), Contact.status == Status.ACTIVE.value)

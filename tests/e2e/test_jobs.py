@@ -190,11 +190,35 @@ async def test_move_to_invoiced_offers_to_mark_the_open_job(bot, phone, session_
     assert job_id
 
 
-async def test_prospects_get_no_pipeline_offers(bot, phone, session_factory, alice):
-    seed(session_factory, alice.id, "Pat Prospect", "prevention_prospect")
+async def test_a_prospect_moved_to_won_is_offered_create_job_in_one_tap(
+    bot, phone, session_factory, alice
+):
+    contact_id = seed(
+        session_factory,
+        alice.id,
+        "Pat Prospect",
+        "prevention_prospect",
+        service_type="CCTV",
+        property_address="3 Mill Lane",
+        potential_value="2400",
+    )
     menu = await press_edit(phone, await open_card(phone, "Pat Prospect"), "📶 Stage")
     card = await press_edit(phone, menu, "Won")
     assert "Stage: Won" in card["text"]
+    offer = await phone.wait_reply()
+    assert offer["text"] == "📌 Pat Prospect is at Won. Create CCTV · 3 Mill Lane for £2,400?"
+    await tap(phone, offer, "Create job")
+    done = await phone.wait_reply()
+    assert done["text"].startswith("✅ Job booked for Pat Prospect: CCTV · 3 Mill Lane · £2,400")
+    [job] = jobs_of(session_factory, contact_id)
+    assert (job.title, job.value) == ("CCTV · 3 Mill Lane", Decimal("2400.00"))
+
+
+async def test_prospects_get_no_other_pipeline_offers(bot, phone, session_factory, alice):
+    seed(session_factory, alice.id, "Pat Prospect", "prevention_prospect")
+    menu = await press_edit(phone, await open_card(phone, "Pat Prospect"), "📶 Stage")
+    card = await press_edit(phone, menu, "Quote Sent")
+    assert "Stage: Quote Sent" in card["text"]
     await phone.wait_idle(quiet=0.1)
     assert phone.last_message["message_id"] == card["message_id"]  # no offer after it
 

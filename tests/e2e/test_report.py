@@ -68,6 +68,8 @@ async def test_report_sends_the_summary_then_an_album(bot, phone, history):
     assert "Won: 1 (+1) · Lost: 0 (=)" in text
     assert "Paid revenue (all pipelines): £1,500 (+£1,500) · 1 job" in text
     assert "New Inquiry: 2 → 1 (50%), 5.0 d" in text  # Pete on after 5 days; Nina not yet
+    lines = text.splitlines()
+    assert lines[lines.index("Win rate by owner") + 1] == "Alice: 100% of 1"  # Pete, paid
     assert phone.buttons(summary) == [
         "30 days",
         "90 days",

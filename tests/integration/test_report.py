@@ -14,7 +14,9 @@ from sqlalchemy import event
 from crm_core.errors import ValidationError
 from crm_core.services import contacts as svc
 from crm_core.services import jobs, trash
-from crm_core.services.report import STATEMENTS, figures, parse_period, report
+from crm_core.services.lost_reasons import record_lost_reason
+from crm_core.services.periods import parse_period
+from crm_core.services.report import STATEMENTS, figures, report
 from crm_core.stages import ContactType
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -26,13 +28,14 @@ def at(month: int, day: int) -> datetime:
 
 
 @pytest.fixture
-def history(session, alice, today):
-    """Prevention prospects, the period being the 30 days to 23 Nov (from 24 Oct)."""
+def history(session, alice, bob, today):
+    """Prevention prospects, the period being the 30 days to 23 Nov (from 24 Oct); Bob owns D,
+    Alice the others."""
 
-    def contact(name, created, moves, **fields):
+    def contact(name, created, moves, owner=alice, **fields):
         c = svc.create_contact(
             session,
-            alice.id,
+            owner.id,
             {"name": name, "contact_type": PROSPECT.value, **fields},
             today=today,
             now=created,
@@ -80,9 +83,11 @@ def history(session, alice, today):
         [(at(11, 6), "in_discussion"), (at(11, 7), "first_contact_made")],
         potential_value="1000",
     )  # moved backwards
-    contact(
-        "D", at(11, 1), [(at(11, 2), "lost"), (at(11, 12), "in_discussion"), (at(11, 20), "won")]
-    )  # reopened, then won
+    record_lost_reason(session, b.id, "Too\n expensive ")  # kept as one line
+    d = contact("D", at(11, 1), [(at(11, 2), "lost")], owner=bob)
+    record_lost_reason(session, d.id, "Went quiet")  # then reopened: not a lost deal
+    for when, stage in [(at(11, 12), "in_discussion"), (at(11, 20), "won")]:
+        svc.change_stage(session, d.id, stage, by_user_id=alice.id, now=when)  # reopened, then won
     e = contact("E", at(11, 1), [(at(11, 2), "won")], how_found_us="Google")
     contact("F", at(10, 1), [], potential_value="400")  # stale since 1 Oct
     paid_job(a, "1000", at(11, 12))
@@ -109,6 +114,8 @@ def test_figures_match_the_hand_computed_history(session, history):
     assert f.win_rate == pytest.approx(2 / 3)
     assert f.median_days_to_won == 29.5  # A 40 days (from 1 Oct), D 19 days
     assert f.by_source == [("Google", 1, 2), ("Not recorded", 1, 1)]
+    assert f.by_owner == [("Alice", 1, 2), ("Bob", 1, 1)]  # A won, B lost; D won
+    assert f.lost_reasons == [("Too expensive", 1)]  # B's; D's was before it was won
     assert (f.revenue, f.jobs_paid) == (Decimal("1000.00"), 1)
     assert f.revenue_by_month == [("2026-11", Decimal("1000.00"))]
     assert f.top_partners == [("Leeds Lettings", Decimal("1000.00"))]  # not Lonely Lets
@@ -181,3 +188,27 @@ def test_dashboard_forecast(session, history):
     ahead = forecast(session, at(11, 1))
     assert ahead.weighted == Decimal("120.00")  # C 1,000 × 10%, F 400 × 5%
     assert ahead.paid_this_month == Decimal("1000.00")  # A; B's was cancelled, E is trashed
+
+
+def test_configured_stage_probabilities_weigh_the_forecast(session, history):
+    from crm_core.config import parse_stage_probabilities
+    from crm_core.services.report import forecast
+
+    weights = parse_stage_probabilities("first_contact_made:0.5,prospect:0.25")
+    f = figures(session, PROSPECT, parse_period("30d", NOW), NOW, weights)
+    assert f.weighted_value == Decimal("600.00")  # C 1,000 × 50%, F 400 × 25%
+    assert forecast(session, at(11, 1), weights).weighted == Decimal("600.00")
+
+
+def test_a_lost_reason_is_one_line_kept_only_while_lost(session, alice, today):
+    c = svc.create_contact(
+        session, alice.id, {"name": "Pat", "contact_type": PROSPECT.value}, today=today
+    )
+    with pytest.raises(ValidationError, match="Pat is no longer lost"):
+        record_lost_reason(session, c.id, "Price")
+    svc.change_stage(session, c.id, "lost", by_user_id=alice.id)
+    for bad in ("  \n ", "x" * 201):
+        with pytest.raises(ValidationError) as info:
+            record_lost_reason(session, c.id, bad)
+        assert info.value.field == "lost_reason"
+    assert record_lost_reason(session, c.id, " Chose\na rival ").reason == "Chose a rival"

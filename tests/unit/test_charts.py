@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from crm_core.charts import DARK, DPI, SIZE_INCHES, funnel, gbp, render
-from crm_core.services.report import Figures, StageFigure, parse_period
+from crm_core.services.periods import parse_period
+from crm_core.services.report import Figures, StageFigure
 from crm_core.stages import PIPELINES, ContactType
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

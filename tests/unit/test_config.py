@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 from crm_core.config import AdminSpec, Settings, redact_url
 from crm_core.db import make_engine
 from crm_core.errors import ConfigError
+from crm_core.stages import STAGE_PROBABILITIES
 
 
 def from_env(**env: str) -> Settings:
@@ -118,6 +119,10 @@ def test_other_values_are_read():
         ("PUBLIC_URL", "https://crm.example.com/app?x=1"),
         ("WEBAPP_AUTH_MAX_AGE", "a day"),
         ("WEBAPP_AUTH_MAX_AGE", "0"),
+        ("STAGE_PROBABILITIES", "quote_sent:0.4,negotiation:0.6"),  # no such stage
+        ("STAGE_PROBABILITIES", "quote_sent:1.5"),
+        ("STAGE_PROBABILITIES", "quote_sent=0.4"),
+        ("STAGE_PROBABILITIES", "quote_sent:nan"),
     ],
 )
 def test_a_bad_value_fails_with_one_line_naming_the_variable(variable, value):
@@ -267,3 +272,14 @@ def test_mail_settings(tmp_path: Path):
 def test_bad_mail_settings_name_the_variable(variable, value):
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env({variable: value}, dotenv=False)
+
+
+def test_stage_probabilities_override_the_defaults_of_the_stage_catalogue():
+    assert from_env().stage_probabilities == STAGE_PROBABILITIES
+    settings = from_env(STAGE_PROBABILITIES=" quote_sent:0.6 , won:1,lost:0 ")
+    assert settings.stage_probabilities == {
+        **STAGE_PROBABILITIES,
+        "quote_sent": 0.6,
+        "lost": 0.0,
+    }
+    assert STAGE_PROBABILITIES["quote_sent"] == 0.4  # the defaults themselves untouched

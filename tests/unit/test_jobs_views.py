@@ -14,8 +14,9 @@ from bot.views import jobs as views
 from bot.views.referrals import card_lines, partner_id_of, partner_picker
 from bot.views.report import forecast_block, report_keyboard, summary
 from crm_core.models import Contact, Job
+from crm_core.services.periods import parse_period
 from crm_core.services.referrals import ReferralSummary
-from crm_core.services.report import Figures, Forecast, Report, StageFigure, parse_period
+from crm_core.services.report import Figures, Forecast, Report, StageFigure
 from crm_core.services.revenue import JobSummary
 from crm_core.stages import PIPELINES, ContactType
 from sandbox import parse_html
@@ -81,11 +82,15 @@ def test_job_list_and_job_view_escape_and_name_the_statuses():
 
 def test_offers():
     text, markup = views.create_job_offer(
-        client(potential_value=Decimal("2000")), {"title": "Eviction", "value": "2000.00"}
+        client(potential_value=Decimal("2000"), current_stage="job_booked"),
+        {"title": "Eviction", "value": "2000.00"},
     )
     assert plain(text) == f"📌 {HOSTILE} is at Job Booked. Create Eviction for £2,000?"
     assert [t for t, _ in buttons(markup)] == ["Create job", "Not now"]
-    text, _ = views.create_job_offer(client(), {"title": ""})
+    prospect = Contact(id=8, name="Pat", contact_type="prevention_prospect", current_stage="won")
+    text, _ = views.create_job_offer(prospect, {"title": "CCTV"})
+    assert plain(text) == "📌 Pat is at Won. Create CCTV?\n(You'll be asked its value.)"
+    text, _ = views.create_job_offer(client(current_stage="job_booked"), {"title": ""})
     assert plain(text).endswith("Create a job?\n(You'll be asked its value.)")
     text, markup = views.move_to_paid_offer(client())
     assert buttons(markup)[0] == ("Move to Paid", Cb("stgset", 7, "paid"))
@@ -144,6 +149,8 @@ def figures(won: int, lost: int, revenue: str, period: str = "30d") -> Figures:
         weighted_value=Decimal("250"),
         stale=2,
         jobs_paid=1 if Decimal(revenue) else 0,
+        by_owner=[("Sam", won, won + lost)] if won + lost else [],
+        lost_reasons=[(HOSTILE, lost)] if lost else [],
     )
 
 
@@ -156,6 +163,8 @@ def test_report_summary_with_deltas():
     assert "Paid revenue (all pipelines): £1,500 (−£500) · 1 job" in lines
     assert "Prospect: 4 → 2 (50%), 1.5 d" in lines
     assert f"{HOSTILE}: 75% of 4" in lines
+    assert lines[lines.index("Win rate by owner") + 1] == "Sam: 75% of 4"
+    assert lines[lines.index("Lost reasons") + 1] == f"{HOSTILE}: 1"
     empty = plain(summary(Report(figures(0, 0, "0"), figures(0, 0, "0"))))
     assert "Win rate: — (0 won of 0 decided)" in empty
     assert "No jobs paid in the last 30 days." in empty
