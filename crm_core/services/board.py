@@ -19,9 +19,10 @@ from crm_core.stages import PIPELINES, ContactType, Stage
 
 #: Contacts shown per column; the count and value are of the whole column.
 COLUMN_LIMIT = 20
-#: The one index holding the type, the stage and the value of live contacts: the totals are
-#: read from it alone. (SQLite would otherwise pick the type index and read every row.)
-TOTALS_INDEX = "ix_crm_contacts_owner_followup"
+#: The indexes the totals are read from alone, without the table: the team's from /report's
+#: forecast index (type, status, stage, value), an admin's from their own rows of the owner
+#: index. (SQLite, without statistics, would pick the type index and read every row.)
+TOTALS_INDEX = {False: "ix_crm_contacts_live_forecast", True: "ix_crm_contacts_owner_followup"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +66,10 @@ def board(
     """Two statements: the counts and values by stage, and the first cards of every column."""
     mine = view is View.MINE
     params = {"owner_id": user_id}
-    totals = {
-        stage: (int(count), Decimal(value or 0))
-        for stage, count, value in session.execute(_totals(contact_type, mine), params)
-    }
+    totals: dict[str, tuple[int, Decimal]] = {}
+    for stage, count, value in session.execute(_totals(contact_type, mine), params):
+        before = totals.get(stage, (0, Decimal(0)))
+        totals[stage] = (before[0] + int(count), before[1] + Decimal(value or 0))
     found: dict[str, list[tuple[Any, ...]]] = {}
     for row in session.execute(_first_cards(contact_type, mine, limit), params):
         day, name_key, ident = row.next_followup_date, row.name_key, row.id
@@ -111,6 +112,9 @@ def _scope(contact_type: ContactType, mine: bool) -> list[Any]:
 
 @lru_cache(maxsize=32)
 def _totals(contact_type: ContactType, mine: bool) -> Select[str, int, Decimal | None]:
+    """Count and value per stage and status (the caller adds a stage's statuses up): grouped in
+    the forecast index's own order, the team's totals are one pass over its entries of the type
+    with no sort (grouped by stage alone, both databases sorted all 45,000 of 100,000)."""
     return (
         select(
             Contact.current_stage,
@@ -118,8 +122,8 @@ def _totals(contact_type: ContactType, mine: bool) -> Select[str, int, Decimal |
             func.coalesce(func.sum(Contact.potential_value), 0),
         )
         .where(*_scope(contact_type, mine))
-        .group_by(Contact.current_stage)
-        .with_hint(Contact, f"INDEXED BY {TOTALS_INDEX}", "sqlite")
+        .group_by(Contact.status, Contact.current_stage)
+        .with_hint(Contact, f"INDEXED BY {TOTALS_INDEX[mine]}", "sqlite")
     )
 
 
