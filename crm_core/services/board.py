@@ -67,9 +67,9 @@ def board(
     mine = view is View.MINE
     params = {"owner_id": user_id}
     totals: dict[str, tuple[int, Decimal]] = {}
-    for stage, count, value in session.execute(_totals(contact_type, mine), params):
-        before = totals.get(stage, (0, Decimal(0)))
-        totals[stage] = (before[0] + int(count), before[1] + Decimal(value or 0))
+    for key, count, value in session.execute(_totals(contact_type, mine), params):
+        before = totals.get(key, (0, Decimal(0)))
+        totals[key] = (before[0] + int(count), before[1] + Decimal(value or 0))
     found: dict[str, list[tuple[Any, ...]]] = {}
     for row in session.execute(_first_cards(contact_type, mine, limit), params):
         day, name_key, ident = row.next_followup_date, row.name_key, row.id
