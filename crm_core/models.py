@@ -150,6 +150,12 @@ class Contact(Base):
             "ix_crm_contacts_live_filters", "status", "contact_type", "current_stage", "owner_id"
         ),
         _live_index("ix_crm_contacts_live_dates", "next_followup_date", "owner_id"),
+        # The board's cards: per type and stage, the first contacts in list order (dated, then
+        # undated) are a seek and the next rows of the index.
+        _live_index(
+            "ix_crm_contacts_live_stage_followup",
+            "contact_type", "current_stage", "next_followup_date", "name_key", "id",
+        ),
         # Potential revenue.
         _live_index(
             "ix_crm_contacts_live_value",
