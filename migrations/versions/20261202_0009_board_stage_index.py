@@ -1,4 +1,4 @@
-"""board: an index of live contacts by type, stage and list order (the board's cards)
+"""board: an index of live contacts by type, stage and list order (the board's cards and totals)
 
 A plain CREATE INDEX on both databases: no batch rebuild of crm_contacts on SQLite, so
 migration 0005's FTS triggers stay.
@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     live = sa.text('deleted_at IS NULL')
-    op.create_index('ix_crm_contacts_live_stage_followup', 'crm_contacts', ['contact_type', 'current_stage', 'next_followup_date', 'name_key', 'id', 'deleted_at'], unique=False, sqlite_where=live, postgresql_where=live)
+    op.create_index('ix_crm_contacts_live_stage_followup', 'crm_contacts', ['contact_type', 'current_stage', 'next_followup_date', 'name_key', 'id', 'owner_id', 'potential_value', 'deleted_at'], unique=False, sqlite_where=live, postgresql_where=live)
 
 
 def downgrade() -> None:
