@@ -152,6 +152,14 @@ class Contact(Base):
             "ix_crm_contacts_live_filters", "status", "contact_type", "current_stage", "owner_id"
         ),
         _live_index("ix_crm_contacts_live_dates", "next_followup_date", "owner_id"),
+        # The board: per type and stage, the first cards in list order (dated, then undated)
+        # are a seek and the next rows; the count and value of every stage (the team's or one
+        # admin's) are one pass over the type's entries in stage order, without the table.
+        _live_index(
+            "ix_crm_contacts_live_stage_followup",
+            "contact_type", "current_stage", "next_followup_date", "name_key", "id", "owner_id",
+            "potential_value",
+        ),
         # Potential revenue.
         _live_index(
             "ix_crm_contacts_live_value",

@@ -58,3 +58,18 @@ def test_a_column_shows_its_first_contacts_and_counts_them_all(
         "undated 0",
         "undated 1",
     ]
+
+
+def test_a_columns_totals_add_up_its_contacts_of_every_status(
+    session: Session, alice: User
+) -> None:
+    add(session, alice, "active", "quote_sent", potential_value="10")
+    add(session, alice, "dormant", "quote_sent", status="dormant", potential_value="2.5")
+    add(session, alice, "lost", "quote_sent", status="lost")
+    for view in View:
+        column = next(
+            c
+            for c in board(session, alice.id, PROSPECT, view=view).columns
+            if c.stage.key == "quote_sent"
+        )
+        assert (column.count, column.value, len(column.cards)) == (3, Decimal("12.50"), 3)
