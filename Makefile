@@ -43,10 +43,9 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 # The gates, then every test. PYTEST_ARGS: extra pytest options (CI passes --durations=15).
-# Still to come once the whole tree is formatted (one commit, after the parallel branches
-# merge): `$(BIN)/ruff format --check .` after `ruff check`.
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -55,7 +54,7 @@ test: $(STAMP) system-deps
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 
-# mypy over bot/, crm_core/ and sandbox/ (the settings are in pyproject.toml).
+# mypy over bot/, crm_core/, sandbox/ and web/ (the settings are in pyproject.toml).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

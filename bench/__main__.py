@@ -47,9 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot.add_argument(
         "--rounds", type=int, default=4, help="alternating echo and bot rounds (same load)"
     )
-    bot.add_argument(
-        "--warmup", type=int, default=20, help="untimed updates per admin and round"
-    )
+    bot.add_argument("--warmup", type=int, default=20, help="untimed updates per admin and round")
     bot.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     bot.add_argument("--pg-url", default=DEFAULT_PG_URL)
     bot.add_argument(
@@ -204,8 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             json_path=args.json,
             browser=not args.no_browser,
             databases={
-                "sqlite" if url.startswith("sqlite") else "postgres": url
-                for url in args.database
+                "sqlite" if url.startswith("sqlite") else "postgres": url for url in args.database
             },
         )
     if args.command == "median":

@@ -285,10 +285,18 @@ def start_py_spy(pid: int, out: Path | None) -> subprocess.Popen[bytes] | None:
     if out is None:
         return None
     return subprocess.Popen(
-        [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
-         "--format", "raw", "-o", str(out),
-         # e.g. "--nonblocking --gil": only the thread holding the GIL (Python's CPU)
-         *os.environ.get("BENCH_PY_SPY_FLAGS", "--nonblocking").split()],
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "-o",
+            str(out),
+            # e.g. "--nonblocking --gil": only the thread holding the GIL (Python's CPU)
+            *os.environ.get("BENCH_PY_SPY_FLAGS", "--nonblocking").split(),
+        ],
         stdout=subprocess.DEVNULL,
     )
 
@@ -379,9 +387,7 @@ async def serve(config: dict[str, Any]) -> None:
             telegram_file_base_url=config["file_url"],
             digest_check_seconds=0,  # no digest out of the blue in the middle of the script
         )
-        app = build_application(
-            settings, migrate_sqlite=False, rate_limit=config["rate_limit"]
-        )
+        app = build_application(settings, migrate_sqlite=False, rate_limit=config["rate_limit"])
     profiler = cProfile.Profile() if config.get("profile") else None
     cpu_started = time.process_time()
     async with running(app, poll_timeout=10):
@@ -506,9 +512,7 @@ def median_table(paths: list[Path]) -> str:
             driver_cpu_ms=statistics.median(r.driver_cpu_ms for r in runs),
         )
 
-    results = {
-        b: (median_of(b, "echo"), median_of(b, "bot")) for b in docs[0]["results"]
-    }
+    results = {b: (median_of(b, "echo"), median_of(b, "bot")) for b in docs[0]["results"]}
     table = format_table(results, contacts=docs[0]["contacts"], clients=docs[0]["clients"])
     return f"Median of {len(docs)} runs. " + table
 

@@ -150,6 +150,7 @@ def operations(
     with factory() as s:
         pages = [list_contacts(s, USER_ID, f, page_size=PAGE_SIZE).pages for f in filters]
         middles = [max(1, n // 2) for n in pages]
+
         # The bot's Next button: the page after the last contact of the page before.
         def edge(flt: ContactFilter, page: int) -> int | None:
             if page == 1:
@@ -175,8 +176,7 @@ def operations(
         Operation(
             "list: Next to the middle page (12 filters)",
             tuple(
-                page_of(f, m, after)
-                for f, m, after in zip(filters, middles, edges, strict=True)
+                page_of(f, m, after) for f, m, after in zip(filters, middles, edges, strict=True)
             ),
         ),
         Operation(

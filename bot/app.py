@@ -123,6 +123,7 @@ UPDATE_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Applicati
 def _no_debug(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.INFO
 
+
 PURGE_TIME = time(3, 30)
 
 
@@ -166,17 +167,27 @@ def build_application(
     # The attach search first: it is asked aside, over a form that stays open, and while it
     # is open typed text is its own.
     for group, conversation in enumerate(
-        [attach.conversation(), add_contact.conversation(), note.conversation(),
-         edit_contact.conversation(), followup.conversation(),
-         settings_conversation.conversation()]
+        [
+            attach.conversation(),
+            add_contact.conversation(),
+            note.conversation(),
+            edit_contact.conversation(),
+            followup.conversation(),
+            settings_conversation.conversation(),
+        ]
     ):
         application.add_handler(conversation, group=group)
     # A form open takes a forwarded text as its answer; otherwise "Add as contact" is offered
     # and the update stops here (it is not a search).
     application.add_handler(forwarded.handler(), group=FORWARDED_GROUP)
-    for handler in [*menu.handlers(), *cards.handlers(), *attachments.handlers(),
-                    *file_list.handlers(),
-                    *digests.handlers(), *settings_feature.handlers()]:
+    for handler in [
+        *menu.handlers(),
+        *cards.handlers(),
+        *attachments.handlers(),
+        *file_list.handlers(),
+        *digests.handlers(),
+        *settings_feature.handlers(),
+    ]:
         application.add_handler(handler, group=FEATURES_GROUP)
     # Email history (issue 13): /email is a conversation in its own group (after the others);
     # its status buttons and the card's emails are stateless features.
@@ -229,7 +240,10 @@ async def _post_init(application: Application) -> None:
     storage = f"s3://{bucket}" if bucket else f"local:{folder}"
     log.info(
         "V3 CRM bot started: mode=%s database=%s storage=%s admins=%d",
-        mode, redact_url(settings.database_url), storage, len(users),
+        mode,
+        redact_url(settings.database_url),
+        storage,
+        len(users),
     )
 
 

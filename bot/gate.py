@@ -54,9 +54,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 log.warning("Couldn't tell admin %s edits are ignored", user.id, exc_info=True)
             raise ApplicationHandlerStop
         return
-    limiter: RefusalLimiter = context.application.bot_data.setdefault(
-        "refusals", RefusalLimiter()
-    )
+    limiter: RefusalLimiter = context.application.bot_data.setdefault("refusals", RefusalLimiter())
     # Whatever happens while refusing (blocked bot, flood limit, an old query), the update
     # must stop here: an exception would let PTB carry on with the next handler groups.
     try:

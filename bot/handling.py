@@ -99,7 +99,12 @@ async def _answer(query: Any, text: str | None) -> None:
 
 #: The ``user_data`` keys of the forms (conversations) a user can be half-way through.
 FORM_KEYS: tuple[str, ...] = (
-    "add", "note", "edit", "followup", "settings", "attach_search",
+    "add",
+    "note",
+    "edit",
+    "followup",
+    "settings",
+    "attach_search",
     "job",  # issue 12: Add job
     "lost_reason",  # issue 12: why a deal was lost
     "email",  # issue 13: /email

@@ -74,8 +74,9 @@ class WriteThroughApplication(Application):
             return False
         if any(d._write_access_keys for d in self._conversation_handler_conversations.values()):
             return False
-        users, chats = self._user_ids_to_be_updated_in_persistence, (
-            self._chat_ids_to_be_updated_in_persistence
+        users, chats = (
+            self._user_ids_to_be_updated_in_persistence,
+            (self._chat_ids_to_be_updated_in_persistence),
         )
         if not all(persistence.saved("user", uid, self.user_data[uid]) for uid in users) or not (
             all(persistence.saved("chat", cid, self.chat_data[cid]) for cid in chats)

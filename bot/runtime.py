@@ -130,5 +130,3 @@ def me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[int, date]:
     tg_id = update.effective_user.id
     services = crm(context)
     return services.user_id(tg_id), services.today(tg_id)
-
-

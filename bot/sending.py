@@ -70,8 +70,9 @@ async def with_retries(
             reason = err
         if attempt == tries or clock() + wait > deadline:
             raise reason
-        log.warning("Send failed (%s), try %d of %d; retrying in %.1fs", reason, attempt,
-                    tries, wait)
+        log.warning(
+            "Send failed (%s), try %d of %d; retrying in %.1fs", reason, attempt, tries, wait
+        )
         await sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 

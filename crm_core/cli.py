@@ -125,9 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.set_defaults(handler=cmd_contacts_import)
 
-    revenue = command(
-        commands, "revenue", "totals derived from jobs", "crm revenue check --fix"
-    )
+    revenue = command(commands, "revenue", "totals derived from jobs", "crm revenue check --fix")
     revenue_commands = revenue.add_subparsers(
         dest="revenue_command", required=True, metavar="COMMAND"
     )

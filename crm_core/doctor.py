@@ -272,4 +272,3 @@ def _mailbox_checks(settings: Settings) -> Iterator[Check]:
             continue
         where = f"{config.imap_host}:{config.imap_port}"
         yield Check(name, True, f"logged in to {where}; watching {', '.join(folders)}")
-

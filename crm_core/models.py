@@ -138,13 +138,24 @@ class Contact(Base):
         # bench/). The team list in follow-up order; the due and overdue counts.
         _live_index(
             "ix_crm_contacts_live_followup",
-            "next_followup_date", "name_key", "id", "owner_id", "contact_type", "status",
+            "next_followup_date",
+            "name_key",
+            "id",
+            "owner_id",
+            "contact_type",
+            "status",
         ),
         # One admin's list, dashboard figures and digest.
         _live_index(
             "ix_crm_contacts_owner_followup",
-            "owner_id", "next_followup_date", "name_key", "id", "contact_type", "status",
-            "current_stage", "potential_value",
+            "owner_id",
+            "next_followup_date",
+            "name_key",
+            "id",
+            "contact_type",
+            "status",
+            "current_stage",
+            "potential_value",
         ),
         # Counts per filter, quotes pending; due and overdue counts. Few distinct keys: on
         # PostgreSQL, deduplication makes them tiny and counting them fast.
@@ -157,13 +168,20 @@ class Contact(Base):
         # admin's) are one pass over the type's entries in stage order, without the table.
         _live_index(
             "ix_crm_contacts_live_stage_followup",
-            "contact_type", "current_stage", "next_followup_date", "name_key", "id", "owner_id",
+            "contact_type",
+            "current_stage",
+            "next_followup_date",
+            "name_key",
+            "id",
+            "owner_id",
             "potential_value",
         ),
         # Potential revenue.
         _live_index(
             "ix_crm_contacts_live_value",
-            "status", "owner_id", "potential_value",
+            "status",
+            "owner_id",
+            "potential_value",
             where="potential_value IS NOT NULL",
         ),
         # Substring search; on PostgreSQL a trigram index serves LIKE '%x%' (on SQLite see
@@ -342,9 +360,7 @@ class EmailCursor(Base):
     __table_args__ = (UniqueConstraint("config_id", "folder"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    config_id: Mapped[int] = mapped_column(
-        ForeignKey("crm_email_configs.id", ondelete="CASCADE")
-    )
+    config_id: Mapped[int] = mapped_column(ForeignKey("crm_email_configs.id", ondelete="CASCADE"))
     folder: Mapped[str] = mapped_column(String(255))
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger)
@@ -531,7 +547,13 @@ class Job(Base):
 # the index alone.
 Index(
     "ix_crm_contacts_live_forecast",
-    Contact.contact_type, Contact.status, Contact.current_stage, Contact.potential_value,
-    Contact.stage_changed_at, Contact.created_at, Contact.deleted_at,
-    sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+    Contact.contact_type,
+    Contact.status,
+    Contact.current_stage,
+    Contact.potential_value,
+    Contact.stage_changed_at,
+    Contact.created_at,
+    Contact.deleted_at,
+    sqlite_where=text("deleted_at IS NULL"),
+    postgresql_where=text("deleted_at IS NULL"),
 )

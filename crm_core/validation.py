@@ -204,9 +204,7 @@ def clean_urgency(raw: str | None) -> str:
 BACKFILL_DAYS = 60
 _DM = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DATE_ERROR = (
-    "I couldn't read that date. Try 2026-12-01, 1/12 (day/month), friday or in 2 weeks."
-)
+_DATE_ERROR = "I couldn't read that date. Try 2026-12-01, 1/12 (day/month), friday or in 2 weeks."
 
 
 def parse_date(raw: str | date | None, today: date) -> date | None:

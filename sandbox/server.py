@@ -2273,9 +2273,11 @@ class Phone:
             sender = dict(from_user or {"id": 999, "is_bot": False, "first_name": "Someone"})
             origin = {"type": "user", "sender_user": sender}
         origin["date"] = date if date is not None else _now() - 3600
-        content: JSON = {"text": text} if text is not None else {
-            "photo": self.double._new_photo(photo or b""), **self._caption(caption)
-        }
+        content: JSON = (
+            {"text": text}
+            if text is not None
+            else {"photo": self.double._new_photo(photo or b""), **self._caption(caption)}
+        )
         message = self._message(reply_to, forward_origin=origin, **content)
         return await self._emit({"message": message})
 

@@ -66,9 +66,7 @@ def catalogue(user: User, today: date) -> JSON:
         "note_types": [{"key": k.value, "label": v} for k, v in NOTE_TYPE_LABELS.items()],
         "file_categories": [{"key": k.value, "label": v} for k, v in CATEGORY_LABELS.items()],
         "fields": [{"name": name, "label": LABELS.get(name, name)} for name in EDITABLE],
-        "followup_choices": [
-            {"label": q.label, "days": q.days} for q in FOLLOWUP_CHOICES
-        ],
+        "followup_choices": [{"label": q.label, "days": q.days} for q in FOLLOWUP_CHOICES],
         "urgencies": [u.value for u in Urgency],
     }
 

@@ -110,7 +110,7 @@ def _next_field(draft: dict[str, Any]) -> str | None:
 
 
 def _can_save_now(draft: dict[str, Any], field: str) -> bool:
-    """"Save now" goes under an optional question once the required answers are in."""
+    """ "Save now" goes under an optional question once the required answers are in."""
     values = draft["values"]
     required = all(values.get(f) for f in FIELDS if not QUESTIONS[f].optional)
     question = QUESTIONS.get(field)
@@ -145,8 +145,10 @@ async def _advance(update: Update, context: Ctx) -> State:
     draft = _draft(context)
     draft.pop("saving", None)  # a question or the summary next: "Save now" was let go
     values = draft["values"]
-    if draft.get("quick") and values.get("property_address") and not _applies(
-        "property_address", values
+    if (
+        draft.get("quick")
+        and values.get("property_address")
+        and not _applies("property_address", values)
     ):  # a line's address, and then the type of a partner: keep it with the leftovers
         draft.setdefault("unplaced", []).append(values.pop("property_address"))
     # Back to the summary after an edit, unless the edit made a new question apply (a
@@ -427,7 +429,11 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
             return await _advance(update, context)
         return Toast(texts.OLD_QUESTION)
     plain: dict[str, Callable[[Update, Ctx], Awaitable[int]]] = {
-        "cancel": _cancel, "skip": _skip, "save": _save, "edit": _pick_field, "back": _summary
+        "cancel": _cancel,
+        "skip": _skip,
+        "save": _save,
+        "edit": _pick_field,
+        "back": _summary,
     }
     if arg in plain:
         return await plain[arg](update, context)

@@ -195,8 +195,6 @@ async def typed(update: Update, context: Ctx) -> int:
     return await _apply(update, context, update.effective_message.text)
 
 
-
-
 def conversation() -> ConversationHandler[Ctx]:
     return ConversationHandler(
         name="edit_contact",

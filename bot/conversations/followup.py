@@ -35,9 +35,11 @@ class State(IntEnum):
 
 
 async def _ask(update: Update, contact_id: int, name: str, problem: str = "") -> int:
-    text = (f"⚠️ {esc(problem)}\n\n" if problem else "") + f"<b>{esc(name)}</b> — " + QUESTIONS[
-        "next_followup_date"
-    ].text
+    text = (
+        (f"⚠️ {esc(problem)}\n\n" if problem else "")
+        + f"<b>{esc(name)}</b> — "
+        + QUESTIONS["next_followup_date"].text
+    )
     markup = question_markup(
         "next_followup_date", ACTION, contact_id, skip_label=None, extra=[("Clear", "clear")]
     )
@@ -108,8 +110,6 @@ async def typed(update: Update, context: Ctx) -> int:
         return await _set(update, context, draft["contact_id"], update.effective_message.text)
     except ValidationError as err:
         return await _ask(update, draft["contact_id"], draft["name"], err.message)
-
-
 
 
 def conversation() -> ConversationHandler[Ctx]:

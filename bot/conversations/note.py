@@ -148,8 +148,6 @@ async def _save(update: Update, context: Ctx, draft: dict[str, Any], content: st
     return ConversationHandler.END
 
 
-
-
 def conversation() -> ConversationHandler[Ctx]:
     return ConversationHandler(
         name="note",

@@ -101,8 +101,6 @@ def _drop(context: Ctx) -> bool:
     return context.user_data is not None and context.user_data.pop(KEY, None) is not None
 
 
-
-
 def conversation() -> ConversationHandler[Ctx]:
     return ConversationHandler(
         name="settings",

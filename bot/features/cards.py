@@ -47,10 +47,13 @@ from crm_core.stages import NoteType
 
 NOTES_PAGE = 5
 #: Buttons that don't make their message "about" one contact (lists, menus, the trash).
-NOT_ABOUT_ONE_CONTACT = frozenset(
-    {"lp", "lt", "ls", "lv", "menu", "open", "rst", "pur", "puryes", "trash", "undo"}
-    | {EMAIL_OPEN, EMAIL_SAVE, EMAIL_NOTE}  # their ids are emails', not contacts'
-) | JOB_ID_ACTIONS
+NOT_ABOUT_ONE_CONTACT = (
+    frozenset(
+        {"lp", "lt", "ls", "lv", "menu", "open", "rst", "pur", "puryes", "trash", "undo"}
+        | {EMAIL_OPEN, EMAIL_SAVE, EMAIL_NOTE}  # their ids are emails', not contacts'
+    )
+    | JOB_ID_ACTIONS
+)
 
 Ctx = ContextTypes.DEFAULT_TYPE
 
@@ -101,8 +104,9 @@ async def find_command(update: Update, context: Ctx) -> None:
     """Show the contacts matching /find TEXT as buttons; open a single match's card."""
     query = " ".join(context.args or []).strip()
     if not query:
-        await reply(update, "Send /find and part of a name, email, company or phone — "
-                    "or just type it.")
+        await reply(
+            update, "Send /find and part of a name, email, company or phone — or just type it."
+        )
         return
     await search(update, context, query)
 
@@ -123,7 +127,7 @@ async def search(update: Update, context: Ctx, query: str) -> None:
     if not found:  # deleted ones are erased after 30 days: say they are there to restore
         now = crm(context).clock()
         in_trash = (await run_db(context, list_trash, now=now, text=query, page_size=1)).total
-    text, markup = search_results(query, found[: SEARCH_LIMIT], more=more, in_trash=in_trash)
+    text, markup = search_results(query, found[:SEARCH_LIMIT], more=more, in_trash=in_trash)
     await reply(update, text, markup)
 
 
@@ -152,7 +156,10 @@ async def move_stage(update: Update, context: Ctx, contact_id: int, stage: str) 
     user_id, _ = me(update, context)
     try:
         await show_card(
-            update, context, contact_id, edit=True,
+            update,
+            context,
+            contact_id,
+            edit=True,
             change=lambda s: change_stage(s, contact_id, stage, by_user_id=user_id),
         )
     except ValidationError as err:  # an old menu: the contact's type changed since
@@ -299,5 +306,3 @@ def handlers() -> list[BaseHandler[Update, Ctx, object]]:
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.REPLY, reply_note),
         MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text),
     ]
-
-

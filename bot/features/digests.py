@@ -125,8 +125,9 @@ async def send_due_digests(context: Ctx) -> list[DeliveryStatus]:
         default_tz=services.settings.timezone,
         default_time=services.settings.digest_time,
     )
-    results = await asyncio.gather(*(send_digest(context, job) for job in jobs),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(send_digest(context, job) for job in jobs), return_exceptions=True
+    )
     statuses: list[DeliveryStatus] = []
     for job, result in zip(jobs, results, strict=True):
         if isinstance(result, BaseException):
@@ -156,13 +157,26 @@ async def send_digest(context: Ctx, job: DigestJob) -> DeliveryStatus:
         on_sent=progress,
     )
     await run_db(
-        context, finish_digest, job.delivery_id, result.status, now=crm(context).clock(),
-        error=result.error, items=len(job.digest.items),
+        context,
+        finish_digest,
+        job.delivery_id,
+        result.status,
+        now=crm(context).clock(),
+        error=result.error,
+        items=len(job.digest.items),
     )
     level = logging.INFO if result.status is DeliveryStatus.SENT else logging.WARNING
-    log.log(level, "Digest for admin %s (%s): %s, %d of %d messages%s%s", job.user_id,
-            job.digest.local_date, result.status.value, result.parts_sent, len(messages),
-            " (late)" if job.late else "", f": {result.error}" if result.error else "")
+    log.log(
+        level,
+        "Digest for admin %s (%s): %s, %d of %d messages%s%s",
+        job.user_id,
+        job.digest.local_date,
+        result.status.value,
+        result.parts_sent,
+        len(messages),
+        " (late)" if job.late else "",
+        f": {result.error}" if result.error else "",
+    )
     return result.status
 
 
@@ -188,10 +202,20 @@ async def send_reminder(context: Ctx, job: ReminderJob) -> DeliveryStatus:
         [message],
         deadline=monotonic_time.monotonic() + SEND_DEADLINE.total_seconds(),
     )
-    await run_db(context, finish_reminder, job.delivery_id, result.status,
-                 now=crm(context).clock(), error=result.error)
-    log.info("Reminder for contact %s to admin %s: %s", job.item.contact_id, job.user_id,
-             result.status.value)
+    await run_db(
+        context,
+        finish_reminder,
+        job.delivery_id,
+        result.status,
+        now=crm(context).clock(),
+        error=result.error,
+    )
+    log.info(
+        "Reminder for contact %s to admin %s: %s",
+        job.item.contact_id,
+        job.user_id,
+        result.status.value,
+    )
     return result.status
 
 
@@ -210,7 +234,9 @@ async def digest_command(update: Update, context: Ctx) -> None:
 
 
 async def _redraw(
-    update: Update, contact_id: int, rows: list[list[InlineKeyboardButton]],
+    update: Update,
+    contact_id: int,
+    rows: list[list[InlineKeyboardButton]],
     fallback_text: str,
 ) -> None:
     """Swap the item's action rows on the message the button sits on; if the message has
@@ -229,8 +255,9 @@ async def _redraw(
 async def done(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the outcome buttons in place of the item's actions."""
     contact = await run_db(context, get_contact, cb.id)
-    await _redraw(update, cb.id, outcome_rows(cb.id),
-                  f"<b>{esc(contact.name)}</b> — how did it go?")
+    await _redraw(
+        update, cb.id, outcome_rows(cb.id), f"<b>{esc(contact.name)}</b> — how did it go?"
+    )
 
 
 @on_button
@@ -248,11 +275,17 @@ async def outcome(update: Update, context: Ctx, cb: Cb) -> Toast | None:
         return Toast(texts.STALE_BUTTON)
     user_id, _ = me(update, context)
     contact = await run_db(
-        context, log_outcome, cb.id, user_id, found.note_type, found.note,
+        context,
+        log_outcome,
+        cb.id,
+        user_id,
+        found.note_type,
+        found.note,
         now=crm(context).clock(),
     )
-    await _redraw(update, cb.id, next_rows(cb.id, found.key),
-                  f"<b>{esc(contact.name)}</b> — next follow-up?")
+    await _redraw(
+        update, cb.id, next_rows(cb.id, found.key), f"<b>{esc(contact.name)}</b> — next follow-up?"
+    )
     return Toast(f"📝 Note added: {found.note}") if found.note else None
 
 
@@ -284,8 +317,12 @@ async def snooze(update: Update, context: Ctx, cb: Cb) -> Toast:
         context, snooze_followup, cb.id, int(cb.arg), today=today, now=crm(context).clock()
     )
     new_date, at = contact.next_followup_date or today, contact.next_followup_time
-    await _redraw(update, cb.id, status_rows(cb.id, snoozed_label(new_date, at)),
-                  f"<b>{esc(contact.name)}</b>")
+    await _redraw(
+        update,
+        cb.id,
+        status_rows(cb.id, snoozed_label(new_date, at)),
+        f"<b>{esc(contact.name)}</b>",
+    )
     return Toast(snoozed_answer(new_date, at))
 
 

@@ -96,9 +96,7 @@ def _list_filter(context: Ctx) -> tuple[ContactFilter, str]:
         return filter_from_state(state), LIST_RESET
 
 
-async def show_list(
-    update: Update, context: Ctx, *, edit: bool = False, anchor: str = ""
-) -> None:
+async def show_list(update: Update, context: Ctx, *, edit: bool = False, anchor: str = "") -> None:
     """The list at the stored page. ``anchor`` is a Prev/Next button's "b<id>"/"a<id>": the
     page then holds the contacts before/after that one (see ``list_contacts``)."""
     flt, repaired = _list_filter(context)
@@ -109,15 +107,20 @@ async def show_list(
     contact_id = int(edge[2]) if edge and int(edge[2]) <= MAX_ID else None
     side = edge[1] if edge else ""
     page = await run_db(
-        context, list_contacts, user_id, flt, page=int(state.get("page", 1)),
+        context,
+        list_contacts,
+        user_id,
+        flt,
+        page=int(state.get("page", 1)),
         page_size=PAGE_SIZE,
         after=contact_id if side == "a" else None,
         before=contact_id if side == "b" else None,
     )
     state["page"] = page.page
     text = render_list(page, flt, today)
-    await reply(update, f"{repaired}\n\n{text}" if repaired else text, list_keyboard(page, flt),
-                edit=edit)
+    await reply(
+        update, f"{repaired}\n\n{text}" if repaired else text, list_keyboard(page, flt), edit=edit
+    )
 
 
 async def list_command(update: Update, context: Ctx) -> None:

@@ -34,7 +34,10 @@ async def _preferences(update: Update, context: Ctx) -> prefs_svc.DigestPreferen
     user_id, _ = me(update, context)
     settings = crm(context).settings
     return await run_db(
-        context, prefs_svc.get_preferences, user_id, default_tz=settings.timezone,
+        context,
+        prefs_svc.get_preferences,
+        user_id,
+        default_tz=settings.timezone,
         default_time=settings.digest_time,
     )
 
@@ -85,8 +88,9 @@ async def choose(update: Update, context: Ctx, cb: Cb) -> Toast:
     user_id, _ = me(update, context)
     kind, _, value = cb.arg.partition(":")
     if kind == "t" and len(value) == 4 and value.isdecimal():
-        await run_db(context, prefs_svc.set_digest_time, user_id, time(int(value[:2]),
-                                                                          int(value[2:])))
+        await run_db(
+            context, prefs_svc.set_digest_time, user_id, time(int(value[:2]), int(value[2:]))
+        )
     elif kind == "z":
         user = await run_db(context, prefs_svc.set_timezone, user_id, value)
         remember_timezone(update, context, user.timezone or value)

@@ -192,7 +192,7 @@ def outcome_rows(contact_id: int) -> list[list[InlineKeyboardButton]]:
 
 
 def next_rows(contact_id: int, outcome: str = "") -> list[list[InlineKeyboardButton]]:
-    """"Next follow-up?" buttons; the outcome rides along for the closing label."""
+    """ "Next follow-up?" buttons; the outcome rides along for the closing label."""
     buttons = [
         *(button(q.label, Cb(NEXT, contact_id, f"{q.key}:{outcome}")) for q in NEXT_CHOICES),
         button("None", Cb(NEXT, contact_id, f"{NO_NEXT}:{outcome}")),

@@ -94,9 +94,7 @@ def search_results(
     return f"Attach to which of these matches for “{esc(query)}”?", keyboard(rows)
 
 
-def category_buttons(
-    action: str, contact_id: int, token: str
-) -> list[list[InlineKeyboardButton]]:
+def category_buttons(action: str, contact_id: int, token: str) -> list[list[InlineKeyboardButton]]:
     return chunks(
         [
             button(label, Cb(action, contact_id, f"{token}:{category.value}"))

@@ -126,9 +126,7 @@ def form_markup(
     """The Add job form's buttons: quick dates, Skip (when optional), Cancel."""
     rows = []
     if dates:
-        rows.append(
-            [button(q.label, Cb(JOB_FORM, contact_id, f"d:{q.key}")) for q in JOB_DATES]
-        )
+        rows.append([button(q.label, Cb(JOB_FORM, contact_id, f"d:{q.key}")) for q in JOB_DATES])
     tail = [button("Skip", Cb(JOB_FORM, contact_id, "skip"))] if skip else []
     tail.append(button("Cancel", Cb(JOB_FORM, contact_id, "cancel")))
     return keyboard([*rows, tail])

@@ -62,8 +62,10 @@ def render_list(page: Page, flt: ContactFilter, today: date) -> str:
     head = f"<b>{scope}</b> · {kind} · {status}\n"
     if not page.total:
         return head + "\nNo contacts match. Change the filters or /add one."
-    lines = [head + f"{page.total} contact{'s' if page.total != 1 else ''}, page "
-             f"{page.page} of {page.pages}, soonest follow-up first:"]
+    lines = [
+        head + f"{page.total} contact{'s' if page.total != 1 else ''}, page "
+        f"{page.page} of {page.pages}, soonest follow-up first:"
+    ]
     for c in page.items:
         due = day(c.next_followup_date, today) if c.next_followup_date else "no follow-up"
         lines.append(f"• {esc(c.name)} — {due}")
@@ -109,13 +111,17 @@ def search_results(
     how many deleted contacts match (said when no live one does)."""
     query = cut(" ".join(query.split()), 80)  # a pasted essay must not overflow the reply
     if not contacts:
-        text = (f"No contact matches “{esc(query)}”. "
-                "Try part of a name, email, company or phone, or /add it.")
+        text = (
+            f"No contact matches “{esc(query)}”. "
+            "Try part of a name, email, company or phone, or /add it."
+        )
         if in_trash:
             one = in_trash == 1
-            text += (f"\n\n{in_trash} deleted contact{'' if one else 's'} in the trash "
-                     f"match{'es' if one else ''}: send /trash {esc(query)} to restore "
-                     f"{'it' if one else 'them'}.")
+            text += (
+                f"\n\n{in_trash} deleted contact{'' if one else 's'} in the trash "
+                f"match{'es' if one else ''}: send /trash {esc(query)} to restore "
+                f"{'it' if one else 'them'}."
+            )
         return text, None
     text = f"{len(contacts)} match{'es' if len(contacts) != 1 else ''} for “{esc(query)}”:"
     if more:
@@ -155,8 +161,10 @@ def render_trash(
     if query:
         lines.append(f"Matching “{shown_query}”:")
     if page.pages > 1:
-        lines.append(f"{page.total} contacts, page {page.page} of {page.pages}, "
-                     "most recently deleted first:")
+        lines.append(
+            f"{page.total} contacts, page {page.page} of {page.pages}, "
+            "most recently deleted first:"
+        )
     rows = []
     for c in page.items:
         assert c.deleted_at is not None

@@ -27,8 +27,8 @@ def render_settings(prefs: DigestPreferences, next_at: datetime | None) -> Messa
         f"Time: <b>{hhmm(prefs.digest_time)}</b>{'' if prefs.own_time else default}",
         f"Timezone: <b>{esc(prefs.timezone)}</b>{'' if prefs.own_timezone else default}",
         f"Days: <b>{days_label(prefs.days)}</b>",
-        "Empty days: " + ("a short “Nothing due today” line" if prefs.send_empty
-                          else "no message"),
+        "Empty days: "
+        + ("a short “Nothing due today” line" if prefs.send_empty else "no message"),
     ]
     if next_at is not None:
         local = next_at.astimezone(ZoneInfo(prefs.timezone))
@@ -39,10 +39,12 @@ def render_settings(prefs: DigestPreferences, next_at: datetime | None) -> Messa
         [button(f"⏰ Time: {hhmm(prefs.digest_time)}", Cb(SETTINGS, 0, "time"))],
         [button(f"🌍 Timezone: {prefs.timezone}", Cb(SETTINGS, 0, "tz"))],
         [button(f"📆 Days: {days_label(prefs.days)}", Cb(SETTINGS, 0, "days"))],
-        [button(
-            "🔔 Empty days: on" if prefs.send_empty else "🔕 Empty days: off",
-            Cb(SETTINGS_VALUE, 0, f"e:{0 if prefs.send_empty else 1}"),
-        )],
+        [
+            button(
+                "🔔 Empty days: on" if prefs.send_empty else "🔕 Empty days: off",
+                Cb(SETTINGS_VALUE, 0, f"e:{0 if prefs.send_empty else 1}"),
+            )
+        ],
     ]
     return "\n".join(lines), keyboard(rows)
 
@@ -57,8 +59,12 @@ def time_menu(current: time) -> Message:
         for t in DIGEST_TIMES
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([button("⌨️ Type a time", Cb(SETTINGS_ASK, 0, "time")),
-                 button("« Back", Cb(SETTINGS, 0, "home"))])
+    rows.append(
+        [
+            button("⌨️ Type a time", Cb(SETTINGS_ASK, 0, "time")),
+            button("« Back", Cb(SETTINGS, 0, "home")),
+        ]
+    )
     return "⏰ <b>Digest time</b> — tap one, or type any time as HH:MM.", keyboard(rows)
 
 
@@ -67,8 +73,12 @@ def timezone_menu(current: str) -> Message:
         button(_mark(z == current, z), Cb(SETTINGS_VALUE, 0, f"z:{z}")) for z in COMMON_TIMEZONES
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([button("⌨️ Type another", Cb(SETTINGS_ASK, 0, "tz")),
-                 button("« Back", Cb(SETTINGS, 0, "home"))])
+    rows.append(
+        [
+            button("⌨️ Type another", Cb(SETTINGS_ASK, 0, "tz")),
+            button("« Back", Cb(SETTINGS, 0, "home")),
+        ]
+    )
     return (
         "🌍 <b>Timezone</b> — tap one, or type any IANA name (e.g. Asia/Singapore).",
         keyboard(rows),
@@ -92,4 +102,3 @@ def ask_time_text(problem: str = "") -> str:
 def ask_timezone_text(problem: str = "") -> str:
     lead = f"⚠️ {esc(problem)}\n\n" if problem else ""
     return lead + "Send your timezone, e.g. Europe/Paris or America/New_York. /cancel to leave."
-

@@ -61,8 +61,9 @@ def _derive(contact: Contact) -> None:
 
 
 def _clean(data: Mapping[str, Any], today: date) -> dict[str, Any]:
-    unknown = set(data) - set(CONTACT_FIELDS) - {"current_stage", "status", "owner_id",
-                                                 "referred_by_id"}
+    unknown = (
+        set(data) - set(CONTACT_FIELDS) - {"current_stage", "status", "owner_id", "referred_by_id"}
+    )
     if unknown:
         raise ValidationError(sorted(unknown)[0], f"Unknown field: {sorted(unknown)[0]}.")
     return {
@@ -141,7 +142,10 @@ def create_contact(
     session.flush()
     session.add(
         StageChange(
-            contact_id=contact.id, from_stage=None, to_stage=stage.key, changed_by=owner_id,
+            contact_id=contact.id,
+            from_stage=None,
+            to_stage=stage.key,
+            changed_by=owner_id,
             changed_at=now,
         )
     )

@@ -240,8 +240,14 @@ def claim_due_digests(
         DigestDelivery,
         [
             {
-                "user_id": uid, "local_date": d.local_date, "status": DeliveryStatus.SENDING.value,
-                "late": d.late, "attempts": 1, "items": 0, "parts_sent": 0, "claimed_at": now,
+                "user_id": uid,
+                "local_date": d.local_date,
+                "status": DeliveryStatus.SENDING.value,
+                "late": d.late,
+                "attempts": 1,
+                "items": 0,
+                "parts_sent": 0,
+                "claimed_at": now,
             }
             for uid, (_, d, _) in due.items()
             if uid not in existing
@@ -267,9 +273,15 @@ def claim_due_digests(
             continue
         jobs.append(
             DigestJob(
-                delivery_id=delivery_id, user_id=uid, telegram_user_id=user.telegram_user_id,
-                display_name=user.display_name, timezone=tz, due_at=found.due_at,
-                late=found.late, start_part=start_parts.get(uid, 0), digest=digest,
+                delivery_id=delivery_id,
+                user_id=uid,
+                telegram_user_id=user.telegram_user_id,
+                display_name=user.display_name,
+                timezone=tz,
+                due_at=found.due_at,
+                late=found.late,
+                start_part=start_parts.get(uid, 0),
+                digest=digest,
             )
         )
     return jobs
@@ -286,8 +298,13 @@ def digest_part_sent(session: Session, delivery_id: int, parts_sent: int) -> Non
 
 
 def finish_digest(
-    session: Session, delivery_id: int, status: DeliveryStatus, *, now: datetime,
-    error: str | None = None, items: int | None = None,
+    session: Session,
+    delivery_id: int,
+    status: DeliveryStatus,
+    *,
+    now: datetime,
+    error: str | None = None,
+    items: int | None = None,
 ) -> None:
     """Record how sending went (sent, failed, blocked, unreachable); a block marks the admin."""
     finish(session, DigestDelivery, delivery_id, status, now, error)

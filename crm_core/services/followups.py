@@ -86,8 +86,13 @@ def snooze_followup(
 
 
 def log_outcome(
-    session: Session, contact_id: int, author_id: int | None, note_type: NoteType | None,
-    content: str | None, *, now: datetime | None = None,
+    session: Session,
+    contact_id: int,
+    author_id: int | None,
+    note_type: NoteType | None,
+    content: str | None,
+    *,
+    now: datetime | None = None,
 ) -> Contact:
     """Record how a follow-up went, as a note of that type (none when there is no note: the
     contact must still exist)."""

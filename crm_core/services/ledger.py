@@ -48,8 +48,10 @@ def conflict_free_insert(dialect: str, model: type[Base]) -> postgresql.Insert |
 
 
 def insert_claims(
-    session: Session, model: type[DigestDelivery] | type[ReminderDelivery],
-    rows: list[dict[str, Any]], keys: Sequence[str],
+    session: Session,
+    model: type[DigestDelivery] | type[ReminderDelivery],
+    rows: list[dict[str, Any]],
+    keys: Sequence[str],
 ) -> list[Any]:
     """Insert ledger rows, skipping those another process holds; return those inserted."""
     if not rows:
@@ -88,8 +90,12 @@ def is_reclaimable(row: DigestDelivery | ReminderDelivery, now: datetime) -> boo
 
 
 def reclaim(
-    session: Session, model: type[DigestDelivery] | type[ReminderDelivery], row_id: int,
-    attempts: int, now: datetime, late: bool,
+    session: Session,
+    model: type[DigestDelivery] | type[ReminderDelivery],
+    row_id: int,
+    attempts: int,
+    now: datetime,
+    late: bool,
 ) -> bool:
     """Take over a stale or failed claim; ``attempts`` is the version read, so of two
     processes trying at once exactly one wins."""
@@ -101,8 +107,11 @@ def reclaim(
             model.status.in_([DeliveryStatus.SENDING.value, DeliveryStatus.FAILED.value]),
         )
         .values(
-            status=DeliveryStatus.SENDING.value, attempts=attempts + 1, claimed_at=now,
-            late=late, error=None,
+            status=DeliveryStatus.SENDING.value,
+            attempts=attempts + 1,
+            claimed_at=now,
+            late=late,
+            error=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -113,8 +122,12 @@ _Ledger = TypeVar("_Ledger", DigestDelivery, ReminderDelivery)
 
 
 def finish(
-    session: Session, model: type[_Ledger], delivery_id: int,
-    status: DeliveryStatus, now: datetime, error: str | None,
+    session: Session,
+    model: type[_Ledger],
+    delivery_id: int,
+    status: DeliveryStatus,
+    now: datetime,
+    error: str | None,
 ) -> None:
     row = session.get(model, delivery_id)
     if row is None:  # the contact was erased meanwhile (reminder rows cascade)
@@ -143,7 +156,5 @@ def prune_ledgers(session: Session, now: datetime, *, keep_days: int = LEDGER_KE
     digests = session.execute(
         delete(DigestDelivery).where(DigestDelivery.local_date < cutoff.date())
     )
-    reminders = session.execute(
-        delete(ReminderDelivery).where(ReminderDelivery.due_at < cutoff)
-    )
+    reminders = session.execute(delete(ReminderDelivery).where(ReminderDelivery.due_at < cutoff))
     return sum(int(cast("CursorResult[Any]", r).rowcount or 0) for r in (digests, reminders))

@@ -39,7 +39,10 @@ def add_note(
             "content", f"That note is {len(text)} characters; the limit is {NOTE_MAX_LENGTH}."
         )
     note = Note(
-        contact_id=contact_id, note_type=kind.value, content=text, created_by=author_id,
+        contact_id=contact_id,
+        note_type=kind.value,
+        content=text,
+        created_by=author_id,
         created_at=now,
     )
     session.add(note)

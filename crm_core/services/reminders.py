@@ -67,8 +67,9 @@ def claim_due_reminders(session: Session, now: datetime, *, default_tz: str) -> 
             User.active,
             Contact.next_followup_time.is_not(None),
             # Local dates are within a day of the UTC date; the catch-up reaches one more back.
-            Contact.next_followup_date.between(utc_day - timedelta(days=2),
-                                               utc_day + timedelta(days=1)),
+            Contact.next_followup_date.between(
+                utc_day - timedelta(days=2), utc_day + timedelta(days=1)
+            ),
             or_(ledger.id.is_(None), reclaimable(ledger, now)),
         )
     ).all()
@@ -86,10 +87,15 @@ def claim_due_reminders(session: Session, now: datetime, *, default_tz: str) -> 
         if row.delivery_id is None:
             fresh.append(
                 {
-                    "contact_id": row.id, "user_id": row.owner_id,
-                    "due_date": row.next_followup_date, "due_time": row.next_followup_time,
-                    "due_at": due_at, "status": DeliveryStatus.SENDING.value, "late": late,
-                    "attempts": 1, "claimed_at": now,
+                    "contact_id": row.id,
+                    "user_id": row.owner_id,
+                    "due_date": row.next_followup_date,
+                    "due_time": row.next_followup_time,
+                    "due_at": due_at,
+                    "status": DeliveryStatus.SENDING.value,
+                    "late": late,
+                    "attempts": 1,
+                    "claimed_at": now,
                 }
             )
         elif reclaim(session, ledger, row.delivery_id, row.attempts, now, late):
@@ -103,12 +109,20 @@ def claim_due_reminders(session: Session, now: datetime, *, default_tz: str) -> 
         row, due_at, late, tz = candidates[key]
         jobs.append(
             ReminderJob(
-                delivery_id=delivery_id, user_id=row.owner_id,
-                telegram_user_id=row.telegram_user_id, timezone=tz, due_at=due_at, late=late,
+                delivery_id=delivery_id,
+                user_id=row.owner_id,
+                telegram_user_id=row.telegram_user_id,
+                timezone=tz,
+                due_at=due_at,
+                late=late,
                 item=DigestItem(
-                    contact_id=row.id, name=row.name, contact_type=row.contact_type,
-                    stage=row.current_stage, followup_date=row.next_followup_date,
-                    followup_time=row.next_followup_time, days_overdue=0,
+                    contact_id=row.id,
+                    name=row.name,
+                    contact_type=row.contact_type,
+                    stage=row.current_stage,
+                    followup_date=row.next_followup_date,
+                    followup_time=row.next_followup_time,
+                    days_overdue=0,
                     last_note=first_line(row.last_note),
                 ),
             )
@@ -117,7 +131,11 @@ def claim_due_reminders(session: Session, now: datetime, *, default_tz: str) -> 
 
 
 def finish_reminder(
-    session: Session, delivery_id: int, status: DeliveryStatus, *, now: datetime,
+    session: Session,
+    delivery_id: int,
+    status: DeliveryStatus,
+    *,
+    now: datetime,
     error: str | None = None,
 ) -> None:
     finish(session, ReminderDelivery, delivery_id, status, now, error)

@@ -54,6 +54,8 @@ from crm_core.stages import (
 CENTS = Decimal("0.01")
 #: How many partners and sources a chart shows (readable on a phone).
 TOP = 6
+
+
 @dataclass(frozen=True, slots=True)
 class StageFigure:
     key: str
@@ -306,9 +308,7 @@ def figures(
     reasons: list[tuple[str, int]] = []
     to_won: float | None = None
     for part, key, a, b, value in session.execute(
-        union_all(
-            entered_part, medians_part, sources_part, owners_part, reasons_part, to_won_part
-        )
+        union_all(entered_part, medians_part, sources_part, owners_part, reasons_part, to_won_part)
     ):
         if part == "entered":
             entered[key] = (int(a), int(b))

@@ -38,9 +38,7 @@ def bot_settings(
 
 
 @pytest.fixture
-def start_bot(
-    double: BotApiDouble, bot_settings: Settings, engine: Engine
-) -> Callable[..., Any]:
+def start_bot(double: BotApiDouble, bot_settings: Settings, engine: Engine) -> Callable[..., Any]:
     """``async with start_bot() as running_app:`` — a fresh Application on the test database.
     Call it twice in one test to play a restart."""
 

@@ -23,6 +23,7 @@ from tests.conftest import NOW, TODAY
 
 JSON = dict[str, Any]
 
+
 def freeze(bot: RunningApp) -> None:
     """Stop the bot's clock at ``NOW``."""
     bot.app.bot_data[BOT_DATA_KEY].clock = lambda: NOW
@@ -74,12 +75,18 @@ def seed(
     """A contact made through crm_core (and its notes, oldest first); returns its id."""
     with factory.begin() as session:
         contact = create_contact(
-            session, owner_id, {"name": name, "contact_type": contact_type, **fields},
+            session,
+            owner_id,
+            {"name": name, "contact_type": contact_type, **fields},
             today=TODAY,
         )
         for i, text in enumerate(notes or []):
             add_note(
-                session, contact.id, note_author or owner_id, "internal", text,
+                session,
+                contact.id,
+                note_author or owner_id,
+                "internal",
+                text,
                 now=NOW + timedelta(minutes=i),
             )
         return contact.id
@@ -90,8 +97,12 @@ def add_file_row(factory: sessionmaker[Session], contact_id: int, name: str = "q
     with factory.begin() as session:
         session.add(
             File(
-                contact_id=contact_id, file_name=name, file_type="application/pdf",
-                file_size=3, storage_key=f"contacts/{contact_id}/{name}", category="quote",
+                contact_id=contact_id,
+                file_name=name,
+                file_type="application/pdf",
+                file_size=3,
+                storage_key=f"contacts/{contact_id}/{name}",
+                category="quote",
             )
         )
 
@@ -118,9 +129,7 @@ def count(factory: sessionmaker[Session], model: type[Any], **where: Any) -> int
 def notes_of(factory: sessionmaker[Session], contact_id: int) -> list[Note]:
     with factory() as session:
         return list(
-            session.scalars(
-                select(Note).where(Note.contact_id == contact_id).order_by(Note.id)
-            )
+            session.scalars(select(Note).where(Note.contact_id == contact_id).order_by(Note.id))
         )
 
 

@@ -66,7 +66,10 @@ async def test_every_step_rejects_bad_input_and_keeps_earlier_answers(bot, phone
     q = await say(phone, "  Jane   Smith ")
     asks(q, Q_TYPE)
     assert phone.buttons(q) == [
-        "Eviction client", "Prevention prospect", "Referral partner", "Cancel",
+        "Eviction client",
+        "Prevention prospect",
+        "Referral partner",
+        "Cancel",
     ]
 
     q = await say(phone, "a big one")
@@ -154,7 +157,9 @@ async def test_every_step_rejects_bad_input_and_keeps_earlier_answers(bot, phone
 
     [contact] = contacts(session_factory)
     assert (contact.name, contact.email, contact.phone) == (
-        "Jane Smith", "jane@example.com", "+447700900123",
+        "Jane Smith",
+        "jane@example.com",
+        "+447700900123",
     )
     assert contact.urgency_level == "urgent"
     assert contact.next_followup_date == date(2026, 11, 24)
@@ -168,8 +173,16 @@ async def walk_to_summary(phone, skip) -> JSON:
     q = await say(phone, "/add")
     q = await say(phone, "Skipper")
     q = await press(phone, q, "Prevention prospect")
-    for question in (Q_EMAIL, Q_PHONE, Q_COMPANY, Q_ADDRESS, Q_HOW, Q_URGENCY, Q_FOLLOWUP,
-                     Q_VALUE):
+    for question in (
+        Q_EMAIL,
+        Q_PHONE,
+        Q_COMPANY,
+        Q_ADDRESS,
+        Q_HOW,
+        Q_URGENCY,
+        Q_FOLLOWUP,
+        Q_VALUE,
+    ):
         asks(q, question)
         q = await skip(q)
     return q
@@ -354,9 +367,7 @@ async def test_menu_button_starts_the_wizard(bot, phone):
 # --- duplicates ---------------------------------------------------------------------------
 
 
-async def test_same_email_offers_to_open_the_existing_contact(
-    bot, phone, session_factory, alice
-):
+async def test_same_email_offers_to_open_the_existing_contact(bot, phone, session_factory, alice):
     jane = seed(session_factory, alice.id, "Jane Smith", email="jane@example.com")
     q = await say(phone, "/add")
     q = await say(phone, "Janet S")
@@ -428,9 +439,7 @@ async def test_a_different_person_at_the_same_company_is_not_a_duplicate(
 # --- a shared phone contact ---------------------------------------------------------------
 
 
-async def test_shared_contact_starts_the_wizard_with_name_and_phone(
-    bot, phone, session_factory
-):
+async def test_shared_contact_starts_the_wizard_with_name_and_phone(bot, phone, session_factory):
     await phone.share_contact("+44 7700 900456", "Sam", "Jones")
     q = await phone.wait_reply()
     asks(q, Q_TYPE)  # name and phone are known

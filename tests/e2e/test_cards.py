@@ -126,11 +126,21 @@ async def test_menu_find_button_prompts_for_text(bot, phone, session_factory, al
 async def test_card_shows_every_field_that_is_set(bot, phone, session_factory, alice):
     partner = seed(session_factory, alice.id, "Letting Partner", "referral_partner")
     seed(
-        session_factory, alice.id, "Full Fiona", "prevention_prospect",
-        email="fiona@example.com", phone="07700 900123", company="Fiona Lettings",
-        property_address="1 High St, Leeds", service_type="CCTV", how_found_us="Google",
-        urgency_level="high", next_followup_date=date(2026, 11, 30),
-        potential_value="2500", total_revenue="1200.50", total_jobs_referred="3",
+        session_factory,
+        alice.id,
+        "Full Fiona",
+        "prevention_prospect",
+        email="fiona@example.com",
+        phone="07700 900123",
+        company="Fiona Lettings",
+        property_address="1 High St, Leeds",
+        service_type="CCTV",
+        how_found_us="Google",
+        urgency_level="high",
+        next_followup_date=date(2026, 11, 30),
+        potential_value="2500",
+        total_revenue="1200.50",
+        total_jobs_referred="3",
         referred_by_id=partner,
     )
     card = await open_card(phone, "Full Fiona")
@@ -170,7 +180,11 @@ async def test_card_leaves_out_what_is_not_set(bot, phone, session_factory, alic
 async def test_html_hostile_text_renders_as_typed(bot, phone, session_factory, alice, name):
     """The double refuses bad HTML, so a missed escape anywhere fails the send."""
     contact_id = seed(
-        session_factory, alice.id, name, company=name, property_address=name,
+        session_factory,
+        alice.id,
+        name,
+        company=name,
+        property_address=name,
         notes=[f"note about {name}"],
     )
     card = await open_card(phone, name)
@@ -221,7 +235,7 @@ async def test_long_note_cut_on_the_card_and_whole_in_all_notes(
     assert len(card["text"]) < 4096
     await tap(phone, card, "All notes (1)")
     await phone.wait_idle()
-    pages = phone.messages[phone.messages.index(card) + 1:]
+    pages = phone.messages[phone.messages.index(card) + 1 :]
     assert len(pages) >= 2  # too long for one message once escaped: split, not cut
     assert pages[0]["text"].startswith("Notes on Wordy Wendy (1-1 of 1)")
     whole = "".join(p["text"] for p in pages)
@@ -346,8 +360,14 @@ async def test_stage_menu_marks_the_current_one_and_records_a_change(
     card = await open_card(phone, "Staged Steve")
     menu = await press_edit(phone, card, "📶 Stage")
     assert phone.buttons(menu) == [
-        "✅ New Inquiry", "Client Pack Sent", "Awaiting Instruction", "Job Booked",
-        "Job In Progress", "Invoiced", "Paid", "« Back",
+        "✅ New Inquiry",
+        "Client Pack Sent",
+        "Awaiting Instruction",
+        "Job Booked",
+        "Job In Progress",
+        "Invoiced",
+        "Paid",
+        "« Back",
     ]
     card = await press_edit(phone, menu, "Job Booked")
     assert "Stage: Job Booked (since " in card["text"]
@@ -709,8 +729,7 @@ async def test_trash_delete_forever_erases_the_rows(bot, phone, session_factory,
     trash = await say(phone, "/trash")
     confirm = await press_edit(phone, trash, "❌ Delete forever")
     assert confirm["text"] == (
-        "Erase Erased Eve for good, with all notes, stage history and files? "
-        "This can't be undone."
+        "Erase Erased Eve for good, with all notes, stage history and files? This can't be undone."
     )
     assert phone.buttons(confirm) == ["Yes, erase now", "No"]
     back = await press_edit(phone, confirm, "No")  # a slip: back to the trash, nothing gone
@@ -772,4 +791,3 @@ async def test_stale_form_buttons_are_answered(bot, phone, session_factory, alic
     [stan] = contacts(session_factory)
     assert stan.next_followup_date == date(2026, 11, 24)
     assert stan.email == "stan@example.com"
-

@@ -45,8 +45,11 @@ async def hello(phone: Phone) -> None:
 
 
 def digests_in(phone: Phone) -> list[dict[str, Any]]:
-    return [m for m in phone.messages if "Your follow-ups" in m.get("text", "")
-            or "Nothing due today" in m.get("text", "")]
+    return [
+        m
+        for m in phone.messages
+        if "Your follow-ups" in m.get("text", "") or "Nothing due today" in m.get("text", "")
+    ]
 
 
 def ledger(factory: Factory) -> dict[int, DigestDelivery]:
@@ -61,14 +64,21 @@ def contact(factory: Factory, contact_id: int) -> Contact:
         return found
 
 
-async def test_morning_digest_with_snooze_done_and_open(bot, phone, bob_phone, double,
-                                                        session_factory, alice, bob):
+async def test_morning_digest_with_snooze_done_and_open(
+    bot, phone, bob_phone, double, session_factory, alice, bob
+):
     await hello(phone)
     await hello(bob_phone)
-    olive = seed(session_factory, alice.id, "Olive <Overdue>", next_followup_date="2026-11-20",
-                 notes=["Left a voicemail\nsecond line"])
-    tom = seed(session_factory, alice.id, "Tom Today", "prevention_prospect",
-               next_followup_date="today")
+    olive = seed(
+        session_factory,
+        alice.id,
+        "Olive <Overdue>",
+        next_followup_date="2026-11-20",
+        notes=["Left a voicemail\nsecond line"],
+    )
+    tom = seed(
+        session_factory, alice.id, "Tom Today", "prevention_prospect", next_followup_date="today"
+    )
     seed(session_factory, bob.id, "Bill", next_followup_date="yesterday")
     set_clock(bot.app, DIGEST_AT)
     await check_now(bot.app)
@@ -82,8 +92,16 @@ async def test_morning_digest_with_snooze_done_and_open(bot, phone, bob_phone, d
     assert "2. Tom Today · Prevention prospect · Prospect\n📅 today" in text
     assert "👥 Team: 0 quotes pending" in text
     assert phone.buttons(msg) == [
-        "📇 1. Olive <Overdue>", "✅ Done", "💤 +1d", "+3d", "+1w",
-        "📇 2. Tom Today", "✅ Done", "💤 +1d", "+3d", "+1w",
+        "📇 1. Olive <Overdue>",
+        "✅ Done",
+        "💤 +1d",
+        "+3d",
+        "+1w",
+        "📇 2. Tom Today",
+        "✅ Done",
+        "💤 +1d",
+        "+3d",
+        "+1w",
     ]
     bills = await bob_phone.wait_reply()
     assert "1. Bill" in bills["text"]
@@ -93,8 +111,11 @@ async def test_morning_digest_with_snooze_done_and_open(bot, phone, bob_phone, d
     answer = await tap(phone, msg, "💤 +1d")
     assert answer["text"] == "Snoozed: next follow-up Tue 24 Nov 2026"
     msg = await phone.wait_edit(msg)
-    assert phone.buttons(msg)[:3] == ["📇 1. Olive <Overdue>", "💤 Snoozed to Tue 24 Nov",
-                                      "📇 2. Tom Today"]
+    assert phone.buttons(msg)[:3] == [
+        "📇 1. Olive <Overdue>",
+        "💤 Snoozed to Tue 24 Nov",
+        "📇 2. Tom Today",
+    ]
     assert contact(session_factory, olive).next_followup_date == date(2026, 11, 24)
 
     # Done on the second: outcome -> note, then the next follow-up, in place.
@@ -111,8 +132,9 @@ async def test_morning_digest_with_snooze_done_and_open(bot, phone, bob_phone, d
     assert phone.buttons(msg)[3:] == ["✅ Called · next Mon 30 Nov"]
     assert contact(session_factory, tom).next_followup_date == date(2026, 11, 30)
     with session_factory() as s:
-        assert [(n.note_type, n.content) for n in
-                s.scalars(select(Note).where(Note.contact_id == tom))] == [("call", "Called.")]
+        assert [
+            (n.note_type, n.content) for n in s.scalars(select(Note).where(Note.contact_id == tom))
+        ] == [("call", "Called.")]
 
     # "Open" sends the card.
     await tap(phone, msg, "📇 1. Olive <Overdue>")
@@ -122,8 +144,9 @@ async def test_morning_digest_with_snooze_done_and_open(bot, phone, bob_phone, d
     assert {r.status for r in ledger(session_factory).values()} == {"sent"}
 
 
-async def test_a_check_again_or_a_restart_sends_no_second_digest(start_bot, phone, bob_phone,
-                                                                 session_factory, alice):
+async def test_a_check_again_or_a_restart_sends_no_second_digest(
+    start_bot, phone, bob_phone, session_factory, alice
+):
     seed(session_factory, alice.id, "Olive", next_followup_date="today")
     async with start_bot(digest_check_seconds=3600) as first:
         await hello(phone)
@@ -142,8 +165,9 @@ async def test_a_check_again_or_a_restart_sends_no_second_digest(start_bot, phon
 
 
 @pytest.mark.parametrize(("code", "slowest"), [(429, 1.0), (502, 1.0)])
-async def test_a_failed_send_is_retried_then_succeeds(bot, phone, double, session_factory,
-                                                      alice, bob, code, slowest):
+async def test_a_failed_send_is_retried_then_succeeds(
+    bot, phone, double, session_factory, alice, bob, code, slowest
+):
     """429 (PTB's rate limiter waits retry_after) and 502 (our back-off) each once, then OK."""
     await hello(phone)
     with session_factory.begin() as s:
@@ -185,20 +209,23 @@ async def test_catch_up_at_start_comes_from_the_job_queue_marked_late(
 ):
     await phone.send("/start")  # written while the bot was down
     seed(session_factory, alice.id, "Olive", next_followup_date="yesterday")
-    app = build_application(bot_settings.with_(digest_check_seconds=30), engine=engine,
-                            migrate_sqlite=False)
+    app = build_application(
+        bot_settings.with_(digest_check_seconds=30), engine=engine, migrate_sqlite=False
+    )
     set_clock(app, datetime(2026, 11, 23, 11, 0, tzinfo=UTC))  # down since before 08:00
     async with running(app, double=double):
-        await double.wait_until(lambda: digests_in(phone), timeout=5,
-                                describe="the catch-up digest")
+        await double.wait_until(
+            lambda: digests_in(phone), timeout=5, describe="the catch-up digest"
+        )
         assert {j.name for j in app.job_queue.jobs()} == {"housekeeping", "digests"}
     (digest,) = digests_in(phone)
     assert "Sent late: it was due at 08:00." in digest["text"]
     assert ledger(session_factory)[alice.id].late is True
 
 
-async def test_digest_command_shows_today_without_the_ledger(bot, phone, double, session_factory,
-                                                             alice):
+async def test_digest_command_shows_today_without_the_ledger(
+    bot, phone, double, session_factory, alice
+):
     set_clock(bot.app, datetime(2026, 11, 23, 6, 0, tzinfo=UTC))  # before the digest time
     gone = seed(session_factory, alice.id, "Gina", next_followup_date="today")
     await phone.send("/digest")
@@ -213,8 +240,9 @@ async def test_digest_command_shows_today_without_the_ledger(bot, phone, double,
     assert (await phone.wait_reply())["text"] == "☀️ Nothing due today — 0 quotes pending."
 
 
-async def test_an_outcome_or_next_choice_no_button_offers_is_refused(bot, phone, session_factory,
-                                                                    alice):
+async def test_an_outcome_or_next_choice_no_button_offers_is_refused(
+    bot, phone, session_factory, alice
+):
     """The outcome and next-follow-up tables live in the bot's views: a key they don't hold
     (a tampered or an old version's button) is answered as stale, and nothing is written."""
     cid = seed(session_factory, alice.id, "Fred", next_followup_date="today")
@@ -224,8 +252,11 @@ async def test_an_outcome_or_next_choice_no_button_offers_is_refused(bot, phone,
         forged = await phone.send_raw_update(
             {
                 "callback_query": {
-                    "id": f"forged-{n}", "from": dict(phone.user), "message": msg,
-                    "chat_instance": "1", "data": data,
+                    "id": f"forged-{n}",
+                    "from": dict(phone.user),
+                    "message": msg,
+                    "chat_instance": "1",
+                    "data": data,
                 }
             }
         )
@@ -281,12 +312,16 @@ async def test_settings_by_buttons_and_by_typing(bot, phone, double, session_fac
         me = s.get(User, alice.id)
         assert me is not None
         assert (me.timezone, me.digest_time, me.digest_days, me.digest_empty) == (
-            "America/New_York", time(7, 45), 31, False
+            "America/New_York",
+            time(7, 45),
+            31,
+            False,
         )
 
 
-async def test_a_follow_up_typed_with_a_time_reminds_then(bot, phone, double, session_factory,
-                                                          alice):
+async def test_a_follow_up_typed_with_a_time_reminds_then(
+    bot, phone, double, session_factory, alice
+):
     set_clock(bot.app, datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     jane = seed(session_factory, alice.id, "Jane Timed")
     await phone.send("/find Jane Timed")
@@ -315,8 +350,15 @@ async def test_a_follow_up_typed_with_a_time_reminds_then(bot, phone, double, se
 
 
 async def test_two_applications_on_one_postgresql_send_one_digest_each(
-    double: BotApiDouble, bot_settings: Settings, migrated_url: str, backend: str,
-    phone, bob_phone, session_factory, alice, bob,
+    double: BotApiDouble,
+    bot_settings: Settings,
+    migrated_url: str,
+    backend: str,
+    phone,
+    bob_phone,
+    session_factory,
+    alice,
+    bob,
 ):
     """Two bot processes (own engines, own Applications) check at the very same moments."""
     await phone.send("/start")
@@ -340,7 +382,6 @@ async def test_two_applications_on_one_postgresql_send_one_digest_each(
             e.dispose()
     with session_factory() as s:
         assert len(list(s.scalars(select(DigestDelivery)))) == 6
-
 
 
 async def test_a_typed_setting_left_for_another_form_lets_later_text_through(

@@ -214,7 +214,8 @@ async def test_answering_the_attach_question_mid_add_keeps_the_form(
         q = await press(phone, q, "Skip")
     await press(phone, q, "✅ Save")
     assert {c.name: c.company for c in contacts(session_factory)} == {
-        "Jane Smith": None, "New Nina": "Acme Lettings",
+        "Jane Smith": None,
+        "New Nina": "Acme Lettings",
     }
     assert jane
 
@@ -341,9 +342,7 @@ async def test_skip_in_a_form_without_optional_questions(bot, phone, session_fac
 # --- 14, 15, 16 as the admin sees them ------------------------------------------------------
 
 
-async def test_ambiguous_amount_invisible_name_and_29_february_in_add(
-    bot, phone, session_factory
-):
+async def test_ambiguous_amount_invisible_name_and_29_february_in_add(bot, phone, session_factory):
     q = await say(phone, "/add")
     q = await say(phone, "\u200b\u2060")
     assert q["text"].startswith("⚠️ Name can't be empty.")

@@ -53,15 +53,20 @@ async def test_list_pages_in_place_soonest_follow_up_first(bot, phone, session_f
 
     page = await say(phone, "/list")
     assert header(page) == "Team · all types · any status"
-    assert page["text"].splitlines()[1] == (
-        "23 contacts, page 1 of 3, soonest follow-up first:"
-    )
+    assert page["text"].splitlines()[1] == ("23 contacts, page 1 of 3, soonest follow-up first:")
     assert listed(page) == [f"C{i:02}" for i in range(10)]
     assert f"• C00 — {day_label(TODAY - timedelta(5))} — OVERDUE by 5 days" in page["text"]
     assert f"• C05 — {day_label(TODAY)} (today)" in page["text"]
     buttons = phone.buttons(page)
     assert buttons[:9] == [
-        "• All", "Eviction", "Prevention", "Partner", "• All", "Active", "Won", "Lost",
+        "• All",
+        "Eviction",
+        "Prevention",
+        "Partner",
+        "• All",
+        "Active",
+        "Won",
+        "Lost",
         "Dormant",
     ]
     assert "C00 · Eviction client · New Inquiry" in buttons
@@ -88,15 +93,22 @@ async def test_list_pages_in_place_soonest_follow_up_first(bot, phone, session_f
 async def test_next_continues_after_the_last_contact_shown_when_others_edit_meanwhile(
     bot, phone, session_factory, alice, bob
 ):
-    ids = [seed(session_factory, alice.id, f"C{i:02}", next_followup_date=TODAY + timedelta(i))
-           for i in range(25)]
+    ids = [
+        seed(session_factory, alice.id, f"C{i:02}", next_followup_date=TODAY + timedelta(i))
+        for i in range(25)
+    ]
     page = await say(phone, "/list")
     assert listed(page) == [f"C{i:02}" for i in range(10)]
     # Another admin puts C03 off by a month and trashes C12 while this list is on screen. By
     # page number, page 2 would now start at C11 and C10 would never be seen.
     with session_factory.begin() as session:
-        update_contact(session, ids[3], {"next_followup_date": TODAY + timedelta(40)},
-                       by_user_id=bob.id, today=TODAY)
+        update_contact(
+            session,
+            ids[3],
+            {"next_followup_date": TODAY + timedelta(40)},
+            by_user_id=bob.id,
+            today=TODAY,
+        )
         delete_contact(session, ids[12])
     page = await press_edit(phone, page, "Next »")
     assert listed(page) == ["C10", "C11"] + [f"C{i:02}" for i in range(13, 21)]
@@ -122,10 +134,17 @@ async def test_a_page_button_without_a_readable_edge_contact_shows_that_page_by_
     for i in range(15):
         seed(session_factory, alice.id, f"C{i:02}", next_followup_date=TODAY + timedelta(i))
     page = await say(phone, "/list")
-    update = await phone.send_raw_update({"callback_query": {
-        "id": f"old-{data}", "from": dict(phone.user), "message": page, "chat_instance": "1",
-        "data": data,
-    }})
+    update = await phone.send_raw_update(
+        {
+            "callback_query": {
+                "id": f"old-{data}",
+                "from": dict(phone.user),
+                "message": page,
+                "chat_instance": "1",
+                "data": data,
+            }
+        }
+    )
     await phone.wait_answer(update)
     page = await phone.wait_edit(page)
     assert listed(page) == [f"C{i:02}" for i in range(10, 15)]
@@ -144,8 +163,14 @@ async def test_list_filters_by_type_status_and_owner(
 
     page = await say(phone, "/list")
     assert sorted(listed(page)) == sorted(
-        ["Evie Eviction", "Paul Prevention", "Wendy Won", "Bob Prevention", "Pat Partner",
-         "Dora Dormant"]
+        [
+            "Evie Eviction",
+            "Paul Prevention",
+            "Wendy Won",
+            "Bob Prevention",
+            "Pat Partner",
+            "Dora Dormant",
+        ]
     )
 
     page = await press_edit(phone, page, "Prevention")
@@ -274,16 +299,28 @@ async def test_dashboard_mine_and_team(bot, phone, bob_phone, session_factory, a
     seed(session_factory, alice.id, "A late 1", next_followup_date=TODAY - timedelta(1))
     seed(session_factory, alice.id, "A late 2", next_followup_date=TODAY - timedelta(9))
     seed(
-        session_factory, alice.id, "A quote", "prevention_prospect", current_stage="quote_sent",
+        session_factory,
+        alice.id,
+        "A quote",
+        "prevention_prospect",
+        current_stage="quote_sent",
         potential_value="1000",
     )
     seed(session_factory, bob.id, "B today", next_followup_date=TODAY)
     seed(
-        session_factory, bob.id, "B thinking", "prevention_prospect",
-        current_stage="thinking_about_it", potential_value="2000.50",
+        session_factory,
+        bob.id,
+        "B thinking",
+        "prevention_prospect",
+        current_stage="thinking_about_it",
+        potential_value="2000.50",
     )
     seed(
-        session_factory, bob.id, "B won", "prevention_prospect", current_stage="won",
+        session_factory,
+        bob.id,
+        "B won",
+        "prevention_prospect",
+        current_stage="won",
         potential_value="9999",
     )
     board = await say(phone, "/dashboard")
@@ -323,12 +360,22 @@ async def test_export_sends_the_current_filter_as_csv(
     bot, phone, double, session_factory, alice, bob
 ):
     seed(
-        session_factory, alice.id, "Paul, \"the\" Prospect", "prevention_prospect",
-        email="paul@example.com", next_followup_date=TODAY + timedelta(3),
-        potential_value="1500", property_address="Flat 1\n2 High St",
+        session_factory,
+        alice.id,
+        'Paul, "the" Prospect',
+        "prevention_prospect",
+        email="paul@example.com",
+        next_followup_date=TODAY + timedelta(3),
+        potential_value="1500",
+        property_address="Flat 1\n2 High St",
     )
-    seed(session_factory, alice.id, "Early Prospect", "prevention_prospect",
-         next_followup_date=TODAY)
+    seed(
+        session_factory,
+        alice.id,
+        "Early Prospect",
+        "prevention_prospect",
+        next_followup_date=TODAY,
+    )
     seed(session_factory, alice.id, "Evie Eviction")
     seed(session_factory, bob.id, "Bobs Prospect", "prevention_prospect")
 
@@ -371,7 +418,12 @@ async def test_main_menu_buttons(bot, phone, session_factory, alice):
     seed(session_factory, alice.id, "Menu Mo", next_followup_date=TODAY)
     menu = await say(phone, "/start")
     assert phone.buttons(menu) == [
-        "➕ Add contact", "🔎 Find", "📋 List", "📅 Today", "📊 Dashboard", "🗑 Trash",
+        "➕ Add contact",
+        "🔎 Find",
+        "📋 List",
+        "📅 Today",
+        "📊 Dashboard",
+        "🗑 Trash",
     ]
     listing = await press(phone, menu, "📋 List")
     assert listed(listing) == ["Menu Mo"]

@@ -40,7 +40,10 @@ async def test_one_line_after_add_and_one_tap_to_save(bot, phone, session_factor
     assert saved["text"] == "✅ Saved Jane Smith."
     [contact] = contacts(session_factory)
     assert (contact.name, contact.email, contact.phone, contact.contact_type) == (
-        "Jane Smith", "jane@example.com", "+447700900123", "eviction_client",
+        "Jane Smith",
+        "jane@example.com",
+        "+447700900123",
+        "eviction_client",
     )
     assert contact.next_followup_date == date(2026, 11, 27)
     assert contact.potential_value == Decimal("1500.00")
@@ -53,7 +56,9 @@ async def test_without_a_type_word_only_the_type_is_asked(bot, phone, session_fa
     q = await press(phone, q, "Referral partner")
     fields = summary_lines(q)  # no optional question in between
     assert (fields["Name"], fields["Company"], fields["Type"]) == (
-        "Bob Brown", "Acme Lettings", "Referral partner",
+        "Bob Brown",
+        "Acme Lettings",
+        "Referral partner",
     )
     await press(phone, q, "✅ Save")
     [contact] = contacts(session_factory)
@@ -164,7 +169,9 @@ async def test_save_now_once_name_and_type_are_in(bot, phone, session_factory):
     assert card["text"].startswith("Jane Smith\nEviction client")
     [contact] = contacts(session_factory)
     assert (contact.email, contact.phone, contact.urgency_level) == (
-        "jane@example.com", None, "normal",
+        "jane@example.com",
+        None,
+        "normal",
     )
     q = await say(phone, "Jane")  # the form is over: text is a search
     assert q["text"].startswith("Jane Smith")

@@ -184,8 +184,9 @@ async def test_webhook_mode_serves_updates_and_checks_the_secret(
             await phone.wait_idle()
             assert len(phone.messages) == sent
             assert row_counts(engine)["bot_processed_updates"] == processed
-            oversized = await http.post(url, content=b"x" * (2 * 1024 * 1024),
-                                        headers={SECRET_HEADER: secret})
+            oversized = await http.post(
+                url, content=b"x" * (2 * 1024 * 1024), headers={SECRET_HEADER: secret}
+            )
             assert oversized.status_code == 413
             for junk in (b"{nope", b"[1]", b'{"message": {}}'):
                 answer = await http.post(url, content=junk, headers={SECRET_HEADER: secret})

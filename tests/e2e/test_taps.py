@@ -54,7 +54,8 @@ def counting(double: BotApiDouble, phone: Phone, job: str) -> Iterator[Count]:
     count = Count()
     yield count
     mine = [
-        u for u in double.updates[mark:]
+        u
+        for u in double.updates[mark:]
         if (u.get("callback_query") or u.get("message") or {}).get("from", {}).get("id")
         == phone.user_id
     ]
@@ -107,8 +108,9 @@ async def wait_saved(phone: Phone) -> dict:
 
 
 @pytest.mark.usefixtures("phone_rules")
-async def test_attach_a_forwarded_photo_by_replying_to_a_card(bot, phone, double,
-                                                              session_factory, alice):
+async def test_attach_a_forwarded_photo_by_replying_to_a_card(
+    bot, phone, double, session_factory, alice
+):
     seed(session_factory, alice.id, "Jane Smith")
     card = await open_card(phone, "Jane Smith")
     with counting(double, phone, "attach a forwarded photo by replying to a card"):
@@ -117,13 +119,15 @@ async def test_attach_a_forwarded_photo_by_replying_to_a_card(bot, phone, double
 
 
 @pytest.mark.usefixtures("phone_rules")
-async def test_attach_a_forwarded_photo_without_a_reply(bot, phone, double, session_factory,
-                                                        alice):
+async def test_attach_a_forwarded_photo_without_a_reply(
+    bot, phone, double, session_factory, alice
+):
     seed(session_factory, alice.id, "Jane Smith")
     await open_card(phone, "Jane Smith")
     with counting(double, phone, "attach a forwarded photo, no reply (pick the contact)"):
-        await phone.forward(photo=jpeg(), from_user={"id": 7, "is_bot": False,
-                                                     "first_name": "Site"})
+        await phone.forward(
+            photo=jpeg(), from_user={"id": 7, "is_bot": False, "first_name": "Site"}
+        )
         question = await phone.wait_reply()
         assert question["text"] == "Attach this photo to which contact?"
         await tap(phone, question, "Jane Smith · Eviction client · New Inquiry")
@@ -173,10 +177,14 @@ async def test_move_a_stage_from_the_card(bot, phone, double, session_factory, a
 
 def readme_table() -> dict[str, Job]:
     section = README.read_text(encoding="utf-8").split("## Taps per job", 1)[1]
-    rows = re.findall(r"^\| (?!job |---)(.+?) \| (.+?) \| (\d+) \| (\d+) \| (.+?) \|$",
-                      section.split("\n\n#", 1)[0], re.MULTILINE)
-    return {job: Job(start, int(taps), int(sent), target)
-            for job, start, taps, sent, target in rows}
+    rows = re.findall(
+        r"^\| (?!job |---)(.+?) \| (.+?) \| (\d+) \| (\d+) \| (.+?) \|$",
+        section.split("\n\n#", 1)[0],
+        re.MULTILINE,
+    )
+    return {
+        job: Job(start, int(taps), int(sent), target) for job, start, taps, sent, target in rows
+    }
 
 
 def test_the_readme_shows_these_counts():

@@ -134,8 +134,12 @@ def test_import_1000_contacts_and_round_trip(crm, databases, tmp_path):
 
     # Random names repeat at the same companies: /add's rules would call them duplicates.
     done = crm(
-        "contacts", "import", str(sample), "--allow-duplicates",
-        DATABASE_URL=first_url, ADMIN_CHAT_IDS=ADMINS,
+        "contacts",
+        "import",
+        str(sample),
+        "--allow-duplicates",
+        DATABASE_URL=first_url,
+        ADMIN_CHAT_IDS=ADMINS,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Imported 1000 contacts"
@@ -149,8 +153,12 @@ def test_import_1000_contacts_and_round_trip(crm, databases, tmp_path):
     assert all(r["phone"] == "" or r["phone"].startswith("+447") for r in rows)
 
     done = crm(
-        "contacts", "import", "first.csv", "--allow-duplicates",
-        DATABASE_URL=second_url, ADMIN_CHAT_IDS=ADMINS,
+        "contacts",
+        "import",
+        "first.csv",
+        "--allow-duplicates",
+        DATABASE_URL=second_url,
+        ADMIN_CHAT_IDS=ADMINS,
     )
     assert done.stdout.strip() == "Imported 1000 contacts", done.stderr
     done = crm("contacts", "export", "second.csv", DATABASE_URL=second_url, ADMIN_CHAT_IDS=ADMINS)
@@ -371,8 +379,12 @@ def test_import_skips_duplicates_of_the_database_and_of_the_file_by_line(crm, da
 
     again = _csv(tmp_path, "Janet Smyth,JANE@Example.com,,Other" + tail)
     done = crm(
-        "contacts", "import", str(again), "--allow-duplicates",
-        DATABASE_URL=url, ADMIN_CHAT_IDS=ADMINS,
+        "contacts",
+        "import",
+        str(again),
+        "--allow-duplicates",
+        DATABASE_URL=url,
+        ADMIN_CHAT_IDS=ADMINS,
     )
     assert done.stdout.strip() == "Imported 1 contact", done.stderr
 
@@ -402,8 +414,14 @@ def test_import_with_no_admins_says_so_once(crm, databases, tmp_path):
 @pytest.mark.parametrize(
     "command",
     [
-        ["db"], ["db", "upgrade"], ["contacts"], ["contacts", "export"], ["contacts", "import"],
-        ["doctor"], ["keygen"], ["check-bot-config"],
+        ["db"],
+        ["db", "upgrade"],
+        ["contacts"],
+        ["contacts", "export"],
+        ["contacts", "import"],
+        ["doctor"],
+        ["keygen"],
+        ["check-bot-config"],
     ],
 )
 def test_every_command_says_what_it_does_with_an_example(crm, command):
@@ -423,8 +441,11 @@ def test_db_upgrade_on_heroku_refuses_sqlite_unless_told_to(crm, tmp_path):
     assert not (tmp_path / "crm.db").exists()
 
     done = crm(
-        "db", "upgrade",
-        DATABASE_URL=url, DYNO="release.1", CRM_ALLOW_EPHEMERAL_STORAGE="1",
+        "db",
+        "upgrade",
+        DATABASE_URL=url,
+        DYNO="release.1",
+        CRM_ALLOW_EPHEMERAL_STORAGE="1",
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "crm.db").exists()

@@ -116,12 +116,18 @@ def test_create_at_a_given_stage_by_name_sets_its_status(make):
         ({"name": "Bad Type", "contact_type": "plumber"}, "contact_type"),
         ({"name": "Bad Email", "contact_type": PROSPECT, "email": "nobody.example.com"}, "email"),
         ({"name": "Bad Phone", "contact_type": PROSPECT, "phone": "12"}, "phone"),
-        ({"name": "Bad Money", "contact_type": PROSPECT, "potential_value": "-1"},
-         "potential_value"),
-        ({"name": "Bad Date", "contact_type": PROSPECT, "next_followup_date": "someday"},
-         "next_followup_date"),
-        ({"name": "Bad Stage", "contact_type": EVICTION, "current_stage": "Quote Sent"},
-         "current_stage"),
+        (
+            {"name": "Bad Money", "contact_type": PROSPECT, "potential_value": "-1"},
+            "potential_value",
+        ),
+        (
+            {"name": "Bad Date", "contact_type": PROSPECT, "next_followup_date": "someday"},
+            "next_followup_date",
+        ),
+        (
+            {"name": "Bad Stage", "contact_type": EVICTION, "current_stage": "Quote Sent"},
+            "current_stage",
+        ),
         ({"name": "Bad Status", "contact_type": EVICTION, "status": "happy"}, "status"),
         ({"name": "X" * 201, "contact_type": EVICTION}, "name"),
         ({"name": "Unknown", "contact_type": EVICTION, "colour": "red"}, "colour"),
@@ -160,8 +166,13 @@ def test_card_counts_notes_and_files_and_names_the_referrer(session, make, alice
     contact = make("Card Person", referred_by_id=partner.id)
     for i in range(4):
         session.add(
-            Note(contact_id=contact.id, note_type="call", content=f"n{i}", created_by=alice.id,
-                 created_at=now + timedelta(minutes=i))
+            Note(
+                contact_id=contact.id,
+                note_type="call",
+                content=f"n{i}",
+                created_by=alice.id,
+                created_at=now + timedelta(minutes=i),
+            )
         )
     session.add(_file(contact.id, "k/card"))
     session.flush()
@@ -179,8 +190,12 @@ def test_partial_update_changes_only_what_is_given(session, make, alice, today, 
     contact = make("Jane Smith", email="jane@example.com", phone="07700 900123", company="Acme")
     later = now + timedelta(hours=1)
     update_contact(
-        session, contact.id, {"company": " Beta Ltd ", "phone": "+44 7700 900999"},
-        by_user_id=alice.id, today=today, now=later,
+        session,
+        contact.id,
+        {"company": " Beta Ltd ", "phone": "+44 7700 900999"},
+        by_user_id=alice.id,
+        today=today,
+        now=later,
     )
     got = get_contact(session, contact.id)
     assert got.company == "Beta Ltd"
@@ -212,7 +227,9 @@ def test_invalid_update_changes_nothing_even_if_the_caller_commits(
 ):
     with session_factory.begin() as s:
         cid = create_contact(
-            s, alice.id, {"name": "Keep Me", "contact_type": EVICTION, "company": "Old"},
+            s,
+            alice.id,
+            {"name": "Keep Me", "contact_type": EVICTION, "company": "Old"},
             today=today,
         ).id
         other = create_contact(
@@ -221,8 +238,11 @@ def test_invalid_update_changes_nothing_even_if_the_caller_commits(
     with session_factory() as s:
         with pytest.raises(ValidationError):
             update_contact(
-                s, cid, {"owner_id": bob.id, "referred_by_id": other, "company": "New"},
-                by_user_id=alice.id, today=today,
+                s,
+                cid,
+                {"owner_id": bob.id, "referred_by_id": other, "company": "New"},
+                by_user_id=alice.id,
+                today=today,
             )
         s.commit()
     with session_factory() as s:
@@ -237,8 +257,7 @@ def test_update_reassigns_the_owner(session, make, alice, bob, today):
     update_contact(session, contact.id, {"owner_id": bob.id}, by_user_id=alice.id, today=today)
     assert get_contact(session, contact.id).owner_id == bob.id
     with pytest.raises(ValidationError):
-        update_contact(session, contact.id, {"owner_id": 424242}, by_user_id=alice.id,
-                           today=today)
+        update_contact(session, contact.id, {"owner_id": 424242}, by_user_id=alice.id, today=today)
 
 
 def test_type_change_resets_the_stage_and_records_it(session, make, alice, bob, today, now):
@@ -246,8 +265,12 @@ def test_type_change_resets_the_stage_and_records_it(session, make, alice, bob, 
     change_stage(session, contact.id, "quote_sent", by_user_id=alice.id, now=now)
     later = now + timedelta(hours=2)
     update_contact(
-        session, contact.id, {"contact_type": "Eviction client"}, by_user_id=bob.id,
-        today=today, now=later,
+        session,
+        contact.id,
+        {"contact_type": "Eviction client"},
+        by_user_id=bob.id,
+        today=today,
+        now=later,
     )
     got = get_contact(session, contact.id)
     assert got.contact_type == EVICTION
@@ -266,8 +289,9 @@ def test_type_change_resets_the_stage_and_records_it(session, make, alice, bob, 
 def test_same_type_keeps_the_stage(session, make, alice, today):
     contact = make("Stayer")
     change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
-    update_contact(session, contact.id, {"contact_type": PROSPECT}, by_user_id=alice.id,
-                       today=today)
+    update_contact(
+        session, contact.id, {"contact_type": PROSPECT}, by_user_id=alice.id, today=today
+    )
     assert get_contact(session, contact.id).current_stage == "in_discussion"
     assert len(stage_history(session, contact.id)) == 2
 
@@ -334,8 +358,9 @@ def test_referred_by_must_be_a_referral_partner(session, make, alice, today):
     with pytest.raises(ValidationError):
         make("Client Three", referred_by_id=987654)
     with pytest.raises(ValidationError):  # not itself
-        update_contact(session, partner.id, {"referred_by_id": partner.id},
-                           by_user_id=alice.id, today=today)
+        update_contact(
+            session, partner.id, {"referred_by_id": partner.id}, by_user_id=alice.id, today=today
+        )
     delete_contact(session, partner.id)
     with pytest.raises(ValidationError):  # not a trashed one
         make("Client Four", referred_by_id=partner.id)
@@ -348,8 +373,9 @@ def test_referred_by_must_be_a_referral_partner(session, make, alice, today):
 def test_delete_hides_the_contact_everywhere_and_restore_brings_it_back(
     session, make, alice, today, now
 ):
-    contact = make("Trash Me", next_followup_date="today", potential_value="100",
-                   current_stage="quote_sent")
+    contact = make(
+        "Trash Me", next_followup_date="today", potential_value="100", current_stage="quote_sent"
+    )
     make("Keep Me", next_followup_date="today", potential_value="50")
 
     def visible() -> dict[str, object]:
@@ -417,15 +443,26 @@ def test_the_trash_pages_and_searches_as_search_does(session, make, now):
 
 def _file(contact_id: int, key: str) -> File:
     return File(
-        contact_id=contact_id, file_name="quote.pdf", file_type="application/pdf",
-        file_size=1234, storage_key=key, category="quote",
+        contact_id=contact_id,
+        file_name="quote.pdf",
+        file_type="application/pdf",
+        file_size=1234,
+        storage_key=key,
+        category="quote",
     )
 
 
 def _with_history(session, make, name, alice, now):
     contact = make(name)
-    session.add(Note(contact_id=contact.id, note_type="call", content="hello",
-                     created_by=alice.id, created_at=now))
+    session.add(
+        Note(
+            contact_id=contact.id,
+            note_type="call",
+            content="hello",
+            created_by=alice.id,
+            created_at=now,
+        )
+    )
     session.add(_file(contact.id, f"contacts/{contact.id}/quote.pdf"))
     change_stage(session, contact.id, "in_discussion", by_user_id=alice.id)
     session.flush()
@@ -496,12 +533,25 @@ def test_purging_a_partner_unlinks_the_contacts_it_referred(session, make, now):
 
 
 def test_search_is_a_case_insensitive_substring_on_each_field(session, make):
-    jane = make("Jane Smith", email="JS@Example.com", company="Acme Lettings",
-                phone="07700 900123")
+    jane = make(
+        "Jane Smith", email="JS@Example.com", company="Acme Lettings", phone="07700 900123"
+    )
     make("Someone Else", email="other@else.org", company="Other", phone="020 7946 0958")
-    for text in ["jane", "SMITH", "ane sm", "js@example", "EXAMPLE.COM", "acme", "lettings",
-                 "900123", "07700 900123", "07700900123", "+44 7700", "+447700900123",
-                 "(07700) 900-123"]:
+    for text in [
+        "jane",
+        "SMITH",
+        "ane sm",
+        "js@example",
+        "EXAMPLE.COM",
+        "acme",
+        "lettings",
+        "900123",
+        "07700 900123",
+        "07700900123",
+        "+44 7700",
+        "+447700900123",
+        "(07700) 900-123",
+    ]:
         assert [c.id for c in search_contacts(session, text)] == [jane.id], text
 
 
@@ -540,11 +590,18 @@ def test_search_finds_every_word_in_any_order(session, make):
     priya = make("Priya Patel", email="pp@example.com", company="Leeds Lettings")
     make("Priya Shah", company="York Homes")
     make("Raj Patel", company="Leeds Security")
-    for text in ["patel lettings", "LETTINGS priya", "priya  lettings pat", "pp@ leeds",
-                 "Pr lee", "Priya Patel"]:
+    for text in [
+        "patel lettings",
+        "LETTINGS priya",
+        "priya  lettings pat",
+        "pp@ leeds",
+        "Pr lee",
+        "Priya Patel",
+    ]:
         assert [c.id for c in search_contacts(session, text)] == [priya.id], text
     assert [c.name for c in search_contacts(session, "leeds patel")] == [
-        "Priya Patel", "Raj Patel"
+        "Priya Patel",
+        "Raj Patel",
     ]
     assert search_contacts(session, "priya york leeds") == []
     pasted = " ".join(["Dear Priya & Co,"] * 500 + ["patel"])  # a repeated word counts once
@@ -621,8 +678,13 @@ def test_names_sort_regardless_of_case_in_lists_search_and_due_follow_ups(
     assert [c.name for c in list_contacts(session, alice.id).items] == expected
     assert [c.name for c in search_contacts(session, "hart")] == expected
     assert [i.contact.name for i in due_followups(session, alice.id, today)] == expected
-    update_contact(session, search_contacts(session, "zoe")[0].id, {"name": "aaron"},
-                       by_user_id=alice.id, today=today)
+    update_contact(
+        session,
+        search_contacts(session, "zoe")[0].id,
+        {"name": "aaron"},
+        by_user_id=alice.id,
+        today=today,
+    )
     assert list_contacts(session, alice.id).items[0].name == "aaron"
 
 
@@ -667,13 +729,24 @@ def _walk(session, user_id, flt, size):
     pages = [list_contacts(session, user_id, flt, page_size=size)]
     while pages[-1].has_next:
         last = pages[-1]
-        pages.append(list_contacts(session, user_id, flt, page=last.page + 1, page_size=size,
-                                       after=last.items[-1].id))
+        pages.append(
+            list_contacts(
+                session, user_id, flt, page=last.page + 1, page_size=size, after=last.items[-1].id
+            )
+        )
     back = [pages[-1]]
     while back[-1].has_prev:
         first = back[-1]
-        back.append(list_contacts(session, user_id, flt, page=first.page - 1,
-                                      page_size=size, before=first.items[0].id))
+        back.append(
+            list_contacts(
+                session,
+                user_id,
+                flt,
+                page=first.page - 1,
+                page_size=size,
+                before=first.items[0].id,
+            )
+        )
     return pages, back
 
 
@@ -685,9 +758,12 @@ def _walk(session, user_id, flt, size):
 def test_paging_by_edge_contact_matches_paging_by_number(session, make, alice, bob, today, flt):
     """Ties on date and name are broken by id; the undated run follows the dated one."""
     for i in range(23):
-        make(f"{'same' if i % 3 else 'Same'} Name {i % 2}", owner=alice if i % 5 else bob,
-             contact_type=EVICTION if i % 3 else PROSPECT,
-             next_followup_date=today + timedelta(days=i % 4) if i % 7 else None)
+        make(
+            f"{'same' if i % 3 else 'Same'} Name {i % 2}",
+            owner=alice if i % 5 else bob,
+            contact_type=EVICTION if i % 3 else PROSPECT,
+            next_followup_date=today + timedelta(days=i % 4) if i % 7 else None,
+        )
     size = 3
     by_number = []
     page = list_contacts(session, alice.id, flt, page_size=size)
@@ -706,8 +782,13 @@ def test_next_shows_what_follows_the_last_contact_seen_after_edits(session, make
     first = list_contacts(session, alice.id, page_size=3)
     assert [c.name for c in first.items] == ["C0", "C1", "C2"]
     # Meanwhile C1 gets a later follow-up: by number, page 2 would now skip C3.
-    update_contact(session, contacts[1].id, {"next_followup_date": today + timedelta(days=30)},
-                       by_user_id=alice.id, today=today)
+    update_contact(
+        session,
+        contacts[1].id,
+        {"next_followup_date": today + timedelta(days=30)},
+        by_user_id=alice.id,
+        today=today,
+    )
     second = list_contacts(session, alice.id, page=2, page_size=3, after=first.items[-1].id)
     assert [c.name for c in second.items] == ["C3", "C4", "C5"]
     assert (second.page, second.has_next) == (2, True)
@@ -724,11 +805,14 @@ def test_paging_by_edge_contact_falls_back_to_the_number(session, make, alice, t
     page = list_contacts(session, alice.id, page=2, page_size=3, after=contacts[2].id)
     assert ([c.name for c in page.items], page.page) == (["C4", "C5", "C6"], 2)
     # The edge contact moved to the end: nothing follows it, so the last page.
-    update_contact(session, contacts[0].id, {"next_followup_date": None},
-                       by_user_id=alice.id, today=today)
+    update_contact(
+        session, contacts[0].id, {"next_followup_date": None}, by_user_id=alice.id, today=today
+    )
     page = list_contacts(session, alice.id, page=2, page_size=3, after=contacts[0].id)
     assert ([c.name for c in page.items], page.page, page.has_next) == (
-        ["C5", "C6", "C0"], 2, False
+        ["C5", "C6", "C0"],
+        2,
+        False,
     )
     # Prev from a contact that is among the first few by now: the first page.
     page = list_contacts(session, alice.id, page=5, page_size=3, before=contacts[3].id)
@@ -773,18 +857,27 @@ def test_duplicates_by_email_phone_and_similar_name_at_the_same_company(session,
 
 def test_duplicates_exclude_the_contact_itself_and_the_trash(session, make, now):
     jane = make("Jane Smith", email="jane@example.com", company="Acme")
-    assert find_duplicates(
-        session, name="Jane Smith", email="jane@example.com", company="Acme", exclude_id=jane.id
-    ) == []
+    assert (
+        find_duplicates(
+            session,
+            name="Jane Smith",
+            email="jane@example.com",
+            company="Acme",
+            exclude_id=jane.id,
+        )
+        == []
+    )
     delete_contact(session, jane.id, now=now)
-    assert find_duplicates(session, email="jane@example.com", name="Jane Smith",
-                               company="Acme") == []
+    assert (
+        find_duplicates(session, email="jane@example.com", name="Jane Smith", company="Acme") == []
+    )
 
 
 def test_one_contact_matching_several_ways_is_reported_once(session, make):
     jane = make("Jane Smith", email="jane@example.com", phone="07700 900123", company="Acme")
-    found = find_duplicates(session, name="Jane Smith", email="jane@example.com",
-                                phone="07700900123", company="Acme")
+    found = find_duplicates(
+        session, name="Jane Smith", email="jane@example.com", phone="07700900123", company="Acme"
+    )
     assert [d.contact.id for d in found] == [jane.id]
     assert found[0].reason == "same email"
 
@@ -792,8 +885,14 @@ def test_one_contact_matching_several_ways_is_reported_once(session, make):
 def test_recently_touched_is_newest_first(session, make, alice, today, now):
     first = make("First")
     make("Second")
-    update_contact(session, first.id, {"company": "X"}, by_user_id=alice.id, today=today,
-                       now=now + timedelta(minutes=5))
+    update_contact(
+        session,
+        first.id,
+        {"company": "X"},
+        by_user_id=alice.id,
+        today=today,
+        now=now + timedelta(minutes=5),
+    )
     assert [c.name for c in recently_touched(session, limit=2)] == ["First", "Second"]
 
 

@@ -324,9 +324,15 @@ def test_formula_like_text_is_neutralised_and_round_trips(session_factory, alice
     spreadsheet, and must come back exactly as typed on import."""
     with session_factory.begin() as s:
         create_contact(
-            s, alice.id,
-            {"name": '=HYPERLINK("http://x","y")', "contact_type": "eviction_client",
-             "company": "+Plus Ltd", "how_found_us": "@twitter", "phone": "+447700900123"},
+            s,
+            alice.id,
+            {
+                "name": '=HYPERLINK("http://x","y")',
+                "contact_type": "eviction_client",
+                "company": "+Plus Ltd",
+                "how_found_us": "@twitter",
+                "phone": "+447700900123",
+            },
             today=today,
         )
     first = export_all(session_factory)

@@ -11,8 +11,9 @@ from crm_core.services.contacts import create_contact
 def test_sqlite_gets_planner_statistics_and_postgresql_is_left_to_autovacuum(
     session, alice, today
 ):
-    create_contact(session, alice.id, {"name": "Ada", "contact_type": "eviction_client"},
-                       today=today)
+    create_contact(
+        session, alice.id, {"name": "Ada", "contact_type": "eviction_client"}, today=today
+    )
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))

@@ -150,8 +150,7 @@ def test_each_admin_in_their_own_timezone_time_and_days(session_factory, alice, 
     assert claimed_users(session_factory, saturday) == {bob.id}  # Alice: Monday-Friday
 
 
-def test_catch_up_after_downtime_is_late_until_the_admins_day_is_over(session_factory, alice,
-                                                                       bob):
+def test_catch_up_after_downtime_is_late_until_the_admins_day_is_over(session_factory, alice, bob):
     change_user(session_factory, bob, timezone="America/New_York")
     # Down from before 08:00 London until 00:05 the next day (London), 19:05 in New York.
     jobs = claim(session_factory, utc(2026, 11, 24, 0, 5))
@@ -165,8 +164,9 @@ def test_catch_up_after_downtime_is_late_until_the_admins_day_is_over(session_fa
     assert ledger(session_factory)[alice.id].late is True
 
 
-def test_sent_once_also_after_a_restart_then_again_the_next_day(session_factory, migrated_url,
-                                                                alice, bob):
+def test_sent_once_also_after_a_restart_then_again_the_next_day(
+    session_factory, migrated_url, alice, bob
+):
     now = utc(2026, 11, 23, 8, 0, 30)
     for job in claim(session_factory, now):
         finish(session_factory, job, DeliveryStatus.SENT, now)
@@ -183,8 +183,9 @@ def test_sent_once_also_after_a_restart_then_again_the_next_day(session_factory,
     assert claimed_users(session_factory, now + timedelta(days=1)) == {alice.id, bob.id}
 
 
-def test_concurrent_processes_claim_each_digest_once(session_factory, migrated_url, backend,
-                                                     alice, bob):
+def test_concurrent_processes_claim_each_digest_once(
+    session_factory, migrated_url, backend, alice, bob
+):
     """Eight "processes" (own engine each) claim at the same instant: one digest per admin."""
     now = utc(2026, 11, 23, 8, 0, 5)
     engines = [make_engine(migrated_url) for _ in range(8)]
@@ -212,8 +213,9 @@ def test_concurrent_processes_claim_each_digest_once(session_factory, migrated_u
         assert errors == []
 
 
-def test_a_failed_send_is_retried_later_and_a_block_is_final_for_the_day(session_factory,
-                                                                         alice, bob):
+def test_a_failed_send_is_retried_later_and_a_block_is_final_for_the_day(
+    session_factory, alice, bob
+):
     now = utc(2026, 11, 23, 8, 0)
     jobs = {j.user_id: j for j in claim(session_factory, now)}
     finish(session_factory, jobs[alice.id], DeliveryStatus.FAILED, now)
@@ -237,8 +239,9 @@ def test_a_failed_send_is_retried_later_and_a_block_is_final_for_the_day(session
         assert s.get(User, bob.id).bot_blocked_at is None  # type: ignore[union-attr]
 
 
-def test_a_claim_left_by_a_dead_process_is_taken_over_where_it_stopped(session_factory, alice,
-                                                                       bob):
+def test_a_claim_left_by_a_dead_process_is_taken_over_where_it_stopped(
+    session_factory, alice, bob
+):
     now = utc(2026, 11, 23, 8, 0)
     jobs = {j.user_id: j for j in claim(session_factory, now)}
     with session_factory.begin() as s:
@@ -261,13 +264,13 @@ def test_an_empty_day_is_skipped_when_turned_off(session_factory, alice, bob):
 # --------------------------------------------------------------------------- content
 
 
-def test_digest_content_oldest_first_with_last_note_and_team_figures(session_factory, alice,
-                                                                      bob):
+def test_digest_content_oldest_first_with_last_note_and_team_figures(session_factory, alice, bob):
     old = make(session_factory, alice, "Old", next_followup_date="2026-11-18")
     with session_factory.begin() as s:
         add_note(s, old, alice.id, "call", "first note", now=utc(2026, 11, 1, 9, 0))
-        add_note(s, old, alice.id, "email", "\nLatest <note>\nsecond line",
-                 now=utc(2026, 11, 2, 9, 0))
+        add_note(
+            s, old, alice.id, "email", "\nLatest <note>\nsecond line", now=utc(2026, 11, 2, 9, 0)
+        )
     make(session_factory, alice, "Yesterday", next_followup_date="yesterday")
     make(session_factory, alice, "Today B", next_followup_date="today")
     make(session_factory, alice, "today A", next_followup_date="today 14:00")  # names ignore case
@@ -275,15 +278,19 @@ def test_digest_content_oldest_first_with_last_note_and_team_figures(session_fac
     make(session_factory, alice, "Undated")
     trashed = make(session_factory, alice, "Trashed", next_followup_date="yesterday")
     make(session_factory, bob, "Bobs", next_followup_date="yesterday")
-    quote = make(session_factory, bob, "Quote", contact_type="prevention_prospect",
-                 potential_value="1000")
+    quote = make(
+        session_factory, bob, "Quote", contact_type="prevention_prospect", potential_value="1000"
+    )
     with session_factory.begin() as s:
         delete_contact(s, trashed)
         change_stage(s, quote, "quote_sent", by_user_id=bob.id)
     with session_factory() as s:
         digest = build_digest(s, alice.id, TODAY)
     assert [(i.name, i.days_overdue) for i in digest.items] == [
-        ("Old", 5), ("Yesterday", 1), ("today A", 0), ("Today B", 0)
+        ("Old", 5),
+        ("Yesterday", 1),
+        ("today A", 0),
+        ("Today B", 0),
     ]
     assert digest.items[0].last_note == "Latest <note>"
     assert digest.items[2].followup_time == time(14, 0)
@@ -296,8 +303,7 @@ def test_digest_content_oldest_first_with_last_note_and_team_figures(session_fac
     # Overdue items repeat every day until done or moved, a day older each time.
     with session_factory() as s:
         tomorrow = build_digest(s, alice.id, TODAY + timedelta(days=1))
-    assert [(i.name, i.days_overdue) for i in tomorrow.items][:2] == [("Old", 6),
-                                                                     ("Yesterday", 2)]
+    assert [(i.name, i.days_overdue) for i in tomorrow.items][:2] == [("Old", 6), ("Yesterday", 2)]
 
 
 def _count_queries(engine: Engine, fn: Callable[[], object]) -> int:
@@ -315,13 +321,15 @@ def _count_queries(engine: Engine, fn: Callable[[], object]) -> int:
     return count
 
 
-def test_queries_do_not_grow_with_admins_or_contacts(session_factory, engine, alice, bob,
-                                                     monkeypatch):
+def test_queries_do_not_grow_with_admins_or_contacts(
+    session_factory, engine, alice, bob, monkeypatch
+):
     def seed(admins: list[User], per_admin: int) -> None:
         for user in admins:
             for n in range(per_admin):
-                cid = make(session_factory, user, f"C{user.id}-{n}",
-                           next_followup_date="yesterday")
+                cid = make(
+                    session_factory, user, f"C{user.id}-{n}", next_followup_date="yesterday"
+                )
                 with session_factory.begin() as s:
                     add_note(s, cid, user.id, "call", f"note {n}")
 
@@ -405,8 +413,10 @@ def test_done_writes_a_note_of_the_outcome_then_sets_the_next_follow_up(
     with session_factory.begin() as s:
         week = TODAY + timedelta(days=NEXT_BY_KEY["1w"].days)
         contact = set_followup(s, cid, week, today=TODAY)
-        assert (contact.next_followup_date, contact.next_followup_time) == (date(2026, 11, 30),
-                                                                            None)
+        assert (contact.next_followup_date, contact.next_followup_time) == (
+            date(2026, 11, 30),
+            None,
+        )
         assert NO_NEXT not in NEXT_BY_KEY
         assert set_followup(s, cid, None, today=TODAY).next_followup_date is None
     with session_factory() as s:
@@ -423,8 +433,7 @@ def test_buttons_on_a_deleted_contact_say_it_no_longer_exists(session_factory, a
         lambda s: log_outcome(s, cid, alice.id, None, None),
         lambda s: set_followup(s, cid, TODAY, today=TODAY),
     ):
-        with session_factory.begin() as s, pytest.raises(NotFound,
-                                                          match="no longer exists"):
+        with session_factory.begin() as s, pytest.raises(NotFound, match="no longer exists"):
             action(s)
 
 
@@ -441,12 +450,16 @@ def test_a_timed_follow_up_reminds_once_at_its_time(session_factory, migrated_ur
     with session_factory() as s:
         contact = s.get(Contact, cid)
         assert (contact.next_followup_date, contact.next_followup_time) == (  # type: ignore[union-attr]
-            date(2026, 11, 24), time(14, 0)
+            date(2026, 11, 24),
+            time(14, 0),
         )
     assert reminders(session_factory, utc(2026, 11, 24, 13, 59, 59)) == []
     (job,) = reminders(session_factory, utc(2026, 11, 24, 14, 0))
-    assert (job.item.name, job.telegram_user_id, job.late) == ("Jane", ALICE.telegram_user_id,
-                                                               False)
+    assert (job.item.name, job.telegram_user_id, job.late) == (
+        "Jane",
+        ALICE.telegram_user_id,
+        False,
+    )
     assert reminders(session_factory, utc(2026, 11, 24, 14, 1)) == []
     with session_factory.begin() as s:
         finish_reminder(s, job.delivery_id, DeliveryStatus.SENT, now=utc(2026, 11, 24, 14, 0))
@@ -458,8 +471,9 @@ def test_a_timed_follow_up_reminds_once_at_its_time(session_factory, migrated_ur
     # Snoozed: a new moment, a new reminder (the time of day is kept).
     with session_factory.begin() as s:
         snooze_followup(s, cid, 1, today=date(2026, 11, 24))
-    assert [j.item.followup_date for j in reminders(session_factory, utc(2026, 11, 25, 14, 0))
-            ] == [date(2026, 11, 25)]
+    assert [
+        j.item.followup_date for j in reminders(session_factory, utc(2026, 11, 25, 14, 0))
+    ] == [date(2026, 11, 25)]
 
 
 def test_reminders_missed_while_down_go_on_start_up_to_a_day_late(session_factory, alice, bob):
@@ -476,11 +490,11 @@ def test_reminders_missed_while_down_go_on_start_up_to_a_day_late(session_factor
 
 def test_reminders_follow_the_owners_timezone_and_summer_time(session_factory, alice, bob):
     change_user(session_factory, bob, timezone="America/New_York")
-    make(session_factory, alice, "Summer", today=date(2026, 6, 15),
-         next_followup_date="today 14:00")
+    make(
+        session_factory, alice, "Summer", today=date(2026, 6, 15), next_followup_date="today 14:00"
+    )
     make(session_factory, bob, "NY", next_followup_date="today 14:00")
-    assert [j.item.name for j in reminders(session_factory, utc(2026, 6, 15, 13, 0))] == [
-        "Summer"]
+    assert [j.item.name for j in reminders(session_factory, utc(2026, 6, 15, 13, 0))] == ["Summer"]
     assert reminders(session_factory, utc(2026, 11, 23, 18, 59)) == []
     assert [j.item.name for j in reminders(session_factory, utc(2026, 11, 23, 19, 0))] == ["NY"]
 
@@ -513,7 +527,11 @@ def test_typed_times_and_timezones_for_settings(session_factory, alice):
     with session_factory.begin() as s:
         first = prefs.get_preferences(s, alice.id, **defaults)
         assert (first.timezone, first.digest_time, first.own_time, first.send_empty) == (
-            LONDON, EIGHT, False, True)
+            LONDON,
+            EIGHT,
+            False,
+            True,
+        )
         prefs.set_digest_time(s, alice.id, "7:45")
         prefs.set_timezone(s, alice.id, "paris")
         prefs.set_digest_days(s, alice.id, "mf")
@@ -522,8 +540,7 @@ def test_typed_times_and_timezones_for_settings(session_factory, alice):
             prefs.set_digest_days(s, alice.id, "weekends")
     with session_factory() as s:
         mine = prefs.get_preferences(s, alice.id, **defaults)
-    assert mine == prefs.DigestPreferences("Europe/Paris", time(7, 45), MON_FRI, False, True,
-                                           True)
+    assert mine == prefs.DigestPreferences("Europe/Paris", time(7, 45), MON_FRI, False, True, True)
     # 07:45 in Paris is 06:45 UTC in November (an empty day: recorded, nothing to send).
     assert claim(session_factory, utc(2026, 11, 23, 6, 44)) == []
     assert ledger(session_factory) == {}
@@ -544,7 +561,5 @@ def test_old_ledger_rows_are_pruned_and_recent_ones_kept(session_factory, alice,
         days = s.scalars(select(DigestDelivery.local_date)).all()
     assert days == [date(2026, 11, 23)]
     with session_factory.begin() as s:
-        jobs = claim_due_digests(
-            s, now, default_tz="Europe/London", default_time=time(8, 0)
-        )
+        jobs = claim_due_digests(s, now, default_tz="Europe/London", default_time=time(8, 0))
     assert [job.user_id for job in jobs] == [bob.id]  # Alice had hers today already

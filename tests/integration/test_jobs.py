@@ -272,7 +272,10 @@ def test_partner_card_figures_and_inactive_partners_keep_history(
     assert [name for _, name in summary.latest] == ["Tom", "Jane"]
     empty = referral_summary(session, lonely.id)
     assert (empty.contacts, empty.jobs, empty.revenue, empty.last_referred_at) == (
-        0, 0, Decimal("0.00"), None
+        0,
+        0,
+        Decimal("0.00"),
+        None,
     )
     assert [p.name for p in find_partners(session)] == ["Leeds Lettings", "Lonely Lets"]
     assert [p.name for p in find_partners(session, "lonely")] == ["Lonely Lets"]

@@ -175,18 +175,28 @@ def test_due_followups_oldest_first_with_days_overdue_only_the_owners(
 
 def test_dashboard_mine_and_team(session, make, alice, bob, today, now):
     make("A due today", next_followup_date="today", potential_value="0.10")
-    make("A overdue", next_followup_date="2026-11-01", potential_value="0.20",
-         current_stage="quote_sent")
+    make(
+        "A overdue",
+        next_followup_date="2026-11-01",
+        potential_value="0.20",
+        current_stage="quote_sent",
+    )
     make("A thinking", current_stage="Thinking About It", potential_value="1234567.89")
     make("A won", current_stage="won", potential_value="5000")  # not active: no revenue
     make("A lost quote", current_stage="quote_sent", status="dormant", potential_value="70")
     make("A eviction", contact_type="eviction_client", potential_value="300")
     make("A future", next_followup_date="2026-12-25")
-    make("B due today", owner=bob, next_followup_date="today", potential_value="1000",
-         current_stage="quote_sent")
+    make(
+        "B due today",
+        owner=bob,
+        next_followup_date="today",
+        potential_value="1000",
+        current_stage="quote_sent",
+    )
     make("B overdue", owner=bob, next_followup_date="yesterday")
-    trashed = make("A trashed", next_followup_date="today", potential_value="999",
-                   current_stage="quote_sent")
+    trashed = make(
+        "A trashed", next_followup_date="today", potential_value="999", current_stage="quote_sent"
+    )
     delete_contact(session, trashed.id, now=now)
 
     mine = dashboard(session, alice.id, View.MINE, today)

@@ -91,8 +91,9 @@ def stored_row(session) -> dict[str, object]:
 
 def test_save_email_config_never_stores_the_clear_password(session, alice):
     box = SecretBox([new_key()])
-    config = save_email_config(session, box, alice.id, username=" alice@v3.co.uk ",
-                               password=PASSWORD)
+    config = save_email_config(
+        session, box, alice.id, username=" alice@v3.co.uk ", password=PASSWORD
+    )
     assert PASSWORD not in repr(config)
     row = stored_row(session)
     assert all(PASSWORD not in str(value) for value in row.values())
@@ -106,14 +107,25 @@ def test_save_email_config_never_stores_the_clear_password(session, alice):
 def test_save_email_config_twice_updates_the_one_row(session, alice, bob):
     box = SecretBox([new_key()])
     save_email_config(session, box, alice.id, username="a", password="one")
-    save_email_config(session, box, alice.id, username="a2", password="two",
-                      host="imap.example.com", port=143, use_ssl=False)
+    save_email_config(
+        session,
+        box,
+        alice.id,
+        username="a2",
+        password="two",
+        host="imap.example.com",
+        port=143,
+        use_ssl=False,
+    )
     save_email_config(session, box, bob.id, username="b", password="three")
     configs = session.scalars(select(EmailConfig).order_by(EmailConfig.user_id)).all()
     assert [c.user_id for c in configs] == [alice.id, bob.id]
     mine = get_email_config(session, alice.id)
     assert (mine.username, mine.imap_host, mine.imap_port, mine.use_ssl) == (
-        "a2", "imap.example.com", 143, False
+        "a2",
+        "imap.example.com",
+        143,
+        False,
     )
     assert read_email_password(session, box, alice.id) == "two"
     assert read_email_password(session, box, bob.id) == "three"

@@ -403,8 +403,9 @@ async def test_menu_button_per_chat_and_web_app_buttons(
     double: BotApiDouble, client: httpx.AsyncClient, alice: Phone
 ) -> None:
     app = {"type": "web_app", "text": "Open CRM", "web_app": {"url": "https://crm.example/app"}}
-    status, _ = await call(client, double, "setChatMenuButton", chat_id=alice.chat_id,
-                           menu_button=app)
+    status, _ = await call(
+        client, double, "setChatMenuButton", chat_id=alice.chat_id, menu_button=app
+    )
     assert status == 200
     assert double.menu_button(alice.chat_id) == app
     assert double.menu_button() == {"type": "commands"}  # nobody else's changed
@@ -416,29 +417,49 @@ async def test_menu_button_per_chat_and_web_app_buttons(
         {"type": "web_app", "text": "x"},
         {"type": "sparkles"},
     ):
-        status, _ = await call(client, double, "setChatMenuButton", chat_id=alice.chat_id,
-                                  menu_button=bad)
+        status, _ = await call(
+            client, double, "setChatMenuButton", chat_id=alice.chat_id, menu_button=bad
+        )
         assert status == 400, bad
-    assert (await call(client, double, "setChatMenuButton", chat_id=424242,
-                       menu_button=app))[0] == 400  # a chat the bot never saw
+    assert (await call(client, double, "setChatMenuButton", chat_id=424242, menu_button=app))[
+        0
+    ] == 400  # a chat the bot never saw
     status, _ = await call(client, double, "setChatMenuButton", chat_id=alice.chat_id)
     assert double.menu_button(alice.chat_id) == {"type": "commands"}  # back to the default
 
     def markup(url: str) -> dict[str, Any]:
         return {"inline_keyboard": [[{"text": "Open", "web_app": {"url": url}}]]}
 
-    ok = await call(client, double, "sendMessage", chat_id=alice.chat_id, text="x",
-                    reply_markup=markup("https://crm.example/app#c=1"))
+    ok = await call(
+        client,
+        double,
+        "sendMessage",
+        chat_id=alice.chat_id,
+        text="x",
+        reply_markup=markup("https://crm.example/app#c=1"),
+    )
     assert ok[0] == 200
-    bad = await call(client, double, "sendMessage", chat_id=alice.chat_id, text="x",
-                     reply_markup=markup("http://crm.example/app"))
+    bad = await call(
+        client,
+        double,
+        "sendMessage",
+        chat_id=alice.chat_id,
+        text="x",
+        reply_markup=markup("http://crm.example/app"),
+    )
     assert bad[0] == 400
     assert "Only HTTPS" in bad[1]["description"]
     async with BotApiDouble(local_web_apps=True) as local:
         phone = local.phone(user_id=5, first_name="Local")
         await phone.send("hi")
-        status, _ = await call(client, local, "sendMessage", chat_id=phone.chat_id, text="x",
-                               reply_markup=markup("http://127.0.0.1:8080/app"))
+        status, _ = await call(
+            client,
+            local,
+            "sendMessage",
+            chat_id=phone.chat_id,
+            text="x",
+            reply_markup=markup("http://127.0.0.1:8080/app"),
+        )
         assert status == 200
 
 
@@ -798,9 +819,16 @@ async def test_phone_updates_are_valid_ptb_updates(double: BotApiDouble) -> None
             await phone.send_audio(b"mp3", title="song"),
             await phone.forward("fwd text", sender_name="Hidden"),
             await phone.forward("fwd text 2"),
-            await phone.forward(photo=PNG, caption="site", from_user={
-                "id": 4242, "is_bot": False, "first_name": "Jane", "last_name": "Smith",
-            }),
+            await phone.forward(
+                photo=PNG,
+                caption="site",
+                from_user={
+                    "id": 4242,
+                    "is_bot": False,
+                    "first_name": "Jane",
+                    "last_name": "Smith",
+                },
+            ),
         ]
         first = sent[0]["message"]
         sent.append(await phone.send("reply", reply_to=first))

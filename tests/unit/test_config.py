@@ -156,7 +156,10 @@ def test_require_bot_names_what_is_missing():
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("postgresql+psycopg2://crm:s3cret@db:5432/crm", "postgresql+psycopg2://crm:***@db:5432/crm"),
+        (
+            "postgresql+psycopg2://crm:s3cret@db:5432/crm",
+            "postgresql+psycopg2://crm:***@db:5432/crm",
+        ),
         ("postgresql://crm:p@ss:w@rd@db/crm", "postgresql://crm:***@db/crm"),
         ("postgresql://crm@db/crm", "postgresql://crm@db/crm"),
         ("sqlite:///crm.db", "sqlite:///crm.db"),
@@ -253,22 +256,36 @@ def test_mail_settings(tmp_path: Path):
     ca = tmp_path / "ca.pem"
     ca.write_text("x")
     s = Settings.from_env(
-        {"IMAP_DEFAULT_HOST": "mail.v3.test", "IMAP_SYNC_MINUTES": "5",
-         "IMAP_CA_FILE": str(ca), "IMAP_ALLOW_PLAIN": "yes"},
+        {
+            "IMAP_DEFAULT_HOST": "mail.v3.test",
+            "IMAP_SYNC_MINUTES": "5",
+            "IMAP_CA_FILE": str(ca),
+            "IMAP_ALLOW_PLAIN": "yes",
+        },
         dotenv=False,
     )
     assert (s.imap_default_host, s.imap_sync_minutes, s.imap_ca_file, s.imap_allow_plain) == (
-        "mail.v3.test", 5, ca, True)
+        "mail.v3.test",
+        5,
+        ca,
+        True,
+    )
     defaults = Settings.from_env({}, dotenv=False)
     assert (defaults.imap_sync_minutes, defaults.imap_ca_file, defaults.imap_allow_plain) == (
-        10, None, False)
+        10,
+        None,
+        False,
+    )
 
 
-@pytest.mark.parametrize(("variable", "value"), [
-    ("IMAP_SYNC_MINUTES", "ten"),
-    ("IMAP_CA_FILE", "/no/such/ca.pem"),
-    ("IMAP_ALLOW_PLAIN", "maybe"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("IMAP_SYNC_MINUTES", "ten"),
+        ("IMAP_CA_FILE", "/no/such/ca.pem"),
+        ("IMAP_ALLOW_PLAIN", "maybe"),
+    ],
+)
 def test_bad_mail_settings_name_the_variable(variable, value):
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env({variable: value}, dotenv=False)

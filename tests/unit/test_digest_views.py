@@ -23,8 +23,14 @@ LONDON = ZoneInfo("Europe/London")
 HOSTILE = '<b>Bob & "Co"</b> _*[x]'
 
 
-def item(n: int, *, overdue: int = 0, name: str | None = None, note: str | None = "Called.",
-         at: time | None = None) -> DigestItem:
+def item(
+    n: int,
+    *,
+    overdue: int = 0,
+    name: str | None = None,
+    note: str | None = "Called.",
+    at: time | None = None,
+) -> DigestItem:
     return DigestItem(
         contact_id=1000 + n,
         name=name or f"Contact {n}",
@@ -70,7 +76,7 @@ def test_an_item_shows_name_type_stage_overdue_and_the_last_note_escaped():
 
 
 def test_a_digest_has_header_items_with_buttons_and_team_figures():
-    (text, markup), = views.digest_messages(digest([item(1, overdue=2), item(2)]))
+    ((text, markup),) = views.digest_messages(digest([item(1, overdue=2), item(2)]))
     shown = plain(text)
     assert shown.startswith("📋 Your follow-ups — Mon 23 Nov")
     assert "2 due: 1 overdue, 1 today." in shown
@@ -78,22 +84,25 @@ def test_a_digest_has_header_items_with_buttons_and_team_figures():
     assert "Team: 4 quotes pending · £12,500 potential revenue" in shown
     assert [b.text for b in markup.inline_keyboard[1]] == ["✅ Done", "💤 +1d", "+3d", "+1w"]
     assert [(c.action, c.id, c.arg) for c in callbacks(markup)[:5]] == [
-        ("open", 1001, ""), ("dgdone", 1001, ""), ("dgsnz", 1001, "1"), ("dgsnz", 1001, "3"),
+        ("open", 1001, ""),
+        ("dgdone", 1001, ""),
+        ("dgsnz", 1001, "1"),
+        ("dgsnz", 1001, "3"),
         ("dgsnz", 1001, "7"),
     ]
 
 
 def test_an_empty_day_is_one_short_line():
-    (text, markup), = views.digest_messages(digest([]))
+    ((text, markup),) = views.digest_messages(digest([]))
     assert plain(text) == "☀️ Nothing due today — 4 quotes pending."
     assert markup is None
 
 
 def test_a_late_digest_says_so():
     due = datetime(2026, 11, 23, 8, 0, tzinfo=LONDON)
-    (text, _), = views.digest_messages(digest([item(1)]), late_due=due)
+    ((text, _),) = views.digest_messages(digest([item(1)]), late_due=due)
     assert "Sent late: it was due at 08:00." in plain(text)
-    (text, _), = views.digest_messages(digest([]), late_due=due)
+    ((text, _),) = views.digest_messages(digest([]), late_due=due)
     assert "Sent late" in plain(text)
 
 
@@ -115,7 +124,11 @@ def test_sixty_items_split_under_the_limits_each_keeping_its_buttons(long_fields
         # Every item in this message has its own Open, Done and three snoozes, here.
         for contact_id in opened:
             assert {(c.action, c.arg) for c in buttons if c.id == contact_id} == {
-                ("open", ""), ("dgdone", ""), ("dgsnz", "1"), ("dgsnz", "3"), ("dgsnz", "7")
+                ("open", ""),
+                ("dgdone", ""),
+                ("dgsnz", "1"),
+                ("dgsnz", "3"),
+                ("dgsnz", "7"),
             }
         shown = plain(text)
         assert shown.count("overdue (") + shown.count("📅 today") == len(opened)
@@ -135,32 +148,44 @@ def test_a_reminder_has_the_time_the_item_and_its_buttons():
     text, markup = views.reminder_message(item(1, at=time(14, 0)), due, LONDON)
     assert plain(text).startswith("⏰ Reminder — 14:00\nContact 1 · Prevention prospect")
     assert [b.text for row in markup.inline_keyboard for b in row] == [
-        "📇 Open", "✅ Done", "💤 +1d", "+3d", "+1w"
+        "📇 Open",
+        "✅ Done",
+        "💤 +1d",
+        "+3d",
+        "+1w",
     ]
     late, _ = views.reminder_message(item(1), due, LONDON, late=True)
     assert "Sent late: it was due Tue 24 Nov at 14:00." in plain(late)
 
 
 def test_acting_on_an_item_rewrites_only_its_action_row():
-    (_, markup), = views.digest_messages(digest([item(1), item(2)]))
+    ((_, markup),) = views.digest_messages(digest([item(1), item(2)]))
     with_outcomes = views.replace_item_rows(markup, 1002, views.outcome_rows(1002))
     assert with_outcomes is not None
     labels = [[b.text for b in row] for row in with_outcomes.inline_keyboard]
     assert labels == [
-        ["📇 1. Contact 1"], ["✅ Done", "💤 +1d", "+3d", "+1w"],
-        ["📇 2. Contact 2"], ["Called", "Emailed", "Met"], ["No answer", "Skip", "« Back"],
+        ["📇 1. Contact 1"],
+        ["✅ Done", "💤 +1d", "+3d", "+1w"],
+        ["📇 2. Contact 2"],
+        ["Called", "Emailed", "Met"],
+        ["No answer", "Skip", "« Back"],
     ]
     asking = views.replace_item_rows(with_outcomes, 1002, views.next_rows(1002, "call"))
     assert asking is not None
     assert [c.arg for c in callbacks(asking) if c.action == "dgnext"] == [
-        "tomorrow:call", "3d:call", "1w:call", "2w:call", "0:call"
+        "tomorrow:call",
+        "3d:call",
+        "1w:call",
+        "2w:call",
+        "0:call",
     ]
     closed = views.replace_item_rows(
         asking, 1002, views.status_rows(1002, views.done_label("call", date(2026, 11, 30)))
     )
     assert closed is not None
     assert [[b.text for b in row] for row in closed.inline_keyboard][2:] == [
-        ["📇 2. Contact 2"], ["✅ Called · next Mon 30 Nov"]
+        ["📇 2. Contact 2"],
+        ["✅ Called · next Mon 30 Nov"],
     ]
     # A closed item has no action rows left to rewrite; other items still have theirs.
     assert views.replace_item_rows(closed, 1002, views.outcome_rows(1002)) is None

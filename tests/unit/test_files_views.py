@@ -168,6 +168,7 @@ async def test_the_cloud_api_refuses_big_files_without_asking():
         return SimpleNamespace(application=SimpleNamespace(bot_data={"crm": services}), bot=None)
 
     cloud = context(Settings().telegram_api_base_url)
+
     def item(size: int | None) -> Item:
         return Item(file_id="x", unique_id="u", kind="video", name=None, mime=None, size=size)
 

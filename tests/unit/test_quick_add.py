@@ -87,8 +87,13 @@ def test_follow_up_dates(typed, day):
 
 @pytest.mark.parametrize(
     ("typed", "amount"),
-    [("£1,500", "1500.00"), ("£ 250.5", "250.50"), ("1.5k", "1500.00"), ("£2k", "2000.00"),
-     ("£1,234,567", "1234567.00")],
+    [
+        ("£1,500", "1500.00"),
+        ("£ 250.5", "250.50"),
+        ("1.5k", "1500.00"),
+        ("£2k", "2000.00"),
+        ("£1,234,567", "1234567.00"),
+    ],
 )
 def test_amounts_are_the_potential_value(typed, amount):
     got = parse_quick_add(f"Pat, {typed}, eviction", TODAY)
@@ -98,14 +103,16 @@ def test_amounts_are_the_potential_value(typed, amount):
 
 def test_a_thousands_comma_is_not_a_cut_but_other_commas_are():
     assert split_parts("Pat, £1,500, 1/12,07700 900123\nAcme Ltd;;") == [
-        "Pat", "£1,500", "1/12", "07700 900123", "Acme Ltd",
+        "Pat",
+        "£1,500",
+        "1/12",
+        "07700 900123",
+        "Acme Ltd",
     ]
 
 
 def test_what_it_cannot_place_is_returned_as_typed():
-    got = parse_quick_add(
-        "Pat Lee, eviction, rang twice, jane@example, 0770, 1500, Leeds", TODAY
-    )
+    got = parse_quick_add("Pat Lee, eviction, rang twice, jane@example, 0770, 1500, Leeds", TODAY)
     assert got.values == {"name": "Pat Lee", "contact_type": ContactType.EVICTION_CLIENT}
     # Bad email and a too-short number fail their cleaners; a bare number and a town have no
     # shape: every one is kept.
@@ -125,9 +132,13 @@ def test_a_second_value_for_a_field_is_kept_not_overwritten():
 
 @pytest.mark.parametrize(
     ("typed", "how"),
-    [("via Google", "Google"), ("found us on Facebook", "Facebook"),
-     ("heard of us from Mr Jones", "Mr Jones"), ("Checkatrade", "Checkatrade"),
-     ("word of mouth", "word of mouth")],
+    [
+        ("via Google", "Google"),
+        ("found us on Facebook", "Facebook"),
+        ("heard of us from Mr Jones", "Mr Jones"),
+        ("Checkatrade", "Checkatrade"),
+        ("word of mouth", "word of mouth"),
+    ],
 )
 def test_how_they_found_us(typed, how):
     got = parse_quick_add(f"Pat, {typed}", TODAY)
@@ -157,7 +168,8 @@ def test_the_first_part_is_the_name_even_if_it_reads_as_something_else():
     assert "next_followup_date" not in got.values
     got = parse_quick_add("Partner, eviction", TODAY)
     assert (got.values["name"], got.values["contact_type"]) == (
-        "Partner", ContactType.EVICTION_CLIENT,
+        "Partner",
+        ContactType.EVICTION_CLIENT,
     )
 
 

@@ -53,8 +53,9 @@ async def test_network_errors_back_off_exponentially():
     assert fake.slept == [1.0, 2.0, 4.0]
 
 
-@pytest.mark.parametrize("error", [Forbidden("bot was blocked by the user"),
-                                   BadRequest("Chat not found")])
+@pytest.mark.parametrize(
+    "error", [Forbidden("bot was blocked by the user"), BadRequest("Chat not found")]
+)
 async def test_refusals_are_not_retried(error):
     fake = FakeTime()
     calls, send = failing(error)

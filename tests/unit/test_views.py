@@ -43,7 +43,10 @@ def contact(**fields: object) -> Contact:
 
 def note(content: str, **fields: object) -> Note:
     return Note(
-        id=fields.get("id", 1), note_type="call", content=content, created_at=NOW,
+        id=fields.get("id", 1),
+        note_type="call",
+        content=content,
+        created_at=NOW,
         author=User(id=1, display_name="Alice", telegram_user_id=1),
     )
 
@@ -111,8 +114,16 @@ def test_callback_codec_round_trip_and_limits() -> None:
     assert len(cb.encode().encode()) <= MAX_BYTES
     with pytest.raises(ValueError, match="64"):
         Cb("add", 1, "€" * 30).encode()
-    for bad in ["", "nonsense", "open:x:", "OPEN:1:", None, "open:²:", "open:2147483648:",
-                "open:" + "9" * 30 + ":"]:
+    for bad in [
+        "",
+        "nonsense",
+        "open:x:",
+        "OPEN:1:",
+        None,
+        "open:²:",
+        "open:2147483648:",
+        "open:" + "9" * 30 + ":",
+    ]:
         with pytest.raises(StaleButton):
             Cb.decode(bad)
     assert pattern("stg").match("stg:1:")
@@ -122,8 +133,12 @@ def test_callback_codec_round_trip_and_limits() -> None:
 def test_every_keyboard_fits_telegram_limits() -> None:
     c = contact()
     keyboards = [card_keyboard(7, 10), stage_keyboard(c)]
-    page = Page(items=[contact(id=i, name=f"Name {i} " + "é" * 80) for i in range(10)], total=95,
-                page=2, page_size=10)
+    page = Page(
+        items=[contact(id=i, name=f"Name {i} " + "é" * 80) for i in range(10)],
+        total=95,
+        page=2,
+        page_size=10,
+    )
     flt = ContactFilter(view=View.MINE)
     keyboards.append(list_keyboard(page, flt))
     _text, markup = search_results("x", page.items)
