@@ -9,12 +9,12 @@ fails the test instead of only being logged.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from aiohttp import web
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
@@ -61,10 +61,22 @@ def build_app(double: BotApiDouble, builder: ApplicationBuilder | None = None) -
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+async def _webhook_receiver(app: Application, secret: str) -> web.AppRunner:
+    """A webhook endpoint on a free local port, as python-telegram-bot's custom-webhook example
+    runs one: the Application without its own (tornado) server, updates put on its queue."""
+
+    async def receive(request: web.Request) -> web.Response:
+        if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+            return web.Response(status=403)
+        await app.update_queue.put(Update.de_json(await request.json(), app.bot))
+        return web.Response()
+
+    server = web.Application()
+    server.router.add_post("/telegram", receive)
+    runner = web.AppRunner(server, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
 
 
 @asynccontextmanager
@@ -84,8 +96,8 @@ async def running(
     Args:
         double: if given, handler exceptions are also reported to it (shown when a ``wait_*``
             fails).
-        mode: ``polling`` (getUpdates with ``poll_timeout``) or ``webhook`` (PTB's webhook
-            server on a free local port; the double POSTs updates to it).
+        mode: ``polling`` (getUpdates with ``poll_timeout``) or ``webhook`` (an aiohttp
+            endpoint on a free local port; the double POSTs updates to it).
         allowed_updates: passed to PTB as is; None keeps Telegram's setting (by default all
             but chat_member, message_reaction, message_reaction_count) - pass what the bot
             passes in production, e.g. ``Update.ALL_TYPES``.
@@ -104,6 +116,7 @@ async def running(
 
     app.add_error_handler(collect)
     body_failed = False
+    receiver: web.AppRunner | None = None
     try:
         await app.initialize()
         try:
@@ -117,12 +130,10 @@ async def running(
                     drop_pending_updates=drop_pending_updates,
                 )
             else:
-                port = _free_port()
-                await updater.start_webhook(
-                    listen="127.0.0.1",
-                    port=port,
-                    url_path="telegram",
-                    webhook_url=f"http://127.0.0.1:{port}/telegram",
+                receiver = await _webhook_receiver(app, webhook_secret)
+                port = receiver.addresses[0][1]
+                await app.bot.set_webhook(
+                    f"http://127.0.0.1:{port}/telegram",
                     secret_token=webhook_secret,
                     allowed_updates=allowed_updates,
                     drop_pending_updates=drop_pending_updates,
@@ -134,6 +145,8 @@ async def running(
                 body_failed = True
                 raise
             finally:
+                if receiver is not None:
+                    await receiver.cleanup()
                 if updater.running:
                     await updater.stop()
                 if app.running:
