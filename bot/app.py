@@ -18,6 +18,9 @@ a group to the first handler that matches; a handler raising ``ApplicationHandle
    3     edit contact (conversations.edit_contact)     update, which the next group (or the
    4     follow-up (conversations.followup)            features) then handles
    5     typed setting (conversations.settings)
+   7     lost reason (conversations.lost_reason)       LOST_REASON_GROUP: the optional question
+                                                       after a move to Lost, a form like the
+                                                       others
    8     add job (conversations.add_job)               JOBS_FORM_GROUP: a form like the others
    9     forwarded from a person (features.forwarded)  FORWARDED_GROUP: after the forms (a form
                                                        takes it as an answer), before the
