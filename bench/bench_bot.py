@@ -73,6 +73,10 @@ NOTE_TEXTS = (
     "Sent the client pack by email.",
 )
 
+#: Stages whose move is followed by a question or an offer (the lost reason, "Create job", "Mark
+#: job paid"): the script's step is the plain move and its redrawn card, so it skips them.
+FOLLOWED_UP_STAGES = frozenset({"Lost", "Won", "Job Booked", "Invoiced", "Paid"})
+
 Step = Callable[[], Awaitable[None]]
 
 
@@ -215,7 +219,9 @@ async def crm_client(
         choices = [
             label
             for label in phone.buttons(state["menu"])
-            if not label.startswith("✅") and not label.startswith("«")
+            if not label.startswith("✅")
+            and not label.startswith("«")
+            and label not in FOLLOWED_UP_STAGES
         ]
         press = await phone.click(state["menu"], choices[cycle % len(choices)])
         await phone.wait_answer(press)

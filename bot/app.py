@@ -99,6 +99,7 @@ from bot.gate import handlers as gate_handlers
 from bot.handling import unclaimed_button
 from bot.persistence import DatabasePersistence, WriteThroughApplication
 from bot.runtime import BOT_DATA_KEY, Crm, in_transaction
+from bot.transport import AiohttpRequest
 from crm_core.config import Settings, redact_url
 from crm_core.db import make_engine, make_session_factory, refresh_statistics
 from crm_core.migrate import upgrade
@@ -156,6 +157,7 @@ def build_application(
         .base_file_url(settings.telegram_file_base_url)
         # Bot API calls claim the update being handled first, if nothing has (bot/claims.py).
         .request(ClaimingRequest(connection_pool_size=256))
+        .get_updates_request(AiohttpRequest())
         .persistence(DatabasePersistence(factory))
         .post_init(_post_init)
     )

@@ -32,7 +32,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop
-from telegram.request import HTTPXRequest
+
+from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,9 @@ def pending() -> UpdateClaim | None:
     return claim if claim is not None and claim.state is ClaimState.PENDING else None
 
 
-class ClaimingRequest(HTTPXRequest):
-    """PTB's HTTP client for Bot API calls, claiming the update being handled (if nothing has)
-    before its first call: nothing is sent for a redelivered update.
+class ClaimingRequest(AiohttpRequest):
+    """The bot's HTTP client for Bot API calls (``bot.transport``), claiming the update being
+    handled (if nothing has) before its first call: nothing is sent for a redelivered update.
 
     ``post`` is marked final in PTB, but it is the one way in of every Bot API call, and the
     only one that can stop the update: whatever ``do_request`` raises becomes a NetworkError."""

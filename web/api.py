@@ -19,6 +19,7 @@ from crm_core.errors import ValidationError
 from crm_core.services import contacts as svc
 from crm_core.services import duplicates, listing, search, trash
 from crm_core.services.board import board
+from crm_core.services.cards import get_card
 from crm_core.services.dashboard import dashboard
 from crm_core.services.files import list_files
 from crm_core.services.followups import clear_followup, due_followups, set_followup
@@ -149,7 +150,7 @@ async def list_contacts(request: web.Request) -> web.Response:
 
 
 def _detail(session: Session, actor: Actor, contact_id: int) -> dict[str, Any]:
-    card = svc.get_card(session, contact_id, notes=0)
+    card = get_card(session, contact_id, notes=0)
     notes, _ = list_notes(session, contact_id, limit=NOTES_SHOWN)
     return render.contact_detail(
         card,

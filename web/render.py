@@ -14,7 +14,8 @@ from bot.views.forms import FOLLOWUP_CHOICES
 from crm_core.fields import LABELS
 from crm_core.models import Contact, File, Note, StageChange, User
 from crm_core.services.board import Board, Card
-from crm_core.services.contacts import CONTACT_FIELDS, ContactCard
+from crm_core.services.cards import ContactCard
+from crm_core.services.contacts import CONTACT_FIELDS
 from crm_core.services.dashboard import Dashboard
 from crm_core.services.duplicates import Duplicate
 from crm_core.services.files import CATEGORY_LABELS

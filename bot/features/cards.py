@@ -38,8 +38,8 @@ from bot.views.common import esc
 from bot.views.email import EMAIL_NOTE, EMAIL_OPEN, EMAIL_SAVE, card_email_line
 from bot.views.lists import search_results
 from crm_core.errors import CRMError, ValidationError
-from crm_core.services.contacts import ContactCard, change_stage, get_card, get_contact
-from crm_core.services.emails import email_summary
+from crm_core.services.cards import ContactCard, get_card
+from crm_core.services.contacts import change_stage, get_contact
 from crm_core.services.notes import add_note, list_notes
 from crm_core.services.search import SEARCH_LIMIT, search_contacts
 from crm_core.services.trash import delete_contact, list_trash, restore_contact
@@ -88,7 +88,7 @@ async def send_card(
 ) -> None:
     _, today = me(update, context)
     # Email history (issue 13): the last email's line and the "Emails (N)" button.
-    emails = await run_db(context, email_summary, card.contact.id)
+    emails = card.emails
     email_line = card_email_line(emails, crm(context).clock())
     public_url = crm(context).settings.public_url
     opener = app_url(public_url, card.contact.id) if public_url else None

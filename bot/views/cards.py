@@ -26,7 +26,7 @@ from bot.views.common import (
 from bot.views.email import EMAILS
 from crm_core.fields import CARD_FIELDS, Field, Kind
 from crm_core.models import Contact, Note
-from crm_core.services.contacts import ContactCard
+from crm_core.services.cards import ContactCard
 from crm_core.services.trash import TRASH_DAYS
 from crm_core.stages import (
     NOTE_TYPE_LABELS,
@@ -103,7 +103,7 @@ def render_card(
         line = field_line(field, card)
         if line:
             lines.append(line)
-    lines.append(f"Owner: {esc(c.owner.display_name)}")
+    lines.append(f"Owner: {esc(card.owner_name or c.owner.display_name)}")
     lines.append(f"Files: {card.file_count}")
     if email_line:  # "Last email: 3 days ago ← Re: CCTV quote" (bot.views.email)
         lines.append(email_line)

@@ -5,35 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFound, ValidationError
 from crm_core.fields import CONTACT_FIELDS
-from crm_core.models import Contact, File, Note, StageChange, User, utcnow
+from crm_core.models import Contact, StageChange, User, utcnow
 from crm_core.services import revenue
-from crm_core.services.referrals import ReferralSummary, referral_summary
 from crm_core.stages import ContactType, Status, find_stage, first_stage
 from crm_core.validation import clean_field, clean_followup_at
-
-
-@dataclass(frozen=True, slots=True)
-class ContactCard:
-    """Everything a contact card shows, fetched in one go."""
-
-    contact: Contact
-    recent_notes: list[Note]
-    note_count: int
-    file_count: int
-    referred_by_name: str | None = None
-    #: The contact's jobs in figures (count, unpaid, revenue).
-    jobs: revenue.JobSummary | None = None
-    #: A referral partner's referred contacts in figures (None for other types).
-    referrals: ReferralSummary | None = None
 
 
 def live() -> Any:
@@ -165,35 +148,6 @@ def get_contact(session: Session, contact_id: int, *, include_deleted: bool = Fa
     if contact is None or (contact.deleted_at is not None and not include_deleted):
         raise NotFound(GONE)
     return contact
-
-
-def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCard:
-    contact = get_contact(session, contact_id)
-    recent = list(
-        session.scalars(
-            select(Note)
-            .where(Note.contact_id == contact_id)
-            .order_by(Note.created_at.desc(), Note.id.desc())
-            .limit(notes)
-        )
-    )
-    note_count, file_count = session.execute(
-        select(
-            select(func.count()).where(Note.contact_id == contact_id).scalar_subquery(),
-            select(func.count()).where(File.contact_id == contact_id).scalar_subquery(),
-        )
-    ).one()
-    return ContactCard(
-        contact=contact,
-        recent_notes=recent,
-        note_count=note_count,
-        file_count=file_count,
-        referred_by_name=contact.referred_by.name if contact.referred_by else None,
-        jobs=revenue.job_summary(session, contact_id),
-        referrals=referral_summary(session, contact_id)
-        if contact.type is ContactType.REFERRAL_PARTNER
-        else None,
-    )
 
 
 def update_contact(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import Select, case, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
@@ -100,18 +100,20 @@ class JobSummary:
     revenue: Decimal  # paid jobs' value
 
 
-def job_summary(session: Session, contact_id: int) -> JobSummary:
-    """Count, unpaid and paid totals of a contact's jobs, in one statement."""
+def job_figures(contact_id: int) -> Select[tuple[int, int, Any, Any]]:
+    """One row of a contact's jobs in figures (``summary_of`` reads it); the card adds its
+    other counts to the same statement."""
     is_open = Job.status.in_([s.value for s in OPEN_JOB_STATUSES])
     is_paid = Job.status == JobStatus.PAID.value
-    count, open_count, unpaid, paid = session.execute(
-        select(
-            func.count(case((Job.status != JobStatus.CANCELLED.value, Job.id))),
-            func.count(case((is_open, Job.id))),
-            func.coalesce(func.sum(case((is_open, Job.value), else_=0)), 0),
-            func.coalesce(func.sum(case((is_paid, Job.value), else_=0)), 0),
-        ).where(Job.contact_id == contact_id)
-    ).one()
+    return select(
+        func.count(case((Job.status != JobStatus.CANCELLED.value, Job.id))),
+        func.count(case((is_open, Job.id))),
+        func.coalesce(func.sum(case((is_open, Job.value), else_=0)), 0),
+        func.coalesce(func.sum(case((is_paid, Job.value), else_=0)), 0),
+    ).where(Job.contact_id == contact_id)
+
+
+def summary_of(count: int, open_count: int, unpaid: Any, paid: Any) -> JobSummary:
     cents = Decimal("0.01")
     return JobSummary(
         count=int(count),
@@ -119,6 +121,11 @@ def job_summary(session: Session, contact_id: int) -> JobSummary:
         unpaid=Decimal(unpaid).quantize(cents),
         revenue=Decimal(paid).quantize(cents),
     )
+
+
+def job_summary(session: Session, contact_id: int) -> JobSummary:
+    """Count, unpaid and paid totals of a contact's jobs, in one statement."""
+    return summary_of(*session.execute(job_figures(contact_id)).one())
 
 
 def derived_from(session: Session, contact_id: int, field: str) -> str | None:

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Contact, File, Note, StageChange
+from crm_core.services.cards import get_card
 from crm_core.services.contacts import (
     change_stage,
     create_contact,
-    get_card,
     get_contact,
     recently_touched,
     stage_history,

@@ -14,7 +14,7 @@ from bot.views.cards import card_keyboard, delete_prompt, notes_page, render_car
 from bot.views.common import escaped_pieces, split_message
 from bot.views.lists import list_keyboard, render_list, search_results
 from crm_core.models import Contact, Note, User
-from crm_core.services.contacts import ContactCard
+from crm_core.services.cards import ContactCard
 from crm_core.services.listing import ContactFilter, Page, View
 from sandbox import parse_html
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from bot.views.forms import FOLLOWUP_CHOICES
 from crm_core.models import Contact, File, Note, StageChange, User
 from crm_core.services.board import Board, Card, Column
-from crm_core.services.contacts import ContactCard
+from crm_core.services.cards import ContactCard
 from crm_core.services.dashboard import Dashboard
 from crm_core.services.duplicates import Duplicate
 from crm_core.services.listing import View
