@@ -11,225 +11,308 @@ python -m bench web [--contacts N] [--backend ...] [--no-browser]   (the Mini Ap
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bench.bench_core import DEFAULT_PG_URL, median_table, run
+from bench.bench_core import DEFAULT_PG_URL, median_table
+
+#: One command-line argument: its flags and ``add_argument``'s options.
+Arg = tuple[tuple[str, ...], dict[str, Any]]
+
+
+def arg(*flags: str, **options: Any) -> Arg:
+    return flags, options
+
+
+def backend() -> Arg:
+    return arg("--backend", choices=("sqlite", "postgres", "both"), default="both")
+
+
+def pg_url(**options: Any) -> Arg:
+    return arg("--pg-url", default=DEFAULT_PG_URL, **options)
+
+
+def json_file() -> Arg:
+    return arg("--json", type=Path, help="also save the figures to this file")
+
+
+def rate_limit() -> Arg:
+    return arg(
+        "--rate-limit", action="store_true", help="keep PTB's AIORateLimiter (30 messages/s)"
+    )
+
+
+def backends(args: argparse.Namespace) -> list[str]:
+    """``--backend``: one backend, or both in turn."""
+    return ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+
+
+def databases(args: argparse.Namespace) -> dict[str, Any]:
+    """The arguments every benchmark on a database takes."""
+    return {"backends": backends(args), "pg_url": args.pg_url, "json_path": args.json}
+
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A sub-command: its help line, its arguments, and what runs it."""
+
+    help: str
+    arguments: tuple[Arg, ...]
+    run: Runner
+
+
+def benchmark(module: str, options: Callable[[argparse.Namespace], dict[str, Any]]) -> Runner:
+    """Runs ``bench.<module>.run(**options(args))``; the module is imported only then."""
+
+    def run(args: argparse.Namespace) -> int:
+        result: int = importlib.import_module(f"bench.{module}").run(**options(args))
+        return result
+
+    return run
+
+
+def run_median(args: argparse.Namespace) -> int:
+    saved = json.loads(args.files[0].read_text())
+    if saved.get("kind") == "web":
+        from bench import bench_web
+
+        print(bench_web.median_of_runs(args.files))
+    elif "clients" in saved:  # saved by `bench bot`
+        from bench import bench_bot
+
+        print(bench_bot.median_table(args.files))
+    else:
+        print(median_table(args.files))
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "core": Command(
+        "search, list and dashboard at scale",
+        (
+            arg("--contacts", type=int, default=100_000),
+            backend(),
+            pg_url(
+                help="a PostgreSQL server (any database on it); crm_bench_<pid> is made and "
+                "dropped"
+            ),
+            arg("--runs", type=int, default=200, help="timed runs per operation"),
+            arg("--warmup", type=int, default=20),
+            json_file(),
+            arg("--explain", action="store_true", help="print the query plans of each operation"),
+        ),
+        benchmark(
+            "bench_core",
+            lambda a: {
+                **databases(a),
+                "contacts": a.contacts,
+                "runs": a.runs,
+                "warmup": a.warmup,
+                "show_plans": a.explain,
+            },
+        ),
+    ),
+    "bot": Command(
+        "the Telegram bot through the Bot API double",
+        (
+            arg("--contacts", type=int, default=10_000),
+            arg("--updates", type=int, default=2_000, help="timed updates per bot"),
+            arg("--clients", type=int, default=1, help="admins at once (1-5)"),
+            arg(
+                "--rounds", type=int, default=4, help="alternating echo and bot rounds (same load)"
+            ),
+            arg("--warmup", type=int, default=20, help="untimed updates per admin and round"),
+            backend(),
+            pg_url(),
+            rate_limit(),
+            json_file(),
+            arg(
+                "--profile", type=Path, help="cProfile the bot's event loop thread into this file"
+            ),
+            arg(
+                "--py-spy",
+                type=Path,
+                help="sample every thread of each bot process with py-spy (collapsed stacks, "
+                "PATH-<bot>-<backend>-<round>.txt)",
+            ),
+        ),
+        benchmark(
+            "bench_bot",
+            lambda a: {
+                **databases(a),
+                "contacts": a.contacts,
+                "updates": a.updates,
+                "rounds": a.rounds,
+                "clients": a.clients,
+                "warmup": a.warmup,
+                "rate_limit": a.rate_limit,
+                "profile": a.profile,
+                "py_spy": a.py_spy,
+            },
+        ),
+    ),
+    "digest": Command(
+        "building every admin's morning digest",
+        (
+            arg("--contacts", type=int, default=100_000),
+            arg("--admins", type=int, default=50),
+            backend(),
+            pg_url(),
+            arg("--runs", type=int, default=20),
+            arg("--warmup", type=int, default=3),
+            json_file(),
+        ),
+        benchmark(
+            "bench_digest",
+            lambda a: {
+                **databases(a),
+                "contacts": a.contacts,
+                "admins": a.admins,
+                "runs": a.runs,
+                "warmup": a.warmup,
+            },
+        ),
+    ),
+    "files": Command(
+        "photos through the bot into S3 (moto)",
+        (
+            arg("--photos", type=int, default=200),
+            arg("--min-mb", type=float, default=1.0),
+            arg("--max-mb", type=float, default=3.0),
+            rate_limit(),
+            arg(
+                "--window", type=int, default=10, help="photos in flight at once (0: all at once)"
+            ),
+            json_file(),
+        ),
+        benchmark(
+            "bench_files",
+            lambda a: {
+                "photos": a.photos,
+                "low_mb": a.min_mb,
+                "high_mb": a.max_mb,
+                "rate_limit": a.rate_limit,
+                "window": a.window,
+                "json_path": a.json,
+            },
+        ),
+    ),
+    "report": Command(
+        "/report's figures and charts at scale",
+        (
+            arg("--contacts", type=int, default=100_000),
+            arg("--jobs", type=int, default=50_000),
+            backend(),
+            pg_url(),
+            arg("--runs", type=int, default=30),
+            arg("--warmup", type=int, default=3),
+            arg("--chart-runs", type=int, default=10),
+            json_file(),
+        ),
+        benchmark(
+            "bench_report",
+            lambda a: {
+                **databases(a),
+                "contacts": a.contacts,
+                "jobs": a.jobs,
+                "runs": a.runs,
+                "warmup": a.warmup,
+                "chart_runs": a.chart_runs,
+            },
+        ),
+    ),
+    "mail": Command(
+        "first and no-op sync of a big mailbox (Dovecot)",
+        (
+            arg("--contacts", type=int, default=10_000),
+            arg("--messages", type=int, default=20_000),
+            arg("--matches", type=int, default=500),
+            arg("--match-contacts", type=int, default=300),
+            arg("--runs", type=int, default=3, help="first syncs per backend"),
+            backend(),
+            pg_url(),
+            json_file(),
+        ),
+        benchmark(
+            "bench_mail",
+            lambda a: {
+                **databases(a),
+                "contacts": a.contacts,
+                "messages": a.messages,
+                "matches": a.matches,
+                "match_contacts": a.match_contacts,
+                "runs": a.runs,
+            },
+        ),
+    ),
+    "web": Command(
+        "the Mini App's API over HTTP, and its page",
+        (
+            arg("--contacts", type=int, default=100_000),
+            backend(),
+            pg_url(),
+            arg("--runs", type=int, default=200),
+            arg("--warmup", type=int, default=20),
+            arg(
+                "--no-browser",
+                action="store_true",
+                help="skip the first-render timing in Chromium",
+            ),
+            json_file(),
+            arg(
+                "--database",
+                action="append",
+                default=[],
+                help="a database seeded before (sqlite:///... or postgresql://...), used instead "
+                "of seeding a new one; once per backend",
+            ),
+        ),
+        benchmark(
+            "bench_web",
+            lambda a: {
+                **databases(a),
+                "contacts": a.contacts,
+                "runs": a.runs,
+                "warmup": a.warmup,
+                "browser": not a.no_browser,
+                "databases": {
+                    "sqlite" if url.startswith("sqlite") else "postgres": url for url in a.database
+                },
+            },
+        ),
+    ),
+    "median": Command(
+        "combine saved runs into one table",
+        (arg("files", nargs="+", type=Path),),
+        run_median,
+    ),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+    for name, command in COMMANDS.items():
+        sub = commands.add_parser(name, help=command.help)
+        for flags, options in command.arguments:
+            sub.add_argument(*flags, **options)
+    return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "core")  # `python -m bench` alone runs the core benchmark
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    core = commands.add_parser("core", help="search, list and dashboard at scale")
-    core.add_argument("--contacts", type=int, default=100_000)
-    core.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    core.add_argument(
-        "--pg-url",
-        default=DEFAULT_PG_URL,
-        help="a PostgreSQL server (any database on it); crm_bench_<pid> is made and dropped",
-    )
-    core.add_argument("--runs", type=int, default=200, help="timed runs per operation")
-    core.add_argument("--warmup", type=int, default=20)
-    core.add_argument("--json", type=Path, help="also save the figures to this file")
-    core.add_argument(
-        "--explain", action="store_true", help="print the query plans of each operation"
-    )
-
-    bot = commands.add_parser("bot", help="the Telegram bot through the Bot API double")
-    bot.add_argument("--contacts", type=int, default=10_000)
-    bot.add_argument("--updates", type=int, default=2_000, help="timed updates per bot")
-    bot.add_argument("--clients", type=int, default=1, help="admins at once (1-5)")
-    bot.add_argument(
-        "--rounds", type=int, default=4, help="alternating echo and bot rounds (same load)"
-    )
-    bot.add_argument("--warmup", type=int, default=20, help="untimed updates per admin and round")
-    bot.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    bot.add_argument("--pg-url", default=DEFAULT_PG_URL)
-    bot.add_argument(
-        "--rate-limit", action="store_true", help="keep PTB's AIORateLimiter (30 messages/s)"
-    )
-    bot.add_argument("--json", type=Path, help="also save the figures to this file")
-    bot.add_argument(
-        "--profile", type=Path, help="cProfile the bot's event loop thread into this file"
-    )
-    bot.add_argument(
-        "--py-spy",
-        type=Path,
-        help="sample every thread of each bot process with py-spy (collapsed stacks, "
-        "PATH-<bot>-<backend>-<round>.txt)",
-    )
-
-    digest = commands.add_parser("digest", help="building every admin's morning digest")
-    digest.add_argument("--contacts", type=int, default=100_000)
-    digest.add_argument("--admins", type=int, default=50)
-    digest.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    digest.add_argument("--pg-url", default=DEFAULT_PG_URL)
-    digest.add_argument("--runs", type=int, default=20)
-    digest.add_argument("--warmup", type=int, default=3)
-    digest.add_argument("--json", type=Path, help="also save the figures to this file")
-
-    files = commands.add_parser("files", help="photos through the bot into S3 (moto)")
-    files.add_argument("--photos", type=int, default=200)
-    files.add_argument("--min-mb", type=float, default=1.0)
-    files.add_argument("--max-mb", type=float, default=3.0)
-    files.add_argument(
-        "--rate-limit", action="store_true", help="keep PTB's AIORateLimiter (30 messages/s)"
-    )
-    files.add_argument(
-        "--window", type=int, default=10, help="photos in flight at once (0: all at once)"
-    )
-    files.add_argument("--json", type=Path, help="also save the figures to this file")
-
-    rep = commands.add_parser("report", help="/report's figures and charts at scale")
-    rep.add_argument("--contacts", type=int, default=100_000)
-    rep.add_argument("--jobs", type=int, default=50_000)
-    rep.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    rep.add_argument("--pg-url", default=DEFAULT_PG_URL)
-    rep.add_argument("--runs", type=int, default=30)
-    rep.add_argument("--warmup", type=int, default=3)
-    rep.add_argument("--chart-runs", type=int, default=10)
-    rep.add_argument("--json", type=Path, help="also save the figures to this file")
-    mail = commands.add_parser("mail", help="first and no-op sync of a big mailbox (Dovecot)")
-    mail.add_argument("--contacts", type=int, default=10_000)
-    mail.add_argument("--messages", type=int, default=20_000)
-    mail.add_argument("--matches", type=int, default=500)
-    mail.add_argument("--match-contacts", type=int, default=300)
-    mail.add_argument("--runs", type=int, default=3, help="first syncs per backend")
-    mail.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    mail.add_argument("--pg-url", default=DEFAULT_PG_URL)
-    mail.add_argument("--json", type=Path, help="also save the figures to this file")
-    web_bench = commands.add_parser("web", help="the Mini App's API over HTTP, and its page")
-    web_bench.add_argument("--contacts", type=int, default=100_000)
-    web_bench.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    web_bench.add_argument("--pg-url", default=DEFAULT_PG_URL)
-    web_bench.add_argument("--runs", type=int, default=200)
-    web_bench.add_argument("--warmup", type=int, default=20)
-    web_bench.add_argument(
-        "--no-browser", action="store_true", help="skip the first-render timing in Chromium"
-    )
-    web_bench.add_argument("--json", type=Path, help="also save the figures to this file")
-    web_bench.add_argument(
-        "--database",
-        action="append",
-        default=[],
-        help="a database seeded before (sqlite:///... or postgresql://...), used instead of "
-        "seeding a new one; once per backend",
-    )
-
-    median = commands.add_parser("median", help="combine saved runs into one table")
-    median.add_argument("files", nargs="+", type=Path)
-
-    args = parser.parse_args(argv)
-    if args.command == "bot":
-        from bench import bench_bot
-
-        return bench_bot.run(
-            contacts=args.contacts,
-            updates=args.updates,
-            rounds=args.rounds,
-            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
-            pg_url=args.pg_url,
-            clients=args.clients,
-            warmup=args.warmup,
-            rate_limit=args.rate_limit,
-            json_path=args.json,
-            profile=args.profile,
-            py_spy=args.py_spy,
-        )
-    if args.command == "digest":
-        from bench import bench_digest
-
-        return bench_digest.run(
-            contacts=args.contacts,
-            admins=args.admins,
-            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
-            pg_url=args.pg_url,
-            runs=args.runs,
-            warmup=args.warmup,
-            json_path=args.json,
-        )
-    if args.command == "files":
-        from bench import bench_files
-
-        return bench_files.run(
-            photos=args.photos,
-            low_mb=args.min_mb,
-            high_mb=args.max_mb,
-            rate_limit=args.rate_limit,
-            window=args.window,
-            json_path=args.json,
-        )
-    if args.command == "report":
-        from bench import bench_report
-
-        return bench_report.run(
-            contacts=args.contacts,
-            jobs=args.jobs,
-            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
-            pg_url=args.pg_url,
-            runs=args.runs,
-            warmup=args.warmup,
-            chart_runs=args.chart_runs,
-            json_path=args.json,
-        )
-    if args.command == "mail":
-        from bench import bench_mail
-
-        return bench_mail.run(
-            contacts=args.contacts,
-            messages=args.messages,
-            matches=args.matches,
-            match_contacts=args.match_contacts,
-            runs=args.runs,
-            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
-            pg_url=args.pg_url,
-            json_path=args.json,
-        )
-    if args.command == "web":
-        from bench import bench_web
-
-        return bench_web.run(
-            contacts=args.contacts,
-            backends=["sqlite", "postgres"] if args.backend == "both" else [args.backend],
-            pg_url=args.pg_url,
-            runs=args.runs,
-            warmup=args.warmup,
-            json_path=args.json,
-            browser=not args.no_browser,
-            databases={
-                "sqlite" if url.startswith("sqlite") else "postgres": url for url in args.database
-            },
-        )
-    if args.command == "median":
-        import json
-
-        saved = json.loads(args.files[0].read_text())
-        if saved.get("kind") == "web":
-            from bench import bench_web
-
-            print(bench_web.median_of_runs(args.files))
-        elif "clients" in saved:  # saved by `bench bot`
-            from bench import bench_bot
-
-            print(bench_bot.median_table(args.files))
-        else:
-            print(median_table(args.files))
-        return 0
-    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    return run(
-        contacts=args.contacts,
-        backends=backends,
-        pg_url=args.pg_url,
-        runs=args.runs,
-        warmup=args.warmup,
-        json_path=args.json,
-        show_plans=args.explain,
-    )
+    args = parser().parse_args(argv)
+    return COMMANDS[args.command].run(args)
 
 
 if __name__ == "__main__":

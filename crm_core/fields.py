@@ -291,6 +291,8 @@ INTERNAL: frozenset[str] = frozenset(
 )
 
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
+#: The same by the model's column (``referred_by_id`` for ``referred_by``).
+BY_COLUMN: dict[str, Field] = {f.column: f for f in FIELDS}
 
 
 def _in_csv_order(fields: tuple[Field, ...]) -> list[Field]:
@@ -318,7 +320,7 @@ MAX_LENGTHS: dict[str, int] = {
 def applies(key: str, contact_type: str | None) -> bool:
     """Whether a field (by key, or by its column: a form may hold ``referred_by_id``) applies
     to a contact of this type (any, while the type is unknown)."""
-    field = BY_KEY.get(key) or next((f for f in FIELDS if f.column == key), None)
+    field = BY_KEY.get(key) or BY_COLUMN.get(key)
     if field is None:
         raise KeyError(f"no contact field {key!r}")
     return contact_type is None or contact_type in field.types

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crm_core import fields
 from crm_core.fields import FIELDS, INTERNAL
 from crm_core.models import Contact
@@ -67,3 +69,10 @@ def test_property_address_is_not_asked_of_referral_partners():
     assert fields.applies("property_address", "eviction_client")
     assert not fields.applies("property_address", "referral_partner")
     assert fields.applies("company", "referral_partner")
+
+
+def test_a_field_is_found_by_its_column_too():
+    assert fields.BY_COLUMN["referred_by_id"] is fields.BY_KEY["referred_by"]
+    assert fields.applies("referred_by_id", "eviction_client")
+    with pytest.raises(KeyError):
+        fields.applies("no_such_column", None)
