@@ -10,6 +10,9 @@ defaults, timeouts and errors (``TimedOut``, ``NetworkError``) so PTB behaves th
 
 from __future__ import annotations
 
+import functools
+import urllib.parse
+import urllib.request
 from typing import Any
 
 import aiohttp
@@ -55,8 +58,9 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
-                # As httpx does: HTTP(S)_PROXY and NO_PROXY from the environment are obeyed.
-                trust_env=True,
+                # The environment's proxy is looked up once per host (``proxy_for``), not by
+                # aiohttp's trust_env, which reads it and ~/.netrc again for every request.
+                trust_env=False,
                 headers={"User-Agent": self.USER_AGENT},
             )
 
@@ -110,13 +114,29 @@ class AiohttpRequest(BaseRequest):
             read_timeout, write_timeout, connect_timeout, pool_timeout, upload=bool(files)
         )
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as res:
+            async with self._session.request(
+                method, url, data=data, timeout=timeout, proxy=proxy_for(url)
+            ) as res:
                 return res.status, await res.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
             # As HTTPXRequest does: the library's class name, for errors with no message.
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+
+
+@functools.lru_cache(maxsize=16)
+def _proxy_of(scheme: str, host: str) -> str | None:
+    if urllib.request.proxy_bypass(host):
+        return None
+    return urllib.request.getproxies_environment().get(scheme)
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (HTTP(S)_PROXY, minus NO_PROXY), as httpx
+    reads it when PTB's default client starts; None for a direct connection."""
+    parts = urllib.parse.urlsplit(url)
+    return _proxy_of(parts.scheme, parts.hostname or "")
 
 
 def _file_parts(files: dict[str, Any]) -> list[tuple[str, tuple[str, Any, str | None]]]:

@@ -137,8 +137,10 @@ class Contact(Base):
     total_revenue: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
     total_jobs_referred: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Indexed: a partner's card counts its referrals by this column (issue 11's profile found
+    # each partner card scanning every contact).
     referred_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("crm_contacts.id", ondelete="SET NULL")
+        ForeignKey("crm_contacts.id", ondelete="SET NULL"), index=True
     )
     # Lower-cased name, email, company and phone digits, kept by the service for search.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")

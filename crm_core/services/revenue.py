@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, select, update
+from sqlalchemy import BindParameter, Select, case, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
@@ -100,7 +100,7 @@ class JobSummary:
     revenue: Decimal  # paid jobs' value
 
 
-def job_figures(contact_id: int) -> Select[tuple[int, int, Any, Any]]:
+def job_figures(contact_id: int | BindParameter[int]) -> Select[int, int, Any, Any]:
     """One row of a contact's jobs in figures (``summary_of`` reads it); the card adds its
     other counts to the same statement."""
     is_open = Job.status.in_([s.value for s in OPEN_JOB_STATUSES])

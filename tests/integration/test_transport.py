@@ -107,3 +107,20 @@ async def test_shutdown_then_use_starts_a_new_session(server: str):
     status, _ = await req.do_request(f"{server}/echo", "POST", params(a=1))
     assert status == 200
     await req.shutdown()
+
+
+def test_the_environment_proxy_is_used_unless_the_host_is_excluded(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from bot import transport
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    transport._proxy_of.cache_clear()
+    try:
+        assert transport.proxy_for("https://api.telegram.org/bot1:x/getMe") == (
+            "http://proxy.example:3128"
+        )
+        assert transport.proxy_for("http://127.0.0.1:8081/bot1:x/getMe") is None
+    finally:
+        transport._proxy_of.cache_clear()
