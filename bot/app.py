@@ -69,6 +69,7 @@ from telegram.ext import (
 
 from bot import startup, texts
 from bot.claims import ClaimingRequest
+from bot.context import CrmContext
 from bot.conversations import (
     add_contact,
     add_job,
@@ -96,7 +97,7 @@ from bot.features import email as email_feature
 from bot.features import settings as settings_feature
 from bot.features.attachments import resuming
 from bot.gate import handlers as gate_handlers
-from bot.handling import unclaimed_button
+from bot.handling import Ctx, unclaimed_button
 from bot.persistence import DatabasePersistence, WriteThroughApplication
 from bot.runtime import BOT_DATA_KEY, Crm, in_transaction
 from crm_core.config import Settings, redact_url
@@ -157,6 +158,9 @@ def build_application(
         # Bot API calls claim the update being handled first, if nothing has (bot/claims.py).
         .request(ClaimingRequest(connection_pool_size=256))
         .persistence(DatabasePersistence(factory))
+        # Every handler, job and error handler gets a CrmContext: context.crm, context.admin,
+        # context.today, context.run_db (bot/context.py).
+        .context_types(ContextTypes(context=CrmContext))
         .post_init(_post_init)
     )
     if rate_limit:
@@ -250,11 +254,11 @@ async def _post_init(application: Application) -> None:
     )
 
 
-async def _daily_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _daily_housekeeping(context: Ctx) -> None:
     """Erase contacts trashed over 30 days ago (then their stored files, and the files whose
     deletes failed before), forget old update ids and delivery ledger rows, and refresh
     SQLite's planner statistics."""
-    services: Crm = context.application.bot_data[BOT_DATA_KEY]
+    services = context.crm
     now = services.clock()
 
     def work(session: Session) -> tuple[list[str], int, int]:

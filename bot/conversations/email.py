@@ -20,7 +20,6 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -29,15 +28,23 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.email import secret_box, show_status
-from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step, text_of
-from bot.runtime import crm, me, run_db
+from bot.handling import (
+    LEFT,
+    Ctx,
+    Toast,
+    button_step,
+    form_exits,
+    reply,
+    start_form,
+    step,
+    text_of,
+)
 from bot.views import email as views
 from crm_core.errors import CRMError, NotFound, ValidationError
 from crm_core.mail.client import MailError, Security, Server, check_mailbox
 from crm_core.services import email_config as config_svc
 
 log = logging.getLogger(__name__)
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "email"
 
 
@@ -52,13 +59,12 @@ class State(IntEnum):
 @step
 async def email_command(update: Update, context: Ctx) -> int:
     """Show the connected mailbox, or start connecting one."""
-    services = crm(context)
+    services = context.crm
     if not services.settings.email_keys:
         await reply(update, views.NO_KEY)
         return ConversationHandler.END
-    user_id, _ = me(update, context)
     try:
-        await run_db(context, config_svc.get_email_config, user_id)
+        await context.run_db(config_svc.get_email_config, context.admin)
     except NotFound:
         return await _ask_host(update, context)
     await show_status(update, context)
@@ -68,13 +74,13 @@ async def email_command(update: Update, context: Ctx) -> int:
 @button_step
 async def connect(update: Update, context: Ctx, cb: Cb) -> int:
     """Start the form from the "Connect mailbox" button."""
-    secret_box(crm(context))  # no key: the operator's sentence, nothing asked
+    secret_box(context.crm)  # no key: the operator's sentence, nothing asked
     return await _ask_host(update, context)
 
 
 async def _ask_host(update: Update, context: Ctx) -> int:
     start_form(context, KEY, {})
-    text, markup = views.ask_host(crm(context).settings.imap_default_host)
+    text, markup = views.ask_host(context.crm.settings.imap_default_host)
     await reply(update, text, markup)
     return State.HOST
 
@@ -82,8 +88,7 @@ async def _ask_host(update: Update, context: Ctx) -> int:
 @button_step
 async def change_password(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask only the password again, keeping the server settings."""
-    user_id, _ = me(update, context)
-    config = await run_db(context, config_svc.get_email_config, user_id)
+    config = await context.run_db(config_svc.get_email_config, context.admin)
     security = (
         Security.TLS
         if config.use_ssl
@@ -112,7 +117,7 @@ async def typed_host(update: Update, context: Ctx) -> int:
     try:
         draft["host"] = config_svc.clean_host(text_of(update))
     except ValidationError as err:
-        text, markup = views.ask_host(crm(context).settings.imap_default_host, err.message)
+        text, markup = views.ask_host(context.crm.settings.imap_default_host, err.message)
         await reply(update, text, markup)
         return State.HOST
     return await _ask_port(update)
@@ -122,7 +127,7 @@ async def typed_host(update: Update, context: Ctx) -> int:
 async def default_host(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take the default IMAP host tapped, then ask the port."""
     draft = _draft(context)
-    host = crm(context).settings.imap_default_host
+    host = context.crm.settings.imap_default_host
     if draft is None or not host:
         return Toast(texts.FORM_CLOSED)
     draft["host"] = host
@@ -161,7 +166,7 @@ async def picked_port(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 
 async def _ask_security(update: Update, context: Ctx) -> int:
-    text, markup = views.ask_security(crm(context).settings.imap_allow_plain)
+    text, markup = views.ask_security(context.crm.settings.imap_allow_plain)
     await reply(update, text, markup)
     return State.SECURITY
 
@@ -172,9 +177,7 @@ async def picked_security(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     draft = _draft(context)
     if draft is None:
         return Toast(texts.FORM_CLOSED)
-    allowed = {"tls", "starttls"} | (
-        {"plain"} if crm(context).settings.imap_allow_plain else set()
-    )
+    allowed = {"tls", "starttls"} | ({"plain"} if context.crm.settings.imap_allow_plain else set())
     if cb.arg not in allowed:
         return Toast("Unencrypted IMAP is turned off.")
     draft["security"] = cb.arg
@@ -194,9 +197,8 @@ async def typed_security(update: Update, context: Ctx) -> int:
 
 async def _offered_username(update: Update, context: Ctx) -> str | None:
     """The address already on file (changing the mailbox), if any."""
-    user_id, _ = me(update, context)
     try:
-        config = await run_db(context, config_svc.get_email_config, user_id)
+        config = await context.run_db(config_svc.get_email_config, context.admin)
     except NotFound:
         return None
     return config.username
@@ -259,7 +261,7 @@ async def typed_password(update: Update, context: Ctx) -> int:
 async def _test_and_save(
     update: Update, context: Ctx, draft: dict[str, Any], password: str
 ) -> int:
-    services = crm(context)
+    services = context.crm
     box = secret_box(services)
     server = Server(
         host=draft["host"],
@@ -275,12 +277,10 @@ async def _test_and_save(
     except MailError as err:
         await reply(update, views.ask_password(draft["username"], str(err)))
         return State.PASSWORD
-    user_id, _ = me(update, context)
-    await run_db(
-        context,
+    await context.run_db(
         config_svc.save_email_config,
         box,
-        user_id,
+        context.admin,
         username=server.username,
         password=password,
         host=server.host,
@@ -295,12 +295,11 @@ async def _test_and_save(
 
 
 def _draft(context: Ctx) -> dict[str, Any] | None:
-    return None if context.user_data is None else context.user_data.get(KEY)
+    return context.user_state.get(KEY)
 
 
 def _drop(context: Ctx) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(KEY, None)
+    context.user_state.pop(KEY, None)
 
 
 def conversation() -> ConversationHandler[Ctx]:

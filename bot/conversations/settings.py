@@ -12,7 +12,6 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -21,13 +20,11 @@ from telegram.ext import (
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply
 from bot.features.settings import remember_timezone, show_settings
-from bot.handling import LEFT, button_step, form_exits, reply, start_form, step, text_of
-from bot.runtime import me, run_db
+from bot.handling import LEFT, Ctx, button_step, form_exits, reply, start_form, step, text_of
 from bot.views.settings import SETTINGS_ASK, ask_time_text, ask_timezone_text
 from crm_core.errors import ValidationError
 from crm_core.services.preferences import set_digest_time, set_timezone
 
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "settings"
 
 
@@ -55,9 +52,8 @@ async def typed_time(update: Update, context: Ctx) -> int:
     if await _noted_elsewhere(update, context):
         await reply(update, ask_time_text())
         return State.TIME
-    user_id, _ = me(update, context)
     try:
-        await run_db(context, set_digest_time, user_id, text_of(update))
+        await context.run_db(set_digest_time, context.admin, text_of(update))
     except ValidationError as err:
         await reply(update, ask_time_text(err.message))
         return State.TIME
@@ -74,15 +70,14 @@ async def typed_timezone(update: Update, context: Ctx) -> int:
     if await _noted_elsewhere(update, context):
         await reply(update, ask_timezone_text())
         return State.TIMEZONE
-    user_id, _ = me(update, context)
     try:
-        user = await run_db(context, set_timezone, user_id, text_of(update))
+        user = await context.run_db(set_timezone, context.admin, text_of(update))
     except ValidationError as err:
         await reply(update, ask_timezone_text(err.message))
         return State.TIMEZONE
     _drop(context)
     if user.timezone:
-        remember_timezone(update, context, user.timezone)
+        remember_timezone(context, user.timezone)
     await show_settings(update, context)
     return ConversationHandler.END
 
@@ -93,12 +88,12 @@ async def _noted_elsewhere(update: Update, context: Ctx) -> bool:
 
 
 def _has_draft(context: Ctx) -> bool:
-    return context.user_data is not None and KEY in context.user_data
+    return KEY in context.user_state
 
 
 def _drop(context: Ctx) -> bool:
     """Forget the draft; True if there was one."""
-    return context.user_data is not None and context.user_data.pop(KEY, None) is not None
+    return context.user_state.pop(KEY, None) is not None
 
 
 def conversation() -> ConversationHandler[Ctx]:

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.callbacks import JOB, JOB_STATUS, JOBS, OFFER_NO, Cb, pattern
-from bot.handling import Toast, on_button, reply
-from bot.runtime import run_db
+from bot.handling import Ctx, Toast, on_button, reply
 from bot.views.common import money
 from bot.views.jobs import (
     create_job_offer,
@@ -29,8 +28,6 @@ from crm_core.models import Contact, Job
 from crm_core.services import jobs as svc
 from crm_core.services.contacts import get_contact
 from crm_core.stages import ContactType, JobStatus
-
-Ctx = ContextTypes.DEFAULT_TYPE
 
 #: Stage moves of an eviction client that offer to mark its open job the same.
 STAGE_TO_JOB_STATUS: dict[str, JobStatus] = {
@@ -61,7 +58,7 @@ async def show_jobs(update: Update, context: Ctx, cb: Cb) -> None:
     def work(session: Session) -> tuple[str, InlineKeyboardMarkup]:
         return job_list(get_contact(session, cb.id), svc.list_jobs(session, cb.id))
 
-    text, markup = await run_db(context, work)
+    text, markup = await context.run_db(work)
     await reply(update, text, markup, edit=cb.arg == "e")
 
 
@@ -73,7 +70,7 @@ async def show_job(update: Update, context: Ctx, cb: Cb) -> None:
         job = svc.get_job(session, cb.id)
         return job_view(get_contact(session, job.contact_id), job)
 
-    text, markup = await run_db(context, work)
+    text, markup = await context.run_db(work)
     await reply(update, text, markup, edit=True)
 
 
@@ -95,7 +92,7 @@ async def set_status(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Set the job's status, redraw it, and offer Paid when the last open job was paid.
 
     The client is offered a move to Paid only when its last open job was just paid."""
-    change = await run_db(context, _set_status, cb.id, cb.arg)
+    change = await context.run_db(_set_status, cb.id, cb.arg)
     await reply(update, *job_view(change.contact, change.job), edit=True)
     if change.offer_paid:
         await reply(update, *move_to_paid_offer(change.contact))
@@ -129,7 +126,7 @@ async def after_stage_move(update: Update, context: Ctx, contact_id: int, stage:
             return None
         return mark_job_offer(contact, job, STAGE_TO_JOB_STATUS[stage])
 
-    offer = await run_db(context, work)
+    offer = await context.run_db(work)
     if offer is not None:
         await reply(update, *offer)
 

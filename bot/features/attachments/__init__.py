@@ -28,14 +28,15 @@ answers are ``buttons``; ``resuming`` carries on at start with what a stop left 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler
 
 from bot.callbacks import pattern
 from bot.features.attachments import buttons
 from bot.features.attachments.receiving import MEDIA, on_media
+from bot.handling import Ctx
 
 
-def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]:
+def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         MessageHandler(MEDIA, on_media),
         CallbackQueryHandler(buttons.chose_contact, pattern=pattern("atc")),
