@@ -41,6 +41,10 @@ a group to the first handler that matches; a handler raising ``ApplicationHandle
   10     unclaimed_button, unknown_command (last)     every button is answered and every
                                                        command replied to, even unknown ones
 
+Every callback here (handlers, the error handler, jobs) gets a ``bot.context.CrmContext``:
+``context.crm``, the acting admin (``context.admin``, ``.tz``, ``.today``), their
+``context.user_state`` and ``context.run_db``.
+
 ``texts.COMMANDS`` (the menu Telegram shows) is exactly the commands registered here, with
 /skip, which the questions that can be skipped offer themselves, and /app
 (``texts.APP_COMMAND``), in the menu only when PUBLIC_URL is set (``tests/unit/test_app.py``).
@@ -255,7 +259,9 @@ async def _post_init(application: Application) -> None:
 
 
 async def _daily_housekeeping(context: Ctx) -> None:
-    """Erase contacts trashed over 30 days ago (then their stored files, and the files whose
+    """Empty the trash of old contacts and prune old rows (the daily job).
+
+    Erase contacts trashed over 30 days ago (then their stored files, and the files whose
     deletes failed before), forget old update ids and delivery ledger rows, and refresh
     SQLite's planner statistics."""
     services = context.crm

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: Ctx) -> None:
+    """Log the error with its update and tell the admin in one sentence."""
     error = context.error
     if isinstance(error, Conflict) and update is None:  # from getUpdates: another consumer
         on_conflict(context.application, error)

@@ -148,6 +148,7 @@ def schedule(application: Application) -> None:
 
 
 async def sync_job(context: Ctx) -> None:
+    """Sync the mailboxes that are due (the job run every IMAP_SYNC_MINUTES)."""
     await sync_due(context.application)
 
 
