@@ -165,22 +165,22 @@ def form_exits(key: str) -> list[BaseHandler[Update, Ctx, object]]:
     answers to questions asked aside go on without ending the form."""
 
     @step
-    async def cancel(update: Update, context: Ctx) -> int:
+    async def cancel_command(update: Update, context: Ctx) -> int:
         """Leave the form (/cancel), unless it was already left for another."""
         if context.user_state.pop(key, None) is None:
             return LEFT  # already left for another form: "/cancel" is for that one
         await reply(update, texts.CANCELLED)
         return ConversationHandler.END
 
-    async def leave(update: Update, context: Ctx) -> int:
+    async def other_input(update: Update, context: Ctx) -> int:
         """Drop the form so that the command or button pressed instead runs."""
         context.user_state.pop(key, None)
         return ConversationHandler.END
 
     return [
-        CommandHandler("cancel", cancel),
-        CommandHandler(LEAVING_COMMANDS, leave),
-        CallbackQueryHandler(leave, pattern=other_button),
+        CommandHandler("cancel", cancel_command),
+        CommandHandler(LEAVING_COMMANDS, other_input),
+        CallbackQueryHandler(other_input, pattern=other_button),
     ]
 
 

@@ -289,7 +289,7 @@ def _open(context: Ctx) -> bool:
 
 
 @step
-async def start(update: Update, context: Ctx) -> int:
+async def add_command(update: Update, context: Ctx) -> int:
     """Start an empty form, or read the contact typed after /add."""
     line = after_command(update.effective_message)
     if line:
@@ -310,7 +310,7 @@ async def _quick(update: Update, context: Ctx, parsed: QuickAdd) -> int:
 
 
 @button_step
-async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def add_forward_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Start the form with a forwarded message's sender filled in ("Add as contact")."""
     name = forwarded_name(context, cb.id)
     if name is None:
@@ -322,13 +322,13 @@ async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toas
 
 
 @button_step
-async def start_from_menu(update: Update, context: Ctx, cb: Cb) -> int:
+async def add_menu_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Start an empty form from the main menu's Add button."""
     return await _begin(update, context, {})
 
 
 @step
-async def start_from_contact(update: Update, context: Ctx) -> int:
+async def contact_shared(update: Update, context: Ctx) -> int:
     """Start the form with a shared phone contact's name and phone filled in."""
     message = update.effective_message
     assert message is not None
@@ -365,7 +365,7 @@ async def _noted_elsewhere(update: Update, context: Ctx) -> bool:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def answer_typed(update: Update, context: Ctx) -> int:
     """Take a typed answer to the current question."""
     if not _open(context):
         return LEFT
@@ -389,7 +389,7 @@ async def typed(update: Update, context: Ctx) -> int:
 
 
 @step
-async def skip(update: Update, context: Ctx) -> int:
+async def skip_command(update: Update, context: Ctx) -> int:
     """Leave an optional field empty (/skip)."""
     if not _open(context):
         return LEFT
@@ -410,7 +410,7 @@ async def _skip(update: Update, context: Ctx) -> State:
 
 
 @button_step
-async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def form_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button under a question, the duplicate warning or the summary."""
     arg = cb.arg
     if not _open(context) and arg != "open":
@@ -487,13 +487,13 @@ async def _cancel(update: Update, context: Ctx) -> int:
 
 
 @step
-async def cancel(update: Update, context: Ctx) -> int:
+async def cancel_command(update: Update, context: Ctx) -> int:
     """Leave the form, saving nothing (/cancel)."""
     return await _cancel(update, context)
 
 
 @step
-async def summary_text(update: Update, context: Ctx) -> int:
+async def text_at_summary(update: Update, context: Ctx) -> int:
     """Show the summary again, with its buttons at hand, after text or /skip."""
     if not _open(context):
         return LEFT
@@ -503,7 +503,7 @@ async def summary_text(update: Update, context: Ctx) -> int:
 
 
 @step
-async def pick_text(update: Update, context: Ctx) -> int:
+async def text_at_field_list(update: Update, context: Ctx) -> int:
     """Show the fields again after text or /skip where a field was to be picked."""
     if not _open(context):
         return LEFT
@@ -513,7 +513,7 @@ async def pick_text(update: Update, context: Ctx) -> int:
 
 
 @step
-async def duplicate_text(update: Update, context: Ctx) -> int:
+async def text_at_duplicates(update: Update, context: Ctx) -> int:
     """Show the duplicate warning again after text or /skip."""
     if not _open(context):
         return LEFT
@@ -527,7 +527,7 @@ async def duplicate_text(update: Update, context: Ctx) -> int:
     return await _warn_duplicate(update, context, dupes, problem)
 
 
-async def leave(update: Update, context: Ctx) -> int:
+async def other_input(update: Update, context: Ctx) -> int:
     """Drop the form for a menu command or another message's button, and let that run.
 
     Not for a question the bot asked aside: that one is answered and the form stays.
@@ -539,41 +539,41 @@ async def leave(update: Update, context: Ctx) -> int:
 
 def conversation() -> ConversationHandler[Ctx]:
     answer: list[BaseHandler[Update, Ctx, object]] = [
-        CommandHandler("skip", skip),
-        CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+        CommandHandler("skip", skip_command),
+        CallbackQueryHandler(form_button, pattern=pattern(ACTION)),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, answer_typed),
     ]
     return ConversationHandler(
         name="add_contact",
         persistent=True,
         allow_reentry=True,
         entry_points=[
-            CommandHandler("add", start),
-            CallbackQueryHandler(start_from_menu, pattern=r"^menu:0:add$"),
-            MessageHandler(filters.CONTACT, start_from_contact),
-            CallbackQueryHandler(start_from_forward, pattern=pattern(ADD_FORWARDED)),
+            CommandHandler("add", add_command),
+            CallbackQueryHandler(add_menu_button, pattern=r"^menu:0:add$"),
+            MessageHandler(filters.CONTACT, contact_shared),
+            CallbackQueryHandler(add_forward_button, pattern=pattern(ADD_FORWARDED)),
         ],
         states={
             State.ANSWER: answer,
             State.DUPLICATE: [
-                CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-                CommandHandler("skip", duplicate_text),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, duplicate_text),
+                CallbackQueryHandler(form_button, pattern=pattern(ACTION)),
+                CommandHandler("skip", text_at_duplicates),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_at_duplicates),
             ],
             State.CONFIRM: [
-                CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-                CommandHandler("skip", summary_text),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, summary_text),
+                CallbackQueryHandler(form_button, pattern=pattern(ACTION)),
+                CommandHandler("skip", text_at_summary),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_at_summary),
             ],
             State.PICK_FIELD: [
-                CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-                CommandHandler("skip", pick_text),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, pick_text),
+                CallbackQueryHandler(form_button, pattern=pattern(ACTION)),
+                CommandHandler("skip", text_at_field_list),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_at_field_list),
             ],
         },
         fallbacks=[
-            CommandHandler("cancel", cancel),
-            CommandHandler(LEAVING_COMMANDS, leave),
-            CallbackQueryHandler(leave, pattern=other_button),
+            CommandHandler("cancel", cancel_command),
+            CommandHandler(LEAVING_COMMANDS, other_input),
+            CallbackQueryHandler(other_input, pattern=other_button),
         ],
     )

@@ -63,7 +63,7 @@ async def _ask(update: Update, context: Ctx, state: State, problem: str = "") ->
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def add_job_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for the new job's title."""
     contact = await context.run_db(get_contact, cb.id)
     start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
@@ -71,7 +71,7 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 @button_step
-async def accept_offer(update: Update, context: Ctx, cb: Cb) -> int:
+async def create_job_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Book the prefilled job ("Create job"), or ask its value when the contact has none."""
     contact = await context.run_db(get_contact, cb.id)
     draft = {"contact_id": contact.id, "name": contact.name, **svc.job_draft(contact)}
@@ -126,7 +126,7 @@ async def _answer(update: Update, context: Ctx, raw: str | None) -> int:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def answer_typed(update: Update, context: Ctx) -> int:
     """Take the typed answer to the question asked."""
     assert update.effective_message is not None
     if KEY not in context.user_state:
@@ -135,7 +135,7 @@ async def typed(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def question_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button under the question: a quick date, Skip or Cancel."""
     draft = context.user_state.get(KEY)
     if cb.arg == "cancel":
@@ -154,16 +154,16 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 def conversation() -> ConversationHandler[Ctx]:
     in_form: list[BaseHandler[Update, Ctx, object]] = [
-        CallbackQueryHandler(tapped, pattern=pattern(JOB_FORM)),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+        CallbackQueryHandler(question_button, pattern=pattern(JOB_FORM)),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, answer_typed),
     ]
     return ConversationHandler(
         name="add_job",
         persistent=True,
         allow_reentry=True,
         entry_points=[
-            CallbackQueryHandler(start, pattern=pattern(JOB_ADD)),
-            CallbackQueryHandler(accept_offer, pattern=pattern(JOB_OFFER)),
+            CallbackQueryHandler(add_job_button, pattern=pattern(JOB_ADD)),
+            CallbackQueryHandler(create_job_button, pattern=pattern(JOB_OFFER)),
         ],
         states={State.TITLE: in_form, State.VALUE: in_form, State.DATE: in_form},
         fallbacks=form_exits(KEY),

@@ -36,7 +36,7 @@ class State(IntEnum):
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def search_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for part of the contact's name."""
     pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
     start_form(context, KEY, {"token": cb.arg}, aside=True)  # a form open meanwhile stays
@@ -45,7 +45,7 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def search_typed(update: Update, context: Ctx) -> int:
     """Show the matches as buttons; no match: ask again."""
     draft = context.user_state.get(KEY)
     if not draft:
@@ -72,7 +72,7 @@ def _end(context: Ctx) -> int:
 
 
 @step
-async def cancel(update: Update, context: Ctx) -> int:
+async def cancel_command(update: Update, context: Ctx) -> int:
     """Forget the search and the file waiting for it (/cancel)."""
     draft = context.user_state.get(KEY)
     if not draft:
@@ -82,7 +82,7 @@ async def cancel(update: Update, context: Ctx) -> int:
     return _end(context)
 
 
-async def leave(update: Update, context: Ctx) -> int:
+async def other_input(update: Update, context: Ctx) -> int:
     """End the search so that what was asked for instead (a command, a button, a file) runs."""
     return _end(context)
 
@@ -92,12 +92,12 @@ def conversation() -> ConversationHandler[Ctx]:
         name="attach",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("ats"))],
-        states={State.QUERY: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed)]},
+        entry_points=[CallbackQueryHandler(search_button, pattern=pattern("ats"))],
+        states={State.QUERY: [MessageHandler(filters.TEXT & ~filters.COMMAND, search_typed)]},
         fallbacks=[
-            CommandHandler("cancel", cancel),
-            CommandHandler(LEAVING_COMMANDS, leave),
-            MessageHandler(MEDIA, leave),
-            CallbackQueryHandler(leave),
+            CommandHandler("cancel", cancel_command),
+            CommandHandler(LEAVING_COMMANDS, other_input),
+            MessageHandler(MEDIA, other_input),
+            CallbackQueryHandler(other_input),
         ],
     )

@@ -38,7 +38,7 @@ class State(IntEnum):
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def edit_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Show the fields as buttons."""
     contact = await context.run_db(get_contact, cb.id)
     start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
@@ -78,7 +78,7 @@ async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> i
 
 
 @button_step
-async def pick(update: Update, context: Ctx, cb: Cb) -> int:
+async def field_chosen(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for the new value of the field tapped."""
     draft = context.user_state.get(KEY)
     if draft is None or draft.get("contact_id") != cb.id:  # an older field list
@@ -115,7 +115,7 @@ async def _apply(update: Update, context: Ctx, raw: Any) -> int:
 
 
 @button_step
-async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def value_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button pressed under the field's question."""
     if KEY not in context.user_state and cb.arg != "cancel":
         return Toast(texts.FORM_CLOSED)
@@ -163,7 +163,7 @@ async def _pick_partner(update: Update, context: Ctx, query: str = "") -> int:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def value_typed(update: Update, context: Ctx) -> int:
     """Store the typed new value of the field being edited."""
     assert update.effective_message is not None
     draft = context.user_state.get(KEY)
@@ -190,17 +190,17 @@ def conversation() -> ConversationHandler[Ctx]:
         name="edit_contact",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("edit"))],
+        entry_points=[CallbackQueryHandler(edit_button, pattern=pattern("edit"))],
         states={
             State.FIELD: [
-                CallbackQueryHandler(pick, pattern=pattern("ef")),
-                CallbackQueryHandler(tapped, pattern=pattern("ev")),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(field_chosen, pattern=pattern("ef")),
+                CallbackQueryHandler(value_button, pattern=pattern("ev")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, value_typed),
             ],
             State.VALUE: [
-                CallbackQueryHandler(tapped, pattern=pattern("ev")),
-                CallbackQueryHandler(pick, pattern=pattern("ef")),  # changed their mind
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(value_button, pattern=pattern("ev")),
+                CallbackQueryHandler(field_chosen, pattern=pattern("ef")),  # changed their mind
+                MessageHandler(filters.TEXT & ~filters.COMMAND, value_typed),
             ],
         },
         fallbacks=form_exits(KEY),

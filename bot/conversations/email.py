@@ -2,7 +2,7 @@
 
 One question per message; the host, port and username can be typed or tapped. The password is
 typed: its message is deleted from the chat at once (and the bot says so), the login is tested,
-and only then is it sealed and stored. It lives in one local variable of ``typed_password``
+and only then is it sealed and stored. It lives in one local variable of ``password_typed``
 until ``save_email_config`` seals it: never in the draft (``user_data["email"]``, which is
 persisted), never in a log line (an unexpected error there is logged without the update).
 "Change password" (on the /email status) starts the form at the password question.
@@ -72,7 +72,7 @@ async def email_command(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def connect(update: Update, context: Ctx, cb: Cb) -> int:
+async def connect_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Start the form from the "Connect mailbox" button."""
     secret_box(context.crm)  # no key: the operator's sentence, nothing asked
     return await _ask_host(update, context)
@@ -86,7 +86,7 @@ async def _ask_host(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def change_password(update: Update, context: Ctx, cb: Cb) -> int:
+async def password_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask only the password again, keeping the server settings."""
     config = await context.run_db(config_svc.get_email_config, context.admin)
     security = (
@@ -109,7 +109,7 @@ async def change_password(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 @step
-async def typed_host(update: Update, context: Ctx) -> int:
+async def host_typed(update: Update, context: Ctx) -> int:
     """Take the typed IMAP host, then ask the port."""
     draft = _draft(context)
     if draft is None:
@@ -124,7 +124,7 @@ async def typed_host(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def default_host(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def default_host_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take the default IMAP host tapped, then ask the port."""
     draft = _draft(context)
     host = context.crm.settings.imap_default_host
@@ -141,7 +141,7 @@ async def _ask_port(update: Update) -> int:
 
 
 @step
-async def typed_port(update: Update, context: Ctx) -> int:
+async def port_typed(update: Update, context: Ctx) -> int:
     """Take the typed port, then ask the security."""
     draft = _draft(context)
     if draft is None:
@@ -156,7 +156,7 @@ async def typed_port(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def picked_port(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def port_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take the port tapped, then ask the security."""
     draft = _draft(context)
     if draft is None:
@@ -172,7 +172,7 @@ async def _ask_security(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def picked_security(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def security_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take the security tapped (TLS, STARTTLS), then ask the username."""
     draft = _draft(context)
     if draft is None:
@@ -187,7 +187,7 @@ async def picked_security(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 
 @step
-async def typed_security(update: Update, context: Ctx) -> int:
+async def security_typed(update: Update, context: Ctx) -> int:
     """Ask for a tap again: the security is chosen with the buttons."""
     if _draft(context) is None:
         return LEFT
@@ -205,7 +205,7 @@ async def _offered_username(update: Update, context: Ctx) -> str | None:
 
 
 @step
-async def typed_username(update: Update, context: Ctx) -> int:
+async def username_typed(update: Update, context: Ctx) -> int:
     """Take the typed username, then ask the password."""
     draft = _draft(context)
     if draft is None:
@@ -221,7 +221,7 @@ async def typed_username(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def offered_username(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def username_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take the username on file tapped, then ask the password."""
     draft = _draft(context)
     username = await _offered_username(update, context)
@@ -233,7 +233,7 @@ async def offered_username(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 
 @step
-async def typed_password(update: Update, context: Ctx) -> int:
+async def password_typed(update: Update, context: Ctx) -> int:
     """Delete the password's message, test the login, seal and store the password."""
     draft = _draft(context)
     if draft is None:
@@ -310,27 +310,27 @@ def conversation() -> ConversationHandler[Ctx]:
         allow_reentry=True,
         entry_points=[
             CommandHandler("email", email_command),
-            CallbackQueryHandler(connect, pattern=pattern(views.MAIL_CONNECT)),
-            CallbackQueryHandler(change_password, pattern=pattern(views.MAIL_PASSWORD)),
+            CallbackQueryHandler(connect_button, pattern=pattern(views.MAIL_CONNECT)),
+            CallbackQueryHandler(password_button, pattern=pattern(views.MAIL_PASSWORD)),
         ],
         states={
             State.HOST: [
-                MessageHandler(text, typed_host),
-                CallbackQueryHandler(default_host, pattern=pattern(views.MAIL_HOST)),
+                MessageHandler(text, host_typed),
+                CallbackQueryHandler(default_host_button, pattern=pattern(views.MAIL_HOST)),
             ],
             State.PORT: [
-                MessageHandler(text, typed_port),
-                CallbackQueryHandler(picked_port, pattern=pattern(views.MAIL_PORT)),
+                MessageHandler(text, port_typed),
+                CallbackQueryHandler(port_chosen, pattern=pattern(views.MAIL_PORT)),
             ],
             State.SECURITY: [
-                MessageHandler(text, typed_security),
-                CallbackQueryHandler(picked_security, pattern=pattern(views.MAIL_SECURITY)),
+                MessageHandler(text, security_typed),
+                CallbackQueryHandler(security_chosen, pattern=pattern(views.MAIL_SECURITY)),
             ],
             State.USERNAME: [
-                MessageHandler(text, typed_username),
-                CallbackQueryHandler(offered_username, pattern=pattern(views.MAIL_USER)),
+                MessageHandler(text, username_typed),
+                CallbackQueryHandler(username_button, pattern=pattern(views.MAIL_USER)),
             ],
-            State.PASSWORD: [MessageHandler(text, typed_password)],
+            State.PASSWORD: [MessageHandler(text, password_typed)],
         },
         fallbacks=form_exits(KEY),
     )

@@ -45,7 +45,7 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def followup_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask when to follow the contact up next."""
     contact = await context.run_db(get_contact, cb.id)
     start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
@@ -72,7 +72,7 @@ async def _done(update: Update, context: Ctx, contact_id: int, *, edit: bool) ->
 
 
 @button_step
-async def chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def date_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Set the follow-up date tapped, or cancel."""
     if cb.arg == "cancel":
         draft = context.user_state.get(KEY)
@@ -88,7 +88,7 @@ async def chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def date_typed(update: Update, context: Ctx) -> int:
     """Set the follow-up date typed."""
     assert update.effective_message is not None
     draft = context.user_state.get(KEY)
@@ -109,11 +109,11 @@ def conversation() -> ConversationHandler[Ctx]:
         name="followup",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("fu"))],
+        entry_points=[CallbackQueryHandler(followup_button, pattern=pattern("fu"))],
         states={
             State.DATE: [
-                CallbackQueryHandler(chosen, pattern=pattern(ACTION)),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(date_chosen, pattern=pattern(ACTION)),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, date_typed),
             ]
         },
         fallbacks=form_exits(KEY),

@@ -37,7 +37,7 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def lost_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Move the contact to the lost stage, then ask why."""
     refused = await move_stage(update, context, cb.id, cb.arg)
     if refused is not None:
@@ -48,7 +48,7 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def reason_typed(update: Update, context: Ctx) -> int:
     """Keep the typed line as the lost reason, or ask again with what is wrong with it."""
     assert update.effective_message is not None
     draft = context.user_state.get(KEY)
@@ -71,7 +71,7 @@ async def typed(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def skipped(update: Update, context: Ctx, cb: Cb) -> int:
+async def no_reason_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Leave the contact lost without a reason."""
     draft = context.user_state.get(KEY)
     if draft is not None and draft.get("contact_id") == cb.id:
@@ -85,11 +85,11 @@ def conversation() -> ConversationHandler[Ctx]:
         name="lost_reason",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern(STAGE_LOST))],
+        entry_points=[CallbackQueryHandler(lost_button, pattern=pattern(STAGE_LOST))],
         states={
             State.REASON: [
-                CallbackQueryHandler(skipped, pattern=pattern(LOST_SKIP)),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(no_reason_button, pattern=pattern(LOST_SKIP)),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, reason_typed),
             ]
         },
         fallbacks=form_exits(KEY),

@@ -33,7 +33,7 @@ class State(IntEnum):
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def note_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask which kind of note."""
     contact = await context.run_db(get_contact, cb.id)
     draft = start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
@@ -53,7 +53,7 @@ def _kinds(contact_id: int) -> InlineKeyboardMarkup:
 
 
 @button_step
-async def kind(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def kind_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Keep the kind and ask for the text."""
     draft = context.user_state.get(KEY)
     if draft is not None and draft.get("contact_id") != cb.id:
@@ -89,7 +89,7 @@ async def _noted_elsewhere(update: Update, context: Ctx, draft: dict[str, Any]) 
 
 
 @step
-async def text_first(update: Update, context: Ctx) -> int:
+async def text_before_kind(update: Update, context: Ctx) -> int:
     """Keep text typed before a kind was picked, and ask for the kind."""
     draft = context.user_state.get(KEY)
     if not draft:
@@ -107,7 +107,7 @@ async def _keep_text(update: Update, draft: dict[str, Any]) -> int:
 
 
 @step
-async def text(update: Update, context: Ctx) -> int:
+async def note_typed(update: Update, context: Ctx) -> int:
     """Save the note and show the card again."""
     assert update.effective_message is not None
     draft = context.user_state.get(KEY)
@@ -145,15 +145,15 @@ def conversation() -> ConversationHandler[Ctx]:
         name="note",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("note"))],
+        entry_points=[CallbackQueryHandler(note_button, pattern=pattern("note"))],
         states={
             State.KIND: [
-                CallbackQueryHandler(kind, pattern=pattern("nt")),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, text_first),
+                CallbackQueryHandler(kind_chosen, pattern=pattern("nt")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_before_kind),
             ],
             State.TEXT: [
-                CallbackQueryHandler(kind, pattern=pattern("nt")),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, text),
+                CallbackQueryHandler(kind_chosen, pattern=pattern("nt")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, note_typed),
             ],
         },
         fallbacks=form_exits(KEY),

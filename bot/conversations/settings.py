@@ -34,7 +34,7 @@ class State(IntEnum):
 
 
 @button_step
-async def ask(update: Update, context: Ctx, cb: Cb) -> int:
+async def typed_setting_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for the typed value the button stands for."""
     start_form(context, KEY, {"ask": cb.arg})
     if cb.arg == "tz":
@@ -45,7 +45,7 @@ async def ask(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 @step
-async def typed_time(update: Update, context: Ctx) -> int:
+async def time_typed(update: Update, context: Ctx) -> int:
     """Store a typed digest time, or explain and ask again."""
     if not _has_draft(context):
         return LEFT  # left for another form: this text is for that one
@@ -63,7 +63,7 @@ async def typed_time(update: Update, context: Ctx) -> int:
 
 
 @step
-async def typed_timezone(update: Update, context: Ctx) -> int:
+async def timezone_typed(update: Update, context: Ctx) -> int:
     """Store a typed timezone, or explain and ask again."""
     if not _has_draft(context):
         return LEFT  # left for another form: this text is for that one
@@ -101,10 +101,10 @@ def conversation() -> ConversationHandler[Ctx]:
         name="settings",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(ask, pattern=pattern(SETTINGS_ASK))],
+        entry_points=[CallbackQueryHandler(typed_setting_button, pattern=pattern(SETTINGS_ASK))],
         states={
-            State.TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_time)],
-            State.TIMEZONE: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone)],
+            State.TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, time_typed)],
+            State.TIMEZONE: [MessageHandler(filters.TEXT & ~filters.COMMAND, timezone_typed)],
         },
         fallbacks=form_exits(KEY),
     )

@@ -100,7 +100,7 @@ async def find_command(update: Update, context: Ctx) -> None:
     await search(update, context, query)
 
 
-async def plain_text(update: Update, context: Ctx) -> None:
+async def text_outside_forms(update: Update, context: Ctx) -> None:
     """Search for the text typed outside any form."""
     assert update.effective_message is not None
     await search(update, context, update.effective_message.text or "")
@@ -121,13 +121,13 @@ async def search(update: Update, context: Ctx, query: str) -> None:
 
 
 @on_button
-async def open_card(update: Update, context: Ctx, cb: Cb) -> None:
+async def open_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a contact's card (in place when the button says so)."""
     await show_card(update, context, cb.id, edit=cb.arg == "e")
 
 
 @on_button
-async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
+async def stage_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the stages of the contact's pipeline under the card."""
     contact = await context.run_db(get_contact, cb.id)
     assert update.callback_query is not None
@@ -135,7 +135,7 @@ async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+async def stage_chosen(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Move the contact to the stage tapped and redraw the card."""
     return await move_stage(update, context, cb.id, cb.arg)
 
@@ -158,28 +158,28 @@ async def move_stage(update: Update, context: Ctx, contact_id: int, stage: str) 
 
 
 @on_button
-async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def delete_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to move the contact to the trash."""
     card = await context.run_db(get_card, cb.id)
     await reply(update, delete_prompt(card), delete_keyboard(cb.id), edit=True)
 
 
 @on_button
-async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def delete_confirmed(update: Update, context: Ctx, cb: Cb) -> None:
     """Move the contact to the trash, with Undo."""
     contact = await context.run_db(delete_contact, cb.id, now=context.crm.clock())
     await reply(update, deleted_text(contact), undo_keyboard(cb.id), edit=True)
 
 
 @on_button
-async def undo_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def undo_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Take the contact back out of the trash and show its card."""
     await context.run_db(restore_contact, cb.id)
     await show_card(update, context, cb.id, edit=True)
 
 
 @on_button
-async def all_notes(update: Update, context: Ctx, cb: Cb) -> None:
+async def notes_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a page of the contact's notes."""
     offset = int(cb.arg or 0)
     contact = await context.run_db(get_contact, cb.id)
@@ -208,13 +208,13 @@ def contact_id_of(message: Message | None) -> int | None:
     return ids.pop() if len(ids) == 1 else None
 
 
-async def reply_note(update: Update, context: Ctx) -> None:
+async def card_reply(update: Update, context: Ctx) -> None:
     """Save a text reply to a card (or a bot message about a contact) as a note."""
     message = update.effective_message
     assert message is not None
     contact_id = contact_id_of(message.reply_to_message)
     if contact_id is None:
-        await plain_text(update, context)
+        await text_outside_forms(update, context)
         return
     await _note_by_reply(update, context, contact_id, with_card=True)
 
@@ -284,13 +284,13 @@ async def _note_by_reply(
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("find", find_command),
-        CallbackQueryHandler(open_card, pattern=pattern("open")),
-        CallbackQueryHandler(stage_menu, pattern=pattern("stg")),
-        CallbackQueryHandler(set_stage, pattern=pattern("stgset")),
-        CallbackQueryHandler(ask_delete, pattern=pattern("del")),
-        CallbackQueryHandler(confirm_delete, pattern=pattern("dely")),
-        CallbackQueryHandler(undo_delete, pattern=pattern("undo")),
-        CallbackQueryHandler(all_notes, pattern=pattern("notes")),
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.REPLY, reply_note),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text),
+        CallbackQueryHandler(open_button, pattern=pattern("open")),
+        CallbackQueryHandler(stage_button, pattern=pattern("stg")),
+        CallbackQueryHandler(stage_chosen, pattern=pattern("stgset")),
+        CallbackQueryHandler(delete_button, pattern=pattern("del")),
+        CallbackQueryHandler(delete_confirmed, pattern=pattern("dely")),
+        CallbackQueryHandler(undo_button, pattern=pattern("undo")),
+        CallbackQueryHandler(notes_button, pattern=pattern("notes")),
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.REPLY, card_reply),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, text_outside_forms),
     ]

@@ -246,7 +246,7 @@ async def _redraw(
 
 
 @on_button
-async def done(update: Update, context: Ctx, cb: Cb) -> None:
+async def done_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the outcome buttons in place of the item's actions."""
     contact = await context.run_db(get_contact, cb.id)
     await _redraw(
@@ -255,14 +255,14 @@ async def done(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def back(update: Update, context: Ctx, cb: Cb) -> None:
+async def back_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the item's actions again in place of the outcome buttons."""
     await context.run_db(get_contact, cb.id)
     await _redraw(update, cb.id, [action_row(cb.id)], "Follow-up:")
 
 
 @on_button
-async def outcome(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+async def outcome_chosen(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Write the note of the outcome tapped, then ask for the next follow-up."""
     found = OUTCOMES_BY_KEY.get(cb.arg)
     if found is None:
@@ -282,7 +282,7 @@ async def outcome(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 
 @on_button
-async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def next_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Set the next follow-up tapped and close the item."""
     today = context.today
     choice, _, outcome_key = cb.arg.partition(":")
@@ -298,7 +298,7 @@ async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 
 @on_button
-async def snooze(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def snooze_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Move the follow-up the days tapped from today and close the item."""
     today = context.today
     if not cb.arg.isdecimal():
@@ -319,9 +319,9 @@ async def snooze(update: Update, context: Ctx, cb: Cb) -> Toast:
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("digest", digest_command),
-        CallbackQueryHandler(done, pattern=pattern(DONE)),
-        CallbackQueryHandler(back, pattern=pattern(BACK)),
-        CallbackQueryHandler(outcome, pattern=pattern(OUTCOME)),
-        CallbackQueryHandler(next_choice, pattern=pattern(NEXT)),
-        CallbackQueryHandler(snooze, pattern=pattern(SNOOZE)),
+        CallbackQueryHandler(done_button, pattern=pattern(DONE)),
+        CallbackQueryHandler(back_button, pattern=pattern(BACK)),
+        CallbackQueryHandler(outcome_chosen, pattern=pattern(OUTCOME)),
+        CallbackQueryHandler(next_chosen, pattern=pattern(NEXT)),
+        CallbackQueryHandler(snooze_button, pattern=pattern(SNOOZE)),
     ]

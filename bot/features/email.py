@@ -53,13 +53,13 @@ async def show_status(update: Update, context: Ctx, *, edit: bool = False) -> No
 
 
 @on_button
-async def home(update: Update, context: Ctx, cb: Cb) -> None:
+async def status_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the mailbox status again."""
     await show_status(update, context, edit=True)
 
 
 @on_button
-async def sync_now(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def sync_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Start a sync in the background; its outcome comes as a new message."""
     services = context.crm
     box = secret_box(services)
@@ -91,7 +91,7 @@ def _outcome_text(result: SyncResult) -> str:
 
 
 @on_button
-async def pause(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def pause_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Pause or resume the mail sync, then show the status."""
     paused = cb.arg == "1"
     await context.run_db(config_svc.set_paused, context.admin, paused)
@@ -100,7 +100,7 @@ async def pause(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 
 @on_button
-async def remove(update: Update, context: Ctx, cb: Cb) -> None:
+async def remove_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to keep the stored emails, then remove the mailbox."""
     user_id = context.admin
     if cb.arg in {"keep", "forget"}:
@@ -115,7 +115,7 @@ async def remove(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def forget(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+async def forget_button(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Ask to confirm, then erase the stored emails."""
     user_id = context.admin
     if cb.arg == "yes":
@@ -187,7 +187,7 @@ async def sync_due(application: Application) -> None:
 
 
 @on_button
-async def emails_page(update: Update, context: Ctx, cb: Cb) -> None:
+async def emails_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a page of the contact's emails."""
     page_no = int(cb.arg) if cb.arg.isdecimal() else 1
     contact = await context.run_db(get_contact, cb.id)
@@ -197,7 +197,7 @@ async def emails_page(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def open_email(update: Update, context: Ctx, cb: Cb) -> None:
+async def email_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show one email."""
     row = await context.run_db(get_email, cb.id)
     text, markup = views.render_email(row, context.tz)
@@ -205,7 +205,7 @@ async def open_email(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def save(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def save_files_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Save the email's attachments to the contact's files."""
     services = context.crm
     saved = await asyncio.to_thread(
@@ -222,7 +222,7 @@ async def save(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 
 @on_button
-async def as_note(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def note_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Add the email to the contact as a note."""
     await context.run_db(email_to_note, cb.id, context.admin)
     return Toast("Added as a note.")
@@ -230,13 +230,13 @@ async def as_note(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CallbackQueryHandler(home, pattern=pattern(views.MAIL_HOME)),
-        CallbackQueryHandler(sync_now, pattern=pattern(views.MAIL_SYNC)),
-        CallbackQueryHandler(pause, pattern=pattern(views.MAIL_PAUSE)),
-        CallbackQueryHandler(remove, pattern=pattern(views.MAIL_REMOVE)),
-        CallbackQueryHandler(forget, pattern=pattern(views.MAIL_FORGET)),
-        CallbackQueryHandler(emails_page, pattern=pattern(views.EMAILS)),
-        CallbackQueryHandler(open_email, pattern=pattern(views.EMAIL_OPEN)),
-        CallbackQueryHandler(save, pattern=pattern(views.EMAIL_SAVE)),
-        CallbackQueryHandler(as_note, pattern=pattern(views.EMAIL_NOTE)),
+        CallbackQueryHandler(status_button, pattern=pattern(views.MAIL_HOME)),
+        CallbackQueryHandler(sync_button, pattern=pattern(views.MAIL_SYNC)),
+        CallbackQueryHandler(pause_button, pattern=pattern(views.MAIL_PAUSE)),
+        CallbackQueryHandler(remove_button, pattern=pattern(views.MAIL_REMOVE)),
+        CallbackQueryHandler(forget_button, pattern=pattern(views.MAIL_FORGET)),
+        CallbackQueryHandler(emails_button, pattern=pattern(views.EMAILS)),
+        CallbackQueryHandler(email_button, pattern=pattern(views.EMAIL_OPEN)),
+        CallbackQueryHandler(save_files_button, pattern=pattern(views.EMAIL_SAVE)),
+        CallbackQueryHandler(note_button, pattern=pattern(views.EMAIL_NOTE)),
     ]

@@ -59,7 +59,7 @@ async def files_button(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def send_back(update: Update, context: Ctx, cb: Cb) -> None:
+async def get_file_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Send a stored file back into the chat."""
     contact, row = await context.run_db(_contact_and_file, cb.id, _file_id(cb))
     chat = update.effective_chat
@@ -109,7 +109,7 @@ def _read_object(store: FileStore, key: str) -> bytes:
 
 
 @on_button
-async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def delete_file_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to delete a stored file."""
     contact, row = await context.run_db(_contact_and_file, cb.id, _file_id(cb))
     text, markup = views.delete_prompt(contact, row)
@@ -117,7 +117,7 @@ async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def delete_file_confirmed(update: Update, context: Ctx, cb: Cb) -> None:
     """Delete the row (committed), then the object; a failed object delete is retried later."""
     row = await context.run_db(delete_file, _file_id(cb), contact_id=cb.id)
     await context.crm.delete_objects([row.storage_key])
@@ -127,7 +127,7 @@ async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CallbackQueryHandler(files_button, pattern=pattern("files")),
-        CallbackQueryHandler(send_back, pattern=pattern("fget")),
-        CallbackQueryHandler(ask_delete, pattern=pattern("fdel")),
-        CallbackQueryHandler(confirm_delete, pattern=pattern("fdely")),
+        CallbackQueryHandler(get_file_button, pattern=pattern("fget")),
+        CallbackQueryHandler(delete_file_button, pattern=pattern("fdel")),
+        CallbackQueryHandler(delete_file_confirmed, pattern=pattern("fdely")),
     ]

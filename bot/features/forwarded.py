@@ -48,7 +48,7 @@ def forwarded_name(context: Ctx, message_id: int) -> str | None:
     return name if isinstance(name, str) else None
 
 
-async def offer(update: Update, context: Ctx) -> None:
+async def forward_received(update: Update, context: Ctx) -> None:
     """Offer to add the person a forwarded text is from."""
     message = update.effective_message
     assert message is not None
@@ -66,5 +66,5 @@ async def offer(update: Update, context: Ctx) -> None:
 def handler() -> BaseHandler[Update, Ctx, None]:
     # A forward that replies to a card is a note on it (``bot.features.cards``), not a person.
     return MessageHandler(
-        filters.FORWARDED & filters.TEXT & ~filters.COMMAND & ~filters.REPLY, offer
+        filters.FORWARDED & filters.TEXT & ~filters.COMMAND & ~filters.REPLY, forward_received
     )

@@ -2,7 +2,7 @@
 keep the eviction pipeline and jobs in step (each can be declined; nothing is forced).
 
 The Add job form is ``bot.conversations.add_job``; the stage move that offers "Create job"
-or "Mark job paid" is the card's (``bot.features.cards.set_stage`` calls
+or "Mark job paid" is the card's (``bot.features.cards.stage_chosen`` calls
 ``after_stage_move``); a prevention prospect moved to Won is offered "Create job" as well.
 """
 
@@ -52,7 +52,7 @@ class StatusChange:
 
 
 @on_button
-async def show_jobs(update: Update, context: Ctx, cb: Cb) -> None:
+async def jobs_button(update: Update, context: Ctx, cb: Cb) -> None:
     """List the contact's jobs (an empty list says so) with "Add job"."""
 
     def work(session: Session) -> tuple[str, InlineKeyboardMarkup]:
@@ -63,7 +63,7 @@ async def show_jobs(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def show_job(update: Update, context: Ctx, cb: Cb) -> None:
+async def job_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show one job with its status buttons, in place of the list."""
 
     def work(session: Session) -> tuple[str, InlineKeyboardMarkup]:
@@ -88,7 +88,7 @@ def _set_status(session: Session, job_id: int, status: str) -> StatusChange:
 
 
 @on_button
-async def set_status(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def status_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Set the job's status, redraw it, and offer Paid when the last open job was paid.
 
     The client is offered a move to Paid only when its last open job was just paid."""
@@ -101,7 +101,7 @@ async def set_status(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 
 @on_button
-async def decline(update: Update, context: Ctx, cb: Cb) -> None:
+async def decline_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Decline an offer: say so in its place; nothing changes."""
     await reply(update, "OK, nothing changed.", edit=True)
 
@@ -133,8 +133,8 @@ async def after_stage_move(update: Update, context: Ctx, contact_id: int, stage:
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CallbackQueryHandler(show_jobs, pattern=pattern(JOBS)),
-        CallbackQueryHandler(show_job, pattern=pattern(JOB)),
-        CallbackQueryHandler(set_status, pattern=pattern(JOB_STATUS)),
-        CallbackQueryHandler(decline, pattern=pattern(OFFER_NO)),
+        CallbackQueryHandler(jobs_button, pattern=pattern(JOBS)),
+        CallbackQueryHandler(job_button, pattern=pattern(JOB)),
+        CallbackQueryHandler(status_chosen, pattern=pattern(JOB_STATUS)),
+        CallbackQueryHandler(decline_button, pattern=pattern(OFFER_NO)),
     ]

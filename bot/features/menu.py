@@ -38,12 +38,12 @@ PAGE_SIZE = 10
 _EDGE = re.compile(r"([ab])(\d{1,10})", re.ASCII)
 
 
-async def start(update: Update, context: Ctx) -> None:
+async def start_command(update: Update, context: Ctx) -> None:
     """Show what the bot does and the main menu (/start, /help)."""
     await reply(update, texts.HELP, main_menu())
 
 
-async def cancel_outside(update: Update, context: Ctx) -> None:
+async def stray_cancel(update: Update, context: Ctx) -> None:
     """Say there is nothing to cancel, with the main menu."""
     await reply(update, texts.NOTHING_TO_CANCEL, main_menu())
 
@@ -52,7 +52,7 @@ def _form_open(context: Ctx) -> bool:
     return any(key in context.user_state for key in FORM_KEYS)
 
 
-async def skip_outside(update: Update, context: Ctx) -> None:
+async def stray_skip(update: Update, context: Ctx) -> None:
     """Say why /skip did nothing: no question waiting, or one that can't be skipped."""
     await reply(update, texts.SKIP_NOT_HERE if _form_open(context) else texts.NOTHING_TO_SKIP)
 
@@ -125,7 +125,7 @@ async def list_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def change_filter(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+async def list_button(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Change the list's page, type, status or view, and redraw it."""
     state = _list_state(context)
     if cb.action == "lp":
@@ -208,7 +208,7 @@ async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def restore(update: Update, context: Ctx, cb: Cb) -> None:
+async def restore_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Take a contact out of the trash, show its card, and redraw the trash."""
     from bot.features.cards import show_card
 
@@ -218,7 +218,7 @@ async def restore(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def ask_purge(update: Update, context: Ctx, cb: Cb) -> None:
+async def erase_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to erase a trashed contact for good."""
     contact = await context.run_db(get_contact, cb.id, include_deleted=True)
     text, markup = purge_prompt(contact)
@@ -226,7 +226,7 @@ async def ask_purge(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def purge(update: Update, context: Ctx, cb: Cb) -> None:
+async def erase_confirmed(update: Update, context: Ctx, cb: Cb) -> None:
     """Erase a trashed contact and its files for good, and redraw the trash."""
     result = await context.run_db(purge_contact, cb.id)
     await context.crm.delete_objects(result.storage_keys)
@@ -257,7 +257,7 @@ async def export_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def menu(update: Update, context: Ctx, cb: Cb) -> None:
+async def menu_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Open what a main-menu button names."""
     action = cb.arg
     if action == "find":
@@ -274,18 +274,18 @@ async def menu(update: Update, context: Ctx, cb: Cb) -> None:
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CommandHandler(["start", "help"], start),
-        CommandHandler("cancel", cancel_outside),
-        CommandHandler("skip", skip_outside),
+        CommandHandler(["start", "help"], start_command),
+        CommandHandler("cancel", stray_cancel),
+        CommandHandler("skip", stray_skip),
         CommandHandler("list", list_command),
         CommandHandler("today", today_command),
         CommandHandler("dashboard", dashboard_command),
         CommandHandler("trash", trash_command),
         CommandHandler("export", export_command),
-        CallbackQueryHandler(change_filter, pattern=pattern("lt", "ls", "lv", "lp")),
+        CallbackQueryHandler(list_button, pattern=pattern("lt", "ls", "lv", "lp")),
         CallbackQueryHandler(trash_button, pattern=pattern("trash")),
-        CallbackQueryHandler(restore, pattern=pattern("rst")),
-        CallbackQueryHandler(ask_purge, pattern=pattern("pur")),
-        CallbackQueryHandler(purge, pattern=pattern("puryes")),
-        CallbackQueryHandler(menu, pattern=pattern("menu")),
+        CallbackQueryHandler(restore_button, pattern=pattern("rst")),
+        CallbackQueryHandler(erase_button, pattern=pattern("pur")),
+        CallbackQueryHandler(erase_confirmed, pattern=pattern("puryes")),
+        CallbackQueryHandler(menu_button, pattern=pattern("menu")),
     ]

@@ -51,7 +51,7 @@ async def report_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def switch(update: Update, context: Ctx, cb: Cb) -> None:
+async def report_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Redraw the summary for the period or pipeline tapped, then send its charts."""
     pipeline, _, period = cb.arg.partition(":")
     if pipeline not in PIPELINES or period not in PERIODS:
@@ -62,5 +62,5 @@ async def switch(update: Update, context: Ctx, cb: Cb) -> None:
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("report", report_command),
-        CallbackQueryHandler(switch, pattern=pattern(REPORT)),
+        CallbackQueryHandler(report_button, pattern=pattern(REPORT)),
     ]

@@ -58,7 +58,7 @@ async def settings_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def screen(update: Update, context: Ctx, cb: Cb) -> None:
+async def screen_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Open a sub-menu (time, timezone, days) or go back to the overview."""
     if cb.arg == "home":
         await show_settings(update, context, edit=True)
@@ -77,7 +77,7 @@ async def screen(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def choose(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def value_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Store a value picked from a menu and show the overview again."""
     user_id = context.admin
     kind, _, value = cb.arg.partition(":")
@@ -101,6 +101,6 @@ async def choose(update: Update, context: Ctx, cb: Cb) -> Toast:
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("settings", settings_command),
-        CallbackQueryHandler(screen, pattern=pattern(SETTINGS)),
-        CallbackQueryHandler(choose, pattern=pattern(SETTINGS_VALUE)),
+        CallbackQueryHandler(screen_button, pattern=pattern(SETTINGS)),
+        CallbackQueryHandler(value_chosen, pattern=pattern(SETTINGS_VALUE)),
     ]

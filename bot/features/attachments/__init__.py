@@ -39,10 +39,10 @@ from bot.handling import Ctx
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         MessageHandler(MEDIA, on_media),
-        CallbackQueryHandler(buttons.chose_contact, pattern=pattern("atc")),
-        CallbackQueryHandler(buttons.chose_category, pattern=pattern("atk")),
-        CallbackQueryHandler(buttons.cancel, pattern=pattern("atx")),
-        CallbackQueryHandler(buttons.retry, pattern=pattern("atr")),
-        CallbackQueryHandler(buttons.change_category, pattern=pattern("atchg")),
-        CallbackQueryHandler(buttons.set_saved_category, pattern=pattern("atset")),
+        CallbackQueryHandler(buttons.contact_chosen, pattern=pattern("atc")),
+        CallbackQueryHandler(buttons.category_chosen, pattern=pattern("atk")),
+        CallbackQueryHandler(buttons.cancel_button, pattern=pattern("atx")),
+        CallbackQueryHandler(buttons.retry_button, pattern=pattern("atr")),
+        CallbackQueryHandler(buttons.change_category_button, pattern=pattern("atchg")),
+        CallbackQueryHandler(buttons.saved_category_chosen, pattern=pattern("atset")),
     ]

@@ -27,7 +27,7 @@ def _split(arg: str) -> tuple[str, str]:
 
 
 @on_button
-async def chose_contact(update: Update, context: Ctx, cb: Cb) -> None:
+async def contact_chosen(update: Update, context: Ctx, cb: Cb) -> None:
     """Take the answer to "Attach to which contact?", then ask on or save."""
     token, contact_id = _split(cb.arg)
     pending = pending_of(context, token)
@@ -41,7 +41,7 @@ async def chose_contact(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def chose_category(update: Update, context: Ctx, cb: Cb) -> None:
+async def category_chosen(update: Update, context: Ctx, cb: Cb) -> None:
     """Take the category tapped for the files, then save them."""
     token, category = _split(cb.arg)
     pending = pending_of(context, token)
@@ -51,7 +51,7 @@ async def chose_category(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def cancel(update: Update, context: Ctx, cb: Cb) -> None:
+async def cancel_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Forget the files the question was about."""
     pending = pending_of(context, cb.arg)
     if saving_here(pending):
@@ -60,7 +60,7 @@ async def cancel(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def retry(update: Update, context: Ctx, cb: Cb) -> None:
+async def retry_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Save what wasn't saved now that storage (or Telegram) is back, with the kept ids."""
     pending = pending_of(context, cb.arg)
     if pending.contact_id is None or pending.category is None:
@@ -82,7 +82,7 @@ def _done_of(context: Ctx, token: str) -> Done:
 
 
 @on_button
-async def change_category(update: Update, context: Ctx, cb: Cb) -> None:
+async def change_category_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the categories to pick another for photos saved as Photo."""
     done = _done_of(context, cb.arg)
     query = update.callback_query
@@ -91,7 +91,7 @@ async def change_category(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def set_saved_category(update: Update, context: Ctx, cb: Cb) -> None:
+async def saved_category_chosen(update: Update, context: Ctx, cb: Cb) -> None:
     """Give the saved files the category tapped, and show the confirmation again."""
     token, category = _split(cb.arg)
     done = _done_of(context, token)
