@@ -41,6 +41,10 @@ a group to the first handler that matches; a handler raising ``ApplicationHandle
   10     unclaimed_button, unknown_command (last)     every button is answered and every
                                                        command replied to, even unknown ones
 
+Every callback here (handlers, the error handler, jobs) gets a ``bot.context.CrmContext``:
+``context.crm``, the acting admin (``context.admin``, ``.tz``, ``.today``), their
+``context.user_state`` and ``context.run_db``.
+
 ``texts.COMMANDS`` (the menu Telegram shows) is exactly the commands registered here, with
 /skip, which the questions that can be skipped offer themselves, and /app
 (``texts.APP_COMMAND``), in the menu only when PUBLIC_URL is set (``tests/unit/test_app.py``).
@@ -69,6 +73,7 @@ from telegram.ext import (
 
 from bot import startup, texts
 from bot.claims import ClaimingRequest
+from bot.context import CrmContext
 from bot.conversations import (
     add_contact,
     add_job,
@@ -96,7 +101,7 @@ from bot.features import email as email_feature
 from bot.features import settings as settings_feature
 from bot.features.attachments import resuming
 from bot.gate import handlers as gate_handlers
-from bot.handling import unclaimed_button
+from bot.handling import Ctx, unclaimed_button
 from bot.persistence import DatabasePersistence, WriteThroughApplication
 from bot.runtime import BOT_DATA_KEY, Crm, in_transaction
 from bot.transport import AiohttpRequest
@@ -159,6 +164,9 @@ def build_application(
         .request(ClaimingRequest(connection_pool_size=256))
         .get_updates_request(AiohttpRequest())
         .persistence(DatabasePersistence(factory))
+        # Every handler, job and error handler gets a CrmContext: context.crm, context.admin,
+        # context.today, context.run_db (bot/context.py).
+        .context_types(ContextTypes(context=CrmContext))
         .post_init(_post_init)
     )
     if rate_limit:
@@ -252,11 +260,13 @@ async def _post_init(application: Application) -> None:
     )
 
 
-async def _daily_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Erase contacts trashed over 30 days ago (then their stored files, and the files whose
+async def _daily_housekeeping(context: Ctx) -> None:
+    """Empty the trash of old contacts and prune old rows (the daily job).
+
+    Erase contacts trashed over 30 days ago (then their stored files, and the files whose
     deletes failed before), forget old update ids and delivery ledger rows, and refresh
     SQLite's planner statistics."""
-    services: Crm = context.application.bot_data[BOT_DATA_KEY]
+    services = context.crm
     now = services.clock()
 
     def work(session: Session) -> tuple[list[str], int, int]:

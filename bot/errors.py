@@ -9,16 +9,17 @@ import logging
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden
-from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.handling import Ctx
 from bot.startup import on_conflict
 from crm_core.errors import CRMError
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Ctx) -> None:
+    """Log the error with its update and tell the admin in one sentence."""
     error = context.error
     if isinstance(error, Conflict) and update is None:  # from getUpdates: another consumer
         on_conflict(context.application, error)

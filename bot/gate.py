@@ -7,12 +7,11 @@ import time
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
+from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot import claims, texts
 from bot.claims import UpdateClaim
-from bot.handling import FORM_KEYS
-from bot.runtime import crm
+from bot.handling import FORM_KEYS, Ctx
 from crm_core.services.updates import claim_update
 
 log = logging.getLogger(__name__)
@@ -38,13 +37,13 @@ class RefusalLimiter:
         return True
 
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: Ctx) -> None:
     """Let admins in private chats through; refuse other people once an hour; ignore the rest."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or (chat is not None and chat.type != ChatType.PRIVATE):
         raise ApplicationHandlerStop
-    if user.id in crm(context).settings.admin_ids:
+    if user.id in context.crm.settings.admin_ids:
         if update.edited_message is not None:
             # An edit would replay the message as new input: a second note, or the answer to
             # whatever the form asks now. Say so instead of acting on it.
@@ -68,7 +67,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def dedupe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def dedupe(update: Update, context: Ctx) -> None:
     """Drop an update we've already acted on (webhook retry, restart before confirming).
 
     A text or a button press outside any form is claimed by the handler's own transaction or
@@ -76,7 +75,7 @@ async def dedupe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     memory before that. Anything else (a command, a form's answer, a file) is claimed here,
     alone, before any handler sees it: a form's step keeps its answer in memory first."""
     claim = UpdateClaim(
-        context.application, update, crm(context).engine, context.bot.id, claim_update
+        context.application, update, context.crm.engine, context.bot.id, claim_update
     )
     claims.CURRENT.set(claim)
     if not _claimed_lazily(update, context):
@@ -87,10 +86,10 @@ async def dedupe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 LAZY_ACTIONS = frozenset({"open", "stg", "stgset", "del", "dely", "undo", "notes"})
 
 
-def _claimed_lazily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def _claimed_lazily(update: Update, context: Ctx) -> bool:
     """A plain text (a search, or a reply to a card: a note) or a card button, with no form
     open: claimed by the handler's own transaction (or first Bot API call)."""
-    if context.user_data and any(key in context.user_data for key in FORM_KEYS):
+    if context.user_state and any(key in context.user_state for key in FORM_KEYS):
         return False
     query = update.callback_query
     if query is not None:
@@ -104,7 +103,7 @@ def _claimed_lazily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     )
 
 
-def handlers() -> list[tuple[int, BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]]:
+def handlers() -> list[tuple[int, BaseHandler[Update, Ctx, object]]]:
     return [
         (GATE_GROUP, TypeHandler(Update, gate)),
         (DEDUPE_GROUP, TypeHandler(Update, dedupe)),

@@ -28,18 +28,19 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
 )
 
 from bot import texts
 from bot.callbacks import Cb, StaleButton
+from bot.context import CrmContext
 from bot.views.digest import BACK, DONE, NEXT, OUTCOME, SNOOZE
 from crm_core.errors import CRMError, NotFound
 
 log = logging.getLogger(__name__)
 
-Ctx = ContextTypes.DEFAULT_TYPE
+#: The context of every handler, job and error handler (``ContextTypes`` in bot/app.py).
+Ctx = CrmContext
 R = TypeVar("R")
 #: What PTB calls: a coroutine function of the update and the context.
 Callback = Callable[[Update, Ctx], Coroutine[Any, Any, R]]
@@ -149,12 +150,11 @@ def start_form(
     for): it keeps the open form, taken up again once the aside is answered (its conversation
     comes first, so meanwhile typed text is its own).
     """
-    assert context.user_data is not None
     if not aside:
         for other in FORM_KEYS:
             if other != key:
-                context.user_data.pop(other, None)
-    context.user_data[key] = draft
+                context.user_state.pop(other, None)
+    context.user_state[key] = draft
     return draft
 
 
@@ -165,24 +165,22 @@ def form_exits(key: str) -> list[BaseHandler[Update, Ctx, object]]:
     answers to questions asked aside go on without ending the form."""
 
     @step
-    async def cancel(update: Update, context: Ctx) -> int:
+    async def cancel_command(update: Update, context: Ctx) -> int:
         """Leave the form (/cancel), unless it was already left for another."""
-        assert context.user_data is not None
-        if context.user_data.pop(key, None) is None:
+        if context.user_state.pop(key, None) is None:
             return LEFT  # already left for another form: "/cancel" is for that one
         await reply(update, texts.CANCELLED)
         return ConversationHandler.END
 
-    async def leave(update: Update, context: Ctx) -> int:
+    async def other_input(update: Update, context: Ctx) -> int:
         """Drop the form so that the command or button pressed instead runs."""
-        assert context.user_data is not None
-        context.user_data.pop(key, None)
+        context.user_state.pop(key, None)
         return ConversationHandler.END
 
     return [
-        CommandHandler("cancel", cancel),
-        CommandHandler(LEAVING_COMMANDS, leave),
-        CallbackQueryHandler(leave, pattern=other_button),
+        CommandHandler("cancel", cancel_command),
+        CommandHandler(LEAVING_COMMANDS, other_input),
+        CallbackQueryHandler(other_input, pattern=other_button),
     ]
 
 

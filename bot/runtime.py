@@ -1,5 +1,6 @@
-"""What handlers share: the CRM's services and the one helper that runs database work in a
-worker thread, never on the event loop."""
+"""The CRM's services (``Crm``, kept in ``bot_data``) and ``in_transaction``, which runs database
+work in a worker thread, never on the event loop. Handlers reach both through their context
+(``bot.context.CrmContext``: ``context.crm``, ``context.run_db``)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import claims
 from crm_core.config import Settings
 from crm_core.errors import ConfigError
 from crm_core.models import utcnow
@@ -72,61 +70,16 @@ class Crm:
         return ZoneInfo(self.timezones.get(telegram_user_id) or self.settings.timezone)
 
 
-def crm(context: ContextTypes.DEFAULT_TYPE) -> Crm:
-    return context.application.bot_data[BOT_DATA_KEY]
-
-
-async def run_db(
-    context: ContextTypes.DEFAULT_TYPE,
-    fn: Callable[Concatenate[Session, P], T],
-    *args: P.args,
-    **kwargs: P.kwargs,
-) -> T:
-    """Run ``fn(session, ...)`` in one transaction in a worker thread; commit if it returns.
-
-    The first such transaction of an update also claims the update (``bot.claims``): one
-    transaction per update, and a redelivery raises ``DuplicateUpdate`` with nothing done."""
-    claim = claims.pending()
-    if claim is None:
-        return await in_transaction(crm(context).session_factory, fn, *args, **kwargs)
-    factory = crm(context).session_factory
-
-    def work() -> T:
-        with factory.begin() as session:
-            result = fn(session, *args, **kwargs)
-            claim.claim_in(session)  # last: a duplicate rolls the work back
-        claim.state = claims.ClaimState.CLAIMED  # committed
-        return result
-
-    try:
-        return await asyncio.to_thread(work)
-    except claims.ClaimError as err:
-        claim.state = claims.ClaimState.FAILED
-        await context.application.process_error(claim.update, err.cause)
-        raise ApplicationHandlerStop from err
-    except claims.DuplicateUpdate:
-        log.info("Dropped duplicate update %s", claim.update.update_id)
-        raise
-
-
 async def in_transaction(
     factory: sessionmaker[Session],
     fn: Callable[Concatenate[Session, P], T],
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> T:
-    """``run_db`` for code without a handler's context (persistence, start-up, jobs)."""
+    """``CrmContext.run_db`` for code without a handler's context (persistence, start-up, jobs)."""
 
     def work() -> T:
         with factory.begin() as session:
             return fn(session, *args, **kwargs)
 
     return await asyncio.to_thread(work)
-
-
-def me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[int, date]:
-    """The acting admin's users.id and local date."""
-    assert update.effective_user is not None
-    tg_id = update.effective_user.id
-    services = crm(context)
-    return services.user_id(tg_id), services.today(tg_id)

@@ -28,7 +28,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -47,6 +46,7 @@ from bot.features.forwarded import ADD_FORWARDED, forwarded_name
 from bot.handling import (
     LEAVING_COMMANDS,
     LEFT,
+    Ctx,
     Toast,
     button_step,
     other_button,
@@ -54,7 +54,6 @@ from bot.handling import (
     start_form,
     step,
 )
-from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
 from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
@@ -67,7 +66,6 @@ from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
 from crm_core.stages import ContactType
 from crm_core.validation import clean_field
 
-Ctx = ContextTypes.DEFAULT_TYPE
 ACTION = "add"
 DRAFT = "add"
 
@@ -83,14 +81,12 @@ class State(IntEnum):
 
 
 def _draft(context: Ctx) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft: dict[str, Any] = context.user_data.setdefault(DRAFT, {"values": {}})
+    draft: dict[str, Any] = context.user_state.setdefault(DRAFT, {"values": {}})
     return draft
 
 
 def _drop(context: Ctx) -> None:
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT, None)
+    context.user_state.pop(DRAFT, None)
 
 
 def _applies(field: str, values: dict[str, Any]) -> bool:
@@ -171,7 +167,6 @@ def _summary_text(values: dict[str, Any], today: date, unplaced: list[str]) -> s
 
 
 async def _summary(update: Update, context: Ctx, problem: str | None = None) -> State:
-    _, today = me(update, context)
     markup = keyboard(
         [
             [
@@ -182,7 +177,7 @@ async def _summary(update: Update, context: Ctx, problem: str | None = None) -> 
         ]
     )
     draft = _draft(context)
-    text = _summary_text(draft["values"], today, draft.get("unplaced", []))
+    text = _summary_text(draft["values"], context.today, draft.get("unplaced", []))
     await _show(update, context, text, markup, problem)
     return State.CONFIRM
 
@@ -198,9 +193,8 @@ def _storable(value: Any) -> Any:
 
 async def _accept(update: Update, context: Ctx, field: str, raw: Any) -> int:
     """Validate one answer, keep it, check for duplicates, move on."""
-    _, today = me(update, context)
     try:
-        value = clean_field(field, raw, today=today)
+        value = clean_field(field, raw, today=context.today)
     except ValidationError as err:
         return await _ask(update, context, field, err.message)
     draft = _draft(context)
@@ -218,7 +212,7 @@ async def _check_duplicates(
     """Warn about contacts that look like this one (unless already waved through), else go on
     with ``then``."""
     draft = _draft(context)
-    dupes = await run_db(context, _duplicates_of, draft["values"])
+    dupes = await context.run_db(_duplicates_of, draft["values"])
     dupes = [d for d in dupes if d.contact.id not in draft.get("dismissed", [])]
     if dupes:
         return await _warn_duplicate(update, context, dupes)
@@ -265,7 +259,7 @@ PARTNER = "partner"
 
 async def _pick_partner(update: Update, context: Ctx, query: str = "") -> State:
     """After "Referred by a partner": the recent partners, or those matching a typed text."""
-    partners = await run_db(context, find_partners, query)
+    partners = await context.run_db(find_partners, query)
     _draft(context)["at"] = PARTNER
     text, markup = partner_picker(ACTION, 0, partners, query)
     await _show(update, context, text, markup, None)
@@ -273,7 +267,7 @@ async def _pick_partner(update: Update, context: Ctx, query: str = "") -> State:
 
 
 async def _partner_picked(update: Update, context: Ctx, partner_id: int) -> State:
-    partner = await run_db(context, get_contact, partner_id)
+    partner = await context.run_db(get_contact, partner_id)
     values = _draft(context)["values"]
     values["how_found_us"] = REFERRED_BY_A_PARTNER
     values["referred_by_id"] = partner.id
@@ -291,16 +285,16 @@ async def _begin(update: Update, context: Ctx, values: dict[str, Any]) -> State:
 
 def _open(context: Ctx) -> bool:
     """Whether the form is still open (not left for another form)."""
-    return DRAFT in (context.user_data or {})
+    return DRAFT in context.user_state
 
 
 @step
-async def start(update: Update, context: Ctx) -> int:
+async def add_command(update: Update, context: Ctx) -> int:
     """Start an empty form, or read the contact typed after /add."""
     line = after_command(update.effective_message)
     if line:
         start_form(context, DRAFT, {"values": {}})
-        return await _quick(update, context, parse_quick_add(line, me(update, context)[1]))
+        return await _quick(update, context, parse_quick_add(line, context.today))
     return await _begin(update, context, {})
 
 
@@ -316,7 +310,7 @@ async def _quick(update: Update, context: Ctx, parsed: QuickAdd) -> int:
 
 
 @button_step
-async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def add_forward_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Start the form with a forwarded message's sender filled in ("Add as contact")."""
     name = forwarded_name(context, cb.id)
     if name is None:
@@ -328,13 +322,13 @@ async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toas
 
 
 @button_step
-async def start_from_menu(update: Update, context: Ctx, cb: Cb) -> int:
+async def add_menu_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Start an empty form from the main menu's Add button."""
     return await _begin(update, context, {})
 
 
 @step
-async def start_from_contact(update: Update, context: Ctx) -> int:
+async def contact_shared(update: Update, context: Ctx) -> int:
     """Start the form with a shared phone contact's name and phone filled in."""
     message = update.effective_message
     assert message is not None
@@ -355,7 +349,7 @@ async def start_from_contact(update: Update, context: Ctx) -> int:
     if note:
         await reply(update, note)
     if draft["values"].get("phone"):
-        dupes = await run_db(context, _duplicates_of, draft["values"])
+        dupes = await context.run_db(_duplicates_of, draft["values"])
         if dupes:
             return await _warn_duplicate(update, context, dupes)
     return await _advance(update, context)
@@ -371,7 +365,7 @@ async def _noted_elsewhere(update: Update, context: Ctx) -> bool:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def answer_typed(update: Update, context: Ctx) -> int:
     """Take a typed answer to the current question."""
     if not _open(context):
         return LEFT
@@ -383,7 +377,7 @@ async def typed(update: Update, context: Ctx) -> int:
     if field == PARTNER:
         return await _pick_partner(update, context, text or "")
     if field == "name" and not draft["values"] and not draft.get("editing"):
-        parsed = as_quick_add(text or "", me(update, context)[1])
+        parsed = as_quick_add(text or "", context.today)
         if parsed is not None:
             return await _quick(update, context, parsed)  # a whole contact on one line
     if field in BUTTON_ONLY:
@@ -395,7 +389,7 @@ async def typed(update: Update, context: Ctx) -> int:
 
 
 @step
-async def skip(update: Update, context: Ctx) -> int:
+async def skip_command(update: Update, context: Ctx) -> int:
     """Leave an optional field empty (/skip)."""
     if not _open(context):
         return LEFT
@@ -416,7 +410,7 @@ async def _skip(update: Update, context: Ctx) -> State:
 
 
 @button_step
-async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def form_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button under a question, the duplicate warning or the summary."""
     arg = cb.arg
     if not _open(context) and arg != "open":
@@ -440,8 +434,9 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     if arg.startswith("v:"):
         return await _accept(update, context, draft.get("at") or "", arg[2:])
     if arg.startswith("fu:"):
-        _, today = me(update, context)
-        return await _accept(update, context, "next_followup_date", followup_date(arg[3:], today))
+        return await _accept(
+            update, context, "next_followup_date", followup_date(arg[3:], context.today)
+        )
     if arg == PICK_PARTNER:
         return await _pick_partner(update, context)
     if arg == PICKER_BACK:
@@ -466,14 +461,14 @@ async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 
 async def _save(update: Update, context: Ctx) -> int:
-    user_id, today = me(update, context)
+    user_id, today = context.admin, context.today
     draft = _draft(context)
     draft.pop("saving", None)
     answers = draft["values"]
     values = {k: v for k, v in answers.items() if v is not None and _applies(k, answers)}
     unplaced = draft.get("unplaced", [])
     try:
-        contact = await run_db(context, create_with_leftovers, user_id, values, today, unplaced)
+        contact = await context.run_db(create_with_leftovers, user_id, values, today, unplaced)
     except ValidationError as err:
         # Shouldn't happen (each answer was checked), but never lose the form over it.
         draft["editing"] = True
@@ -492,13 +487,13 @@ async def _cancel(update: Update, context: Ctx) -> int:
 
 
 @step
-async def cancel(update: Update, context: Ctx) -> int:
+async def cancel_command(update: Update, context: Ctx) -> int:
     """Leave the form, saving nothing (/cancel)."""
     return await _cancel(update, context)
 
 
 @step
-async def summary_text(update: Update, context: Ctx) -> int:
+async def text_at_summary(update: Update, context: Ctx) -> int:
     """Show the summary again, with its buttons at hand, after text or /skip."""
     if not _open(context):
         return LEFT
@@ -508,7 +503,7 @@ async def summary_text(update: Update, context: Ctx) -> int:
 
 
 @step
-async def pick_text(update: Update, context: Ctx) -> int:
+async def text_at_field_list(update: Update, context: Ctx) -> int:
     """Show the fields again after text or /skip where a field was to be picked."""
     if not _open(context):
         return LEFT
@@ -518,13 +513,13 @@ async def pick_text(update: Update, context: Ctx) -> int:
 
 
 @step
-async def duplicate_text(update: Update, context: Ctx) -> int:
+async def text_at_duplicates(update: Update, context: Ctx) -> int:
     """Show the duplicate warning again after text or /skip."""
     if not _open(context):
         return LEFT
     problem = None if await _noted_elsewhere(update, context) else texts.USE_BUTTONS
     draft = _draft(context)
-    dupes = await run_db(context, _duplicates_of, draft["values"])
+    dupes = await context.run_db(_duplicates_of, draft["values"])
     dupes = [d for d in dupes if d.contact.id in draft.get("dupes", [])]
     if not dupes:  # deleted meanwhile: nothing to warn about any more
         draft.pop("dupes", None)
@@ -532,7 +527,7 @@ async def duplicate_text(update: Update, context: Ctx) -> int:
     return await _warn_duplicate(update, context, dupes, problem)
 
 
-async def leave(update: Update, context: Ctx) -> int:
+async def other_input(update: Update, context: Ctx) -> int:
     """Drop the form for a menu command or another message's button, and let that run.
 
     Not for a question the bot asked aside: that one is answered and the form stays.
@@ -544,41 +539,41 @@ async def leave(update: Update, context: Ctx) -> int:
 
 def conversation() -> ConversationHandler[Ctx]:
     answer: list[BaseHandler[Update, Ctx, object]] = [
-        CommandHandler("skip", skip),
-        CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+        CommandHandler("skip", skip_command),
+        CallbackQueryHandler(form_button, pattern=pattern(ACTION)),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, answer_typed),
     ]
     return ConversationHandler(
         name="add_contact",
         persistent=True,
         allow_reentry=True,
         entry_points=[
-            CommandHandler("add", start),
-            CallbackQueryHandler(start_from_menu, pattern=r"^menu:0:add$"),
-            MessageHandler(filters.CONTACT, start_from_contact),
-            CallbackQueryHandler(start_from_forward, pattern=pattern(ADD_FORWARDED)),
+            CommandHandler("add", add_command),
+            CallbackQueryHandler(add_menu_button, pattern=r"^menu:0:add$"),
+            MessageHandler(filters.CONTACT, contact_shared),
+            CallbackQueryHandler(add_forward_button, pattern=pattern(ADD_FORWARDED)),
         ],
         states={
             State.ANSWER: answer,
             State.DUPLICATE: [
-                CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-                CommandHandler("skip", duplicate_text),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, duplicate_text),
+                CallbackQueryHandler(form_button, pattern=pattern(ACTION)),
+                CommandHandler("skip", text_at_duplicates),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_at_duplicates),
             ],
             State.CONFIRM: [
-                CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-                CommandHandler("skip", summary_text),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, summary_text),
+                CallbackQueryHandler(form_button, pattern=pattern(ACTION)),
+                CommandHandler("skip", text_at_summary),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_at_summary),
             ],
             State.PICK_FIELD: [
-                CallbackQueryHandler(pressed, pattern=pattern(ACTION)),
-                CommandHandler("skip", pick_text),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, pick_text),
+                CallbackQueryHandler(form_button, pattern=pattern(ACTION)),
+                CommandHandler("skip", text_at_field_list),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_at_field_list),
             ],
         },
         fallbacks=[
-            CommandHandler("cancel", cancel),
-            CommandHandler(LEAVING_COMMANDS, leave),
-            CallbackQueryHandler(leave, pattern=other_button),
+            CommandHandler("cancel", cancel_command),
+            CommandHandler(LEAVING_COMMANDS, other_input),
+            CallbackQueryHandler(other_input, pattern=other_button),
         ],
     )

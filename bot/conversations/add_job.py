@@ -15,7 +15,6 @@ from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -24,8 +23,7 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import JOB_ADD, JOB_FORM, JOB_OFFER, Cb, pattern
 from bot.features.cards import show_card
-from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
-from bot.runtime import me, run_db
+from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
 from bot.views.common import esc
 from bot.views.forms import followup_date
 from bot.views.jobs import booked_text, form_markup
@@ -35,7 +33,6 @@ from crm_core.services import jobs as svc
 from crm_core.services.contacts import get_contact
 from crm_core.validation import clean_money, clean_text, parse_date
 
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "job"
 
 
@@ -53,8 +50,7 @@ QUESTIONS = {
 
 
 async def _ask(update: Update, context: Ctx, state: State, problem: str = "") -> int:
-    assert context.user_data is not None
-    draft = context.user_data[KEY]
+    draft = context.user_state[KEY]
     draft["state"] = int(state)
     text = QUESTIONS[state].format(name=esc(draft["name"]))
     if problem:
@@ -67,17 +63,17 @@ async def _ask(update: Update, context: Ctx, state: State, problem: str = "") ->
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def add_job_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for the new job's title."""
-    contact = await run_db(context, get_contact, cb.id)
+    contact = await context.run_db(get_contact, cb.id)
     start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
     return await _ask(update, context, State.TITLE)
 
 
 @button_step
-async def accept_offer(update: Update, context: Ctx, cb: Cb) -> int:
+async def create_job_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Book the prefilled job ("Create job"), or ask its value when the contact has none."""
-    contact = await run_db(context, get_contact, cb.id)
+    contact = await context.run_db(get_contact, cb.id)
     draft = {"contact_id": contact.id, "name": contact.name, **svc.job_draft(contact)}
     if "value" in draft:
         await reply(update, f"Booking {esc(draft['title'] or 'the job')}…", edit=True)
@@ -88,8 +84,7 @@ async def accept_offer(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 async def _book(update: Update, context: Ctx, draft: dict[str, Any]) -> int:
-    assert context.user_data is not None
-    user_id, today = me(update, context)
+    user_id, today = context.admin, context.today
     data = {k: draft.get(k) for k in svc.JOB_FIELDS}
 
     def work(session: Any) -> tuple[Contact, Job]:
@@ -97,12 +92,12 @@ async def _book(update: Update, context: Ctx, draft: dict[str, Any]) -> int:
         return get_contact(session, job.contact_id), job
 
     try:
-        contact, job = await run_db(context, work)
+        contact, job = await context.run_db(work)
     except ValidationError as err:  # checked step by step already: only a changed rule
-        context.user_data.pop(KEY, None)
+        context.user_state.pop(KEY, None)
         await reply(update, f"⚠️ {esc(err.message)} Nothing was saved.")
         return ConversationHandler.END
-    context.user_data.pop(KEY, None)
+    context.user_state.pop(KEY, None)
     await reply(update, booked_text(contact, job))
     await show_card(update, context, contact.id)
     return ConversationHandler.END
@@ -110,10 +105,8 @@ async def _book(update: Update, context: Ctx, draft: dict[str, Any]) -> int:
 
 async def _answer(update: Update, context: Ctx, raw: str | None) -> int:
     """Keep the answer to the current question (``None``: skipped) and ask the next."""
-    assert context.user_data is not None
-    draft = context.user_data[KEY]
+    draft = context.user_state[KEY]
     state = State(draft.get("state", State.TITLE))
-    _, today = me(update, context)
     try:
         if state is State.TITLE:
             draft["title"] = clean_text("job_title", raw)
@@ -123,7 +116,7 @@ async def _answer(update: Update, context: Ctx, raw: str | None) -> int:
                 raise ValidationError("value", "A job needs its value in pounds, e.g. 1500.")
             draft["value"] = str(value)
         else:
-            day = parse_date(raw, today)
+            day = parse_date(raw, context.today)
             draft["scheduled_date"] = day.isoformat() if day else None
     except ValidationError as err:
         return await _ask(update, context, state, err.message)
@@ -133,22 +126,20 @@ async def _answer(update: Update, context: Ctx, raw: str | None) -> int:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def answer_typed(update: Update, context: Ctx) -> int:
     """Take the typed answer to the question asked."""
-    assert context.user_data is not None
     assert update.effective_message is not None
-    if KEY not in context.user_data:
+    if KEY not in context.user_state:
         return LEFT
     return await _answer(update, context, update.effective_message.text)
 
 
 @button_step
-async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def question_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button under the question: a quick date, Skip or Cancel."""
-    assert context.user_data is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     if cb.arg == "cancel":
-        context.user_data.pop(KEY, None)
+        context.user_state.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
     if draft is None or draft.get("contact_id") != cb.id:
@@ -156,24 +147,23 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     if cb.arg == "skip":
         return await _answer(update, context, None)
     if cb.arg.startswith("d:"):
-        _, today = me(update, context)
-        chosen = followup_date(cb.arg[2:], today)
+        chosen = followup_date(cb.arg[2:], context.today)
         return await _answer(update, context, chosen.isoformat() if chosen else None)
     return Toast(texts.STALE_BUTTON)
 
 
 def conversation() -> ConversationHandler[Ctx]:
     in_form: list[BaseHandler[Update, Ctx, object]] = [
-        CallbackQueryHandler(tapped, pattern=pattern(JOB_FORM)),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+        CallbackQueryHandler(question_button, pattern=pattern(JOB_FORM)),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, answer_typed),
     ]
     return ConversationHandler(
         name="add_job",
         persistent=True,
         allow_reentry=True,
         entry_points=[
-            CallbackQueryHandler(start, pattern=pattern(JOB_ADD)),
-            CallbackQueryHandler(accept_offer, pattern=pattern(JOB_OFFER)),
+            CallbackQueryHandler(add_job_button, pattern=pattern(JOB_ADD)),
+            CallbackQueryHandler(create_job_button, pattern=pattern(JOB_OFFER)),
         ],
         states={State.TITLE: in_form, State.VALUE: in_form, State.DATE: in_form},
         fallbacks=form_exits(KEY),

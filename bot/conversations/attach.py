@@ -12,7 +12,6 @@ from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -23,13 +22,11 @@ from bot.callbacks import Cb, pattern
 from bot.features.attachments.receiving import MEDIA
 from bot.features.attachments.state import GONE, files_of, pending_of
 from bot.features.cards import note_from_reply
-from bot.handling import LEAVING_COMMANDS, LEFT, button_step, reply, start_form, step, text_of
-from bot.runtime import run_db
+from bot.handling import LEAVING_COMMANDS, LEFT, Ctx, button_step, reply, start_form, step, text_of
 from bot.views.files import search_prompt, search_results
 from crm_core.errors import NotFound
 from crm_core.services.search import search_contacts
 
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "attach_search"
 RESULTS = 8
 
@@ -39,7 +36,7 @@ class State(IntEnum):
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def search_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for part of the contact's name."""
     pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
     start_form(context, KEY, {"token": cb.arg}, aside=True)  # a form open meanwhile stays
@@ -48,9 +45,9 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def search_typed(update: Update, context: Ctx) -> int:
     """Show the matches as buttons; no match: ask again."""
-    draft = (context.user_data or {}).get(KEY)
+    draft = context.user_state.get(KEY)
     if not draft:
         return LEFT  # the search was left for another form: this text is for that one
     token = draft["token"]
@@ -63,30 +60,29 @@ async def typed(update: Update, context: Ctx) -> int:
         await reply(update, search_prompt())
         return State.QUERY
     query = text_of(update).strip()
-    found = await run_db(context, search_contacts, query, limit=RESULTS)
+    found = await context.run_db(search_contacts, query, limit=RESULTS)
     text, markup = search_results(query, found, str(token))
     await reply(update, text, markup)
     return _end(context) if found else State.QUERY
 
 
 def _end(context: Ctx) -> int:
-    if context.user_data is not None:
-        context.user_data.pop(KEY, None)
+    context.user_state.pop(KEY, None)
     return ConversationHandler.END
 
 
 @step
-async def cancel(update: Update, context: Ctx) -> int:
+async def cancel_command(update: Update, context: Ctx) -> int:
     """Forget the search and the file waiting for it (/cancel)."""
-    draft = (context.user_data or {}).get(KEY)
+    draft = context.user_state.get(KEY)
     if not draft:
         return LEFT  # the search was left for another form: "/cancel" is for that one
-    files_of(context.user_data).pending.pop(str(draft["token"]), None)
+    files_of(context.user_state).pending.pop(str(draft["token"]), None)
     await reply(update, texts.CANCELLED)
     return _end(context)
 
 
-async def leave(update: Update, context: Ctx) -> int:
+async def other_input(update: Update, context: Ctx) -> int:
     """End the search so that what was asked for instead (a command, a button, a file) runs."""
     return _end(context)
 
@@ -96,12 +92,12 @@ def conversation() -> ConversationHandler[Ctx]:
         name="attach",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("ats"))],
-        states={State.QUERY: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed)]},
+        entry_points=[CallbackQueryHandler(search_button, pattern=pattern("ats"))],
+        states={State.QUERY: [MessageHandler(filters.TEXT & ~filters.COMMAND, search_typed)]},
         fallbacks=[
-            CommandHandler("cancel", cancel),
-            CommandHandler(LEAVING_COMMANDS, leave),
-            MessageHandler(MEDIA, leave),
-            CallbackQueryHandler(leave),
+            CommandHandler("cancel", cancel_command),
+            CommandHandler(LEAVING_COMMANDS, other_input),
+            MessageHandler(MEDIA, other_input),
+            CallbackQueryHandler(other_input),
         ],
     )

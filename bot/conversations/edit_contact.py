@@ -9,7 +9,6 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -18,8 +17,7 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
-from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
-from bot.runtime import me, run_db
+from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
 from bot.views.common import button, chunks, esc, keyboard
 from bot.views.forms import QUESTIONS, followup_date, label, question_markup
 from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
@@ -30,7 +28,6 @@ from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
 from crm_core.services.revenue import derived_from
 from crm_core.services.users import active_users
 
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "edit"
 PARTNER = "partner"  # the draft's field while the partner picker is shown (issue 12)
 
@@ -41,9 +38,9 @@ class State(IntEnum):
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def edit_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Show the fields as buttons."""
-    contact = await run_db(context, get_contact, cb.id)
+    contact = await context.run_db(get_contact, cb.id)
     start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
     return await _fields(update, contact.id, contact.name)
 
@@ -61,11 +58,10 @@ async def _fields(update: Update, contact_id: int, name: str, problem: str = "")
 
 
 async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> int:
-    assert context.user_data is not None
-    draft = context.user_data[KEY]
+    draft = context.user_state[KEY]
     owners: list[tuple[int, str]] = []
     if field == "owner":
-        users = await run_db(context, active_users)
+        users = await context.run_db(active_users)
         owners = [(u.id, u.display_name) for u in users]
     text = QUESTIONS[field].text
     if field == "contact_type":
@@ -82,38 +78,36 @@ async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> i
 
 
 @button_step
-async def pick(update: Update, context: Ctx, cb: Cb) -> int:
+async def field_chosen(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for the new value of the field tapped."""
-    assert context.user_data is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     if draft is None or draft.get("contact_id") != cb.id:  # an older field list
         start_form(context, KEY, {"contact_id": cb.id, "name": ""})
     if cb.arg not in EDITABLE:
         await reply(update, texts.STALE_BUTTON)
         return ConversationHandler.END
-    derived = await run_db(context, derived_from, cb.id, cb.arg)  # issue 12: from jobs
+    derived = await context.run_db(derived_from, cb.id, cb.arg)  # issue 12: from jobs
     if derived:
-        name = context.user_data[KEY].get("name", "")
+        name = context.user_state[KEY].get("name", "")
         return await _fields(update, cb.id, name, derived)
     return await _ask(update, context, cb.arg)
 
 
 async def _apply(update: Update, context: Ctx, raw: Any) -> int:
-    assert context.user_data is not None
-    draft = context.user_data[KEY]
+    draft = context.user_state[KEY]
     field = draft["field"]
-    user_id, today = me(update, context)
+    user_id, today = context.admin, context.today
     changes = {"owner_id": int(raw)} if field == "owner" else {field: raw}
     if field == PARTNER:
         changes = {"how_found_us": REFERRED_BY_A_PARTNER, "referred_by_id": int(raw)}
     try:
-        await run_db(
-            context, update_contact, draft["contact_id"], changes, by_user_id=user_id, today=today
+        await context.run_db(
+            update_contact, draft["contact_id"], changes, by_user_id=user_id, today=today
         )
     except ValidationError as err:
         asked = "how_found_us" if field == PARTNER else field
         return await _ask(update, context, asked, err.message)
-    context.user_data.pop(KEY, None)
+    context.user_state.pop(KEY, None)
     what = {"owner": "Owner", PARTNER: "Referring partner"}.get(field) or label(field)
     await reply(update, f"✅ {what} updated.")
     await show_card(update, context, draft["contact_id"])
@@ -121,13 +115,12 @@ async def _apply(update: Update, context: Ctx, raw: Any) -> int:
 
 
 @button_step
-async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def value_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button pressed under the field's question."""
-    assert context.user_data is not None
-    if KEY not in context.user_data and cb.arg != "cancel":
+    if KEY not in context.user_state and cb.arg != "cancel":
         return Toast(texts.FORM_CLOSED)
     message = update.callback_query.message if update.callback_query else None
-    draft = context.user_data.get(KEY, {})
+    draft = context.user_state.get(KEY, {})
     # Only the question being asked acts: not one asked before another Edit or another field
     # (there may be no question at all now, only a field list).
     current = message is not None and draft.get("msg") == message.message_id
@@ -140,14 +133,13 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     if cb.arg == "cancel" and draft and draft.get("contact_id") != cb.id:
         return Toast(texts.OLD_QUESTION)  # another contact's
     if cb.arg == "cancel":
-        context.user_data.pop(KEY, None)
+        context.user_state.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
     if cb.arg == "skip":
         return await _apply(update, context, None)
     if cb.arg.startswith("fu:"):
-        _, today = me(update, context)
-        return await _apply(update, context, followup_date(cb.arg[3:], today))
+        return await _apply(update, context, followup_date(cb.arg[3:], context.today))
     if cb.arg.startswith("v:"):
         return await _apply(update, context, cb.arg[2:])
     if cb.arg == PICK_PARTNER:
@@ -161,10 +153,9 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 async def _pick_partner(update: Update, context: Ctx, query: str = "") -> int:
     """After "Referred by a partner": the recent partners, or those matching a typed text."""
-    assert context.user_data is not None
-    draft = context.user_data[KEY]
+    draft = context.user_state[KEY]
     draft["field"] = PARTNER
-    partners = await run_db(context, find_partners, query)
+    partners = await context.run_db(find_partners, query)
     sent = await reply(update, *partner_picker("ev", draft["contact_id"], partners, query))
     if sent is not None:
         draft["msg"] = sent.message_id
@@ -172,11 +163,10 @@ async def _pick_partner(update: Update, context: Ctx, query: str = "") -> int:
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def value_typed(update: Update, context: Ctx) -> int:
     """Store the typed new value of the field being edited."""
-    assert context.user_data is not None
     assert update.effective_message is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     if not draft:
         return LEFT  # the edit was left for another form: this text is for that one
     noted = await note_from_reply(
@@ -200,17 +190,17 @@ def conversation() -> ConversationHandler[Ctx]:
         name="edit_contact",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("edit"))],
+        entry_points=[CallbackQueryHandler(edit_button, pattern=pattern("edit"))],
         states={
             State.FIELD: [
-                CallbackQueryHandler(pick, pattern=pattern("ef")),
-                CallbackQueryHandler(tapped, pattern=pattern("ev")),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(field_chosen, pattern=pattern("ef")),
+                CallbackQueryHandler(value_button, pattern=pattern("ev")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, value_typed),
             ],
             State.VALUE: [
-                CallbackQueryHandler(tapped, pattern=pattern("ev")),
-                CallbackQueryHandler(pick, pattern=pattern("ef")),  # changed their mind
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(value_button, pattern=pattern("ev")),
+                CallbackQueryHandler(field_chosen, pattern=pattern("ef")),  # changed their mind
+                MessageHandler(filters.TEXT & ~filters.COMMAND, value_typed),
             ],
         },
         fallbacks=form_exits(KEY),

@@ -2,7 +2,7 @@
 
 One question per message; the host, port and username can be typed or tapped. The password is
 typed: its message is deleted from the chat at once (and the bot says so), the login is tested,
-and only then is it sealed and stored. It lives in one local variable of ``typed_password``
+and only then is it sealed and stored. It lives in one local variable of ``password_typed``
 until ``save_email_config`` seals it: never in the draft (``user_data["email"]``, which is
 persisted), never in a log line (an unexpected error there is logged without the update).
 "Change password" (on the /email status) starts the form at the password question.
@@ -20,7 +20,6 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -29,15 +28,23 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.email import secret_box, show_status
-from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step, text_of
-from bot.runtime import crm, me, run_db
+from bot.handling import (
+    LEFT,
+    Ctx,
+    Toast,
+    button_step,
+    form_exits,
+    reply,
+    start_form,
+    step,
+    text_of,
+)
 from bot.views import email as views
 from crm_core.errors import CRMError, NotFound, ValidationError
 from crm_core.mail.client import MailError, Security, Server, check_mailbox
 from crm_core.services import email_config as config_svc
 
 log = logging.getLogger(__name__)
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "email"
 
 
@@ -52,13 +59,12 @@ class State(IntEnum):
 @step
 async def email_command(update: Update, context: Ctx) -> int:
     """Show the connected mailbox, or start connecting one."""
-    services = crm(context)
+    services = context.crm
     if not services.settings.email_keys:
         await reply(update, views.NO_KEY)
         return ConversationHandler.END
-    user_id, _ = me(update, context)
     try:
-        await run_db(context, config_svc.get_email_config, user_id)
+        await context.run_db(config_svc.get_email_config, context.admin)
     except NotFound:
         return await _ask_host(update, context)
     await show_status(update, context)
@@ -66,24 +72,23 @@ async def email_command(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def connect(update: Update, context: Ctx, cb: Cb) -> int:
+async def connect_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Start the form from the "Connect mailbox" button."""
-    secret_box(crm(context))  # no key: the operator's sentence, nothing asked
+    secret_box(context.crm)  # no key: the operator's sentence, nothing asked
     return await _ask_host(update, context)
 
 
 async def _ask_host(update: Update, context: Ctx) -> int:
     start_form(context, KEY, {})
-    text, markup = views.ask_host(crm(context).settings.imap_default_host)
+    text, markup = views.ask_host(context.crm.settings.imap_default_host)
     await reply(update, text, markup)
     return State.HOST
 
 
 @button_step
-async def change_password(update: Update, context: Ctx, cb: Cb) -> int:
+async def password_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask only the password again, keeping the server settings."""
-    user_id, _ = me(update, context)
-    config = await run_db(context, config_svc.get_email_config, user_id)
+    config = await context.run_db(config_svc.get_email_config, context.admin)
     security = (
         Security.TLS
         if config.use_ssl
@@ -104,7 +109,7 @@ async def change_password(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 @step
-async def typed_host(update: Update, context: Ctx) -> int:
+async def host_typed(update: Update, context: Ctx) -> int:
     """Take the typed IMAP host, then ask the port."""
     draft = _draft(context)
     if draft is None:
@@ -112,17 +117,17 @@ async def typed_host(update: Update, context: Ctx) -> int:
     try:
         draft["host"] = config_svc.clean_host(text_of(update))
     except ValidationError as err:
-        text, markup = views.ask_host(crm(context).settings.imap_default_host, err.message)
+        text, markup = views.ask_host(context.crm.settings.imap_default_host, err.message)
         await reply(update, text, markup)
         return State.HOST
     return await _ask_port(update)
 
 
 @button_step
-async def default_host(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def default_host_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take the default IMAP host tapped, then ask the port."""
     draft = _draft(context)
-    host = crm(context).settings.imap_default_host
+    host = context.crm.settings.imap_default_host
     if draft is None or not host:
         return Toast(texts.FORM_CLOSED)
     draft["host"] = host
@@ -136,7 +141,7 @@ async def _ask_port(update: Update) -> int:
 
 
 @step
-async def typed_port(update: Update, context: Ctx) -> int:
+async def port_typed(update: Update, context: Ctx) -> int:
     """Take the typed port, then ask the security."""
     draft = _draft(context)
     if draft is None:
@@ -151,7 +156,7 @@ async def typed_port(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def picked_port(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def port_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take the port tapped, then ask the security."""
     draft = _draft(context)
     if draft is None:
@@ -161,20 +166,18 @@ async def picked_port(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 
 async def _ask_security(update: Update, context: Ctx) -> int:
-    text, markup = views.ask_security(crm(context).settings.imap_allow_plain)
+    text, markup = views.ask_security(context.crm.settings.imap_allow_plain)
     await reply(update, text, markup)
     return State.SECURITY
 
 
 @button_step
-async def picked_security(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def security_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take the security tapped (TLS, STARTTLS), then ask the username."""
     draft = _draft(context)
     if draft is None:
         return Toast(texts.FORM_CLOSED)
-    allowed = {"tls", "starttls"} | (
-        {"plain"} if crm(context).settings.imap_allow_plain else set()
-    )
+    allowed = {"tls", "starttls"} | ({"plain"} if context.crm.settings.imap_allow_plain else set())
     if cb.arg not in allowed:
         return Toast("Unencrypted IMAP is turned off.")
     draft["security"] = cb.arg
@@ -184,7 +187,7 @@ async def picked_security(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 
 @step
-async def typed_security(update: Update, context: Ctx) -> int:
+async def security_typed(update: Update, context: Ctx) -> int:
     """Ask for a tap again: the security is chosen with the buttons."""
     if _draft(context) is None:
         return LEFT
@@ -194,16 +197,15 @@ async def typed_security(update: Update, context: Ctx) -> int:
 
 async def _offered_username(update: Update, context: Ctx) -> str | None:
     """The address already on file (changing the mailbox), if any."""
-    user_id, _ = me(update, context)
     try:
-        config = await run_db(context, config_svc.get_email_config, user_id)
+        config = await context.run_db(config_svc.get_email_config, context.admin)
     except NotFound:
         return None
     return config.username
 
 
 @step
-async def typed_username(update: Update, context: Ctx) -> int:
+async def username_typed(update: Update, context: Ctx) -> int:
     """Take the typed username, then ask the password."""
     draft = _draft(context)
     if draft is None:
@@ -219,7 +221,7 @@ async def typed_username(update: Update, context: Ctx) -> int:
 
 
 @button_step
-async def offered_username(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def username_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take the username on file tapped, then ask the password."""
     draft = _draft(context)
     username = await _offered_username(update, context)
@@ -231,7 +233,7 @@ async def offered_username(update: Update, context: Ctx, cb: Cb) -> int | Toast:
 
 
 @step
-async def typed_password(update: Update, context: Ctx) -> int:
+async def password_typed(update: Update, context: Ctx) -> int:
     """Delete the password's message, test the login, seal and store the password."""
     draft = _draft(context)
     if draft is None:
@@ -259,7 +261,7 @@ async def typed_password(update: Update, context: Ctx) -> int:
 async def _test_and_save(
     update: Update, context: Ctx, draft: dict[str, Any], password: str
 ) -> int:
-    services = crm(context)
+    services = context.crm
     box = secret_box(services)
     server = Server(
         host=draft["host"],
@@ -275,12 +277,10 @@ async def _test_and_save(
     except MailError as err:
         await reply(update, views.ask_password(draft["username"], str(err)))
         return State.PASSWORD
-    user_id, _ = me(update, context)
-    await run_db(
-        context,
+    await context.run_db(
         config_svc.save_email_config,
         box,
-        user_id,
+        context.admin,
         username=server.username,
         password=password,
         host=server.host,
@@ -295,12 +295,11 @@ async def _test_and_save(
 
 
 def _draft(context: Ctx) -> dict[str, Any] | None:
-    return None if context.user_data is None else context.user_data.get(KEY)
+    return context.user_state.get(KEY)
 
 
 def _drop(context: Ctx) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(KEY, None)
+    context.user_state.pop(KEY, None)
 
 
 def conversation() -> ConversationHandler[Ctx]:
@@ -311,27 +310,27 @@ def conversation() -> ConversationHandler[Ctx]:
         allow_reentry=True,
         entry_points=[
             CommandHandler("email", email_command),
-            CallbackQueryHandler(connect, pattern=pattern(views.MAIL_CONNECT)),
-            CallbackQueryHandler(change_password, pattern=pattern(views.MAIL_PASSWORD)),
+            CallbackQueryHandler(connect_button, pattern=pattern(views.MAIL_CONNECT)),
+            CallbackQueryHandler(password_button, pattern=pattern(views.MAIL_PASSWORD)),
         ],
         states={
             State.HOST: [
-                MessageHandler(text, typed_host),
-                CallbackQueryHandler(default_host, pattern=pattern(views.MAIL_HOST)),
+                MessageHandler(text, host_typed),
+                CallbackQueryHandler(default_host_button, pattern=pattern(views.MAIL_HOST)),
             ],
             State.PORT: [
-                MessageHandler(text, typed_port),
-                CallbackQueryHandler(picked_port, pattern=pattern(views.MAIL_PORT)),
+                MessageHandler(text, port_typed),
+                CallbackQueryHandler(port_chosen, pattern=pattern(views.MAIL_PORT)),
             ],
             State.SECURITY: [
-                MessageHandler(text, typed_security),
-                CallbackQueryHandler(picked_security, pattern=pattern(views.MAIL_SECURITY)),
+                MessageHandler(text, security_typed),
+                CallbackQueryHandler(security_chosen, pattern=pattern(views.MAIL_SECURITY)),
             ],
             State.USERNAME: [
-                MessageHandler(text, typed_username),
-                CallbackQueryHandler(offered_username, pattern=pattern(views.MAIL_USER)),
+                MessageHandler(text, username_typed),
+                CallbackQueryHandler(username_button, pattern=pattern(views.MAIL_USER)),
             ],
-            State.PASSWORD: [MessageHandler(text, typed_password)],
+            State.PASSWORD: [MessageHandler(text, password_typed)],
         },
         fallbacks=form_exits(KEY),
     )

@@ -8,7 +8,6 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -17,15 +16,13 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
-from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
-from bot.runtime import me, run_db
+from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
 from bot.views.common import esc
 from bot.views.forms import QUESTIONS, followup_date, question_markup
 from crm_core.errors import ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.followups import set_followup
 
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "followup"
 ACTION = "fuv"
 
@@ -48,9 +45,9 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def followup_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask when to follow the contact up next."""
-    contact = await run_db(context, get_contact, cb.id)
+    contact = await context.run_db(get_contact, cb.id)
     start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
     return await _ask(update, contact.id, contact.name)
 
@@ -59,47 +56,42 @@ async def _set(
     update: Update, context: Ctx, contact_id: int, when: date | str | None, *, edit: bool = False
 ) -> int:
     """Save the date; show the card (in place of the question, when a button was tapped)."""
-    _, today = me(update, context)
-    await run_db(context, set_followup, contact_id, when, today=today)
+    await context.run_db(set_followup, contact_id, when, today=context.today)
     return await _done(update, context, contact_id, edit=edit)
 
 
 async def _done(update: Update, context: Ctx, contact_id: int, *, edit: bool) -> int:
     """Show the card; end the form if it was this contact's (an older question of another
     contact answered meanwhile leaves the newer one open)."""
-    assert context.user_data is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     await show_card(update, context, contact_id, edit=edit)
     if draft is not None and draft.get("contact_id") != contact_id:
         return State.DATE
-    context.user_data.pop(KEY, None)
+    context.user_state.pop(KEY, None)
     return ConversationHandler.END
 
 
 @button_step
-async def chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def date_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Set the follow-up date tapped, or cancel."""
-    assert context.user_data is not None
     if cb.arg == "cancel":
-        draft = context.user_data.get(KEY)
+        draft = context.user_state.get(KEY)
         if draft is not None and draft.get("contact_id") != cb.id:
             return Toast(texts.OLD_QUESTION)  # another contact's
-        context.user_data.pop(KEY, None)
+        context.user_state.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
     if cb.arg == "clear":
         return await _set(update, context, cb.id, None, edit=True)
-    _, today = me(update, context)
-    when = followup_date(cb.arg.removeprefix("fu:"), today)
+    when = followup_date(cb.arg.removeprefix("fu:"), context.today)
     return await _set(update, context, cb.id, when, edit=True)
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def date_typed(update: Update, context: Ctx) -> int:
     """Set the follow-up date typed."""
-    assert context.user_data is not None
     assert update.effective_message is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     if not draft:
         return LEFT  # the follow-up was left for another form: this text is for that one
     if await note_from_reply(
@@ -117,11 +109,11 @@ def conversation() -> ConversationHandler[Ctx]:
         name="followup",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("fu"))],
+        entry_points=[CallbackQueryHandler(followup_button, pattern=pattern("fu"))],
         states={
             State.DATE: [
-                CallbackQueryHandler(chosen, pattern=pattern(ACTION)),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(date_chosen, pattern=pattern(ACTION)),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, date_typed),
             ]
         },
         fallbacks=form_exits(KEY),

@@ -8,7 +8,6 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -16,14 +15,12 @@ from telegram.ext import (
 
 from bot.callbacks import LOST_SKIP, STAGE_LOST, Cb, pattern
 from bot.features.cards import move_stage
-from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
-from bot.runtime import run_db
+from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
 from bot.views.common import button, esc, keyboard
 from crm_core.errors import ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.lost_reasons import record_lost_reason
 
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "lost_reason"
 
 
@@ -40,47 +37,45 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def lost_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Move the contact to the lost stage, then ask why."""
     refused = await move_stage(update, context, cb.id, cb.arg)
     if refused is not None:
         return refused
-    contact = await run_db(context, get_contact, cb.id)
+    contact = await context.run_db(get_contact, cb.id)
     start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
     return await _ask(update, contact.id, contact.name)
 
 
 @step
-async def typed(update: Update, context: Ctx) -> int:
+async def reason_typed(update: Update, context: Ctx) -> int:
     """Keep the typed line as the lost reason, or ask again with what is wrong with it."""
-    assert context.user_data is not None
     assert update.effective_message is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     if not draft:
         return LEFT  # the question was left for another form: this text is for that one
     contact_id, name = draft["contact_id"], draft["name"]
     try:
-        kept = await run_db(
-            context, record_lost_reason, contact_id, update.effective_message.text or ""
+        kept = await context.run_db(
+            record_lost_reason, contact_id, update.effective_message.text or ""
         )
     except ValidationError as err:
         if err.field == "lost_reason":  # the answer itself: the same question again
             return await _ask(update, contact_id, name, err.message)
-        context.user_data.pop(KEY, None)  # moved on meanwhile: nothing to ask any more
+        context.user_state.pop(KEY, None)  # moved on meanwhile: nothing to ask any more
         await reply(update, f"⚠️ {esc(err.message)}")
         return ConversationHandler.END
-    context.user_data.pop(KEY, None)
+    context.user_state.pop(KEY, None)
     await reply(update, f"✅ Lost reason kept for <b>{esc(name)}</b>: {esc(kept.reason)}")
     return ConversationHandler.END
 
 
 @button_step
-async def skipped(update: Update, context: Ctx, cb: Cb) -> int:
+async def no_reason_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Leave the contact lost without a reason."""
-    assert context.user_data is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     if draft is not None and draft.get("contact_id") == cb.id:
-        context.user_data.pop(KEY, None)
+        context.user_state.pop(KEY, None)
     await reply(update, "OK, no reason kept.", edit=True)
     return ConversationHandler.END
 
@@ -90,11 +85,11 @@ def conversation() -> ConversationHandler[Ctx]:
         name="lost_reason",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern(STAGE_LOST))],
+        entry_points=[CallbackQueryHandler(lost_button, pattern=pattern(STAGE_LOST))],
         states={
             State.REASON: [
-                CallbackQueryHandler(skipped, pattern=pattern(LOST_SKIP)),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(no_reason_button, pattern=pattern(LOST_SKIP)),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, reason_typed),
             ]
         },
         fallbacks=form_exits(KEY),

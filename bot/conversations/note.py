@@ -9,7 +9,6 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -18,15 +17,13 @@ from telegram.ext import (
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
-from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
-from bot.runtime import me, run_db
+from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
 from bot.views.common import button, chunks, esc, keyboard
 from crm_core.errors import NotFound, ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.notes import add_note
 from crm_core.stages import NOTE_TYPE_LABELS, NoteType
 
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "note"
 
 
@@ -36,9 +33,9 @@ class State(IntEnum):
 
 
 @button_step
-async def start(update: Update, context: Ctx, cb: Cb) -> int:
+async def note_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask which kind of note."""
-    contact = await run_db(context, get_contact, cb.id)
+    contact = await context.run_db(get_contact, cb.id)
     draft = start_form(context, KEY, {"contact_id": contact.id, "name": contact.name})
     return await _ask_kind(update, draft)
 
@@ -56,16 +53,15 @@ def _kinds(contact_id: int) -> InlineKeyboardMarkup:
 
 
 @button_step
-async def kind(update: Update, context: Ctx, cb: Cb) -> int | Toast:
+async def kind_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Keep the kind and ask for the text."""
-    assert context.user_data is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     if draft is not None and draft.get("contact_id") != cb.id:
         # An older question, of another contact's note: it must not cancel or take over the
         # note being written now (and lose its text). The card's Note button starts one.
         return Toast(texts.OLD_QUESTION)
     if cb.arg == "cancel":
-        context.user_data.pop(KEY, None)
+        context.user_state.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
     draft = draft or start_form(context, KEY, {"contact_id": cb.id})
@@ -93,10 +89,9 @@ async def _noted_elsewhere(update: Update, context: Ctx, draft: dict[str, Any]) 
 
 
 @step
-async def text_first(update: Update, context: Ctx) -> int:
+async def text_before_kind(update: Update, context: Ctx) -> int:
     """Keep text typed before a kind was picked, and ask for the kind."""
-    assert context.user_data is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     if not draft:
         return LEFT
     if await _noted_elsewhere(update, context, draft):
@@ -112,11 +107,10 @@ async def _keep_text(update: Update, draft: dict[str, Any]) -> int:
 
 
 @step
-async def text(update: Update, context: Ctx) -> int:
+async def note_typed(update: Update, context: Ctx) -> int:
     """Save the note and show the card again."""
-    assert context.user_data is not None
     assert update.effective_message is not None
-    draft = context.user_data.get(KEY)
+    draft = context.user_state.get(KEY)
     if not draft:
         return LEFT  # the note was left for another form: this text is for that one
     if await _noted_elsewhere(update, context, draft):
@@ -130,19 +124,17 @@ async def text(update: Update, context: Ctx) -> int:
 
 
 async def _save(update: Update, context: Ctx, draft: dict[str, Any], content: str) -> int:
-    assert context.user_data is not None
-    user_id, _ = me(update, context)
     try:
-        await run_db(context, add_note, draft["contact_id"], user_id, draft["kind"], content)
+        await context.run_db(add_note, draft["contact_id"], context.admin, draft["kind"], content)
     except NotFound:
-        context.user_data.pop(KEY, None)
+        context.user_state.pop(KEY, None)
         await reply(update, texts.GONE)
         return ConversationHandler.END
     except ValidationError as err:
         draft.pop("text", None)
         await reply(update, f"⚠️ {esc(err.message)}\nSend the note again (or /cancel).")
         return State.TEXT
-    context.user_data.pop(KEY, None)
+    context.user_state.pop(KEY, None)
     await reply(update, "📝 Note added.")
     await show_card(update, context, draft["contact_id"])
     return ConversationHandler.END
@@ -153,15 +145,15 @@ def conversation() -> ConversationHandler[Ctx]:
         name="note",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("note"))],
+        entry_points=[CallbackQueryHandler(note_button, pattern=pattern("note"))],
         states={
             State.KIND: [
-                CallbackQueryHandler(kind, pattern=pattern("nt")),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, text_first),
+                CallbackQueryHandler(kind_chosen, pattern=pattern("nt")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_before_kind),
             ],
             State.TEXT: [
-                CallbackQueryHandler(kind, pattern=pattern("nt")),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, text),
+                CallbackQueryHandler(kind_chosen, pattern=pattern("nt")),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, note_typed),
             ],
         },
         fallbacks=form_exits(KEY),

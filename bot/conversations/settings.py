@@ -12,7 +12,6 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -21,13 +20,11 @@ from telegram.ext import (
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply
 from bot.features.settings import remember_timezone, show_settings
-from bot.handling import LEFT, button_step, form_exits, reply, start_form, step, text_of
-from bot.runtime import me, run_db
+from bot.handling import LEFT, Ctx, button_step, form_exits, reply, start_form, step, text_of
 from bot.views.settings import SETTINGS_ASK, ask_time_text, ask_timezone_text
 from crm_core.errors import ValidationError
 from crm_core.services.preferences import set_digest_time, set_timezone
 
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "settings"
 
 
@@ -37,7 +34,7 @@ class State(IntEnum):
 
 
 @button_step
-async def ask(update: Update, context: Ctx, cb: Cb) -> int:
+async def typed_setting_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for the typed value the button stands for."""
     start_form(context, KEY, {"ask": cb.arg})
     if cb.arg == "tz":
@@ -48,16 +45,15 @@ async def ask(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 @step
-async def typed_time(update: Update, context: Ctx) -> int:
+async def time_typed(update: Update, context: Ctx) -> int:
     """Store a typed digest time, or explain and ask again."""
     if not _has_draft(context):
         return LEFT  # left for another form: this text is for that one
     if await _noted_elsewhere(update, context):
         await reply(update, ask_time_text())
         return State.TIME
-    user_id, _ = me(update, context)
     try:
-        await run_db(context, set_digest_time, user_id, text_of(update))
+        await context.run_db(set_digest_time, context.admin, text_of(update))
     except ValidationError as err:
         await reply(update, ask_time_text(err.message))
         return State.TIME
@@ -67,22 +63,21 @@ async def typed_time(update: Update, context: Ctx) -> int:
 
 
 @step
-async def typed_timezone(update: Update, context: Ctx) -> int:
+async def timezone_typed(update: Update, context: Ctx) -> int:
     """Store a typed timezone, or explain and ask again."""
     if not _has_draft(context):
         return LEFT  # left for another form: this text is for that one
     if await _noted_elsewhere(update, context):
         await reply(update, ask_timezone_text())
         return State.TIMEZONE
-    user_id, _ = me(update, context)
     try:
-        user = await run_db(context, set_timezone, user_id, text_of(update))
+        user = await context.run_db(set_timezone, context.admin, text_of(update))
     except ValidationError as err:
         await reply(update, ask_timezone_text(err.message))
         return State.TIMEZONE
     _drop(context)
     if user.timezone:
-        remember_timezone(update, context, user.timezone)
+        remember_timezone(context, user.timezone)
     await show_settings(update, context)
     return ConversationHandler.END
 
@@ -93,12 +88,12 @@ async def _noted_elsewhere(update: Update, context: Ctx) -> bool:
 
 
 def _has_draft(context: Ctx) -> bool:
-    return context.user_data is not None and KEY in context.user_data
+    return KEY in context.user_state
 
 
 def _drop(context: Ctx) -> bool:
     """Forget the draft; True if there was one."""
-    return context.user_data is not None and context.user_data.pop(KEY, None) is not None
+    return context.user_state.pop(KEY, None) is not None
 
 
 def conversation() -> ConversationHandler[Ctx]:
@@ -106,10 +101,10 @@ def conversation() -> ConversationHandler[Ctx]:
         name="settings",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(ask, pattern=pattern(SETTINGS_ASK))],
+        entry_points=[CallbackQueryHandler(typed_setting_button, pattern=pattern(SETTINGS_ASK))],
         states={
-            State.TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_time)],
-            State.TIMEZONE: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone)],
+            State.TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, time_typed)],
+            State.TIMEZONE: [MessageHandler(filters.TEXT & ~filters.COMMAND, timezone_typed)],
         },
         fallbacks=form_exits(KEY),
     )

@@ -4,7 +4,6 @@ delete with undo, all notes, and a text reply to a card becoming a note."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from telegram import Message, Update
@@ -13,7 +12,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -22,8 +20,7 @@ from bot import texts
 from bot.callbacks import JOB_ID_ACTIONS, Cb, StaleButton, pattern
 from bot.features.jobs import after_stage_move
 from bot.features.miniapp import app_url
-from bot.handling import Toast, on_button, reply
-from bot.runtime import crm, me, run_db
+from bot.handling import Ctx, Toast, on_button, reply
 from bot.views.cards import (
     card_keyboard,
     delete_keyboard,
@@ -55,13 +52,6 @@ NOT_ABOUT_ONE_CONTACT = (
     | JOB_ID_ACTIONS
 )
 
-Ctx = ContextTypes.DEFAULT_TYPE
-
-
-def tz_of(update: Update, context: Ctx) -> ZoneInfo:
-    assert update.effective_user is not None
-    return crm(context).tz(update.effective_user.id)
-
 
 async def show_card(
     update: Update,
@@ -79,22 +69,21 @@ async def show_card(
             change(session)
         return get_card(session, contact_id)
 
-    card = await run_db(context, work)
+    card = await context.run_db(work)
     await send_card(update, context, card, edit=edit)
 
 
 async def send_card(
     update: Update, context: Ctx, card: ContactCard, *, edit: bool = False
 ) -> None:
-    _, today = me(update, context)
     # Email history (issue 13): the last email's line and the "Emails (N)" button.
     emails = card.emails
-    email_line = card_email_line(emails, crm(context).clock())
-    public_url = crm(context).settings.public_url
+    email_line = card_email_line(emails, context.crm.clock())
+    public_url = context.crm.settings.public_url
     opener = app_url(public_url, card.contact.id) if public_url else None
     await reply(
         update,
-        render_card(card, today, tz_of(update, context), email_line),
+        render_card(card, context.today, context.tz, email_line),
         card_keyboard(card.contact.id, card.note_count, emails.count, app_url=opener),
         edit=edit,
     )
@@ -111,56 +100,55 @@ async def find_command(update: Update, context: Ctx) -> None:
     await search(update, context, query)
 
 
-async def plain_text(update: Update, context: Ctx) -> None:
+async def text_outside_forms(update: Update, context: Ctx) -> None:
     """Search for the text typed outside any form."""
     assert update.effective_message is not None
     await search(update, context, update.effective_message.text or "")
 
 
 async def search(update: Update, context: Ctx, query: str) -> None:
-    found = await run_db(context, search_contacts, query, limit=SEARCH_LIMIT + 1)
+    found = await context.run_db(search_contacts, query, limit=SEARCH_LIMIT + 1)
     if len(found) == 1:
         await show_card(update, context, found[0].id)
         return
     more = len(found) > SEARCH_LIMIT
     in_trash = 0
     if not found:  # deleted ones are erased after 30 days: say they are there to restore
-        now = crm(context).clock()
-        in_trash = (await run_db(context, list_trash, now=now, text=query, page_size=1)).total
+        now = context.crm.clock()
+        in_trash = (await context.run_db(list_trash, now=now, text=query, page_size=1)).total
     text, markup = search_results(query, found[:SEARCH_LIMIT], more=more, in_trash=in_trash)
     await reply(update, text, markup)
 
 
 @on_button
-async def open_card(update: Update, context: Ctx, cb: Cb) -> None:
+async def open_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a contact's card (in place when the button says so)."""
     await show_card(update, context, cb.id, edit=cb.arg == "e")
 
 
 @on_button
-async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
+async def stage_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the stages of the contact's pipeline under the card."""
-    contact = await run_db(context, get_contact, cb.id)
+    contact = await context.run_db(get_contact, cb.id)
     assert update.callback_query is not None
     await update.callback_query.edit_message_reply_markup(stage_keyboard(contact))
 
 
 @on_button
-async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+async def stage_chosen(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Move the contact to the stage tapped and redraw the card."""
     return await move_stage(update, context, cb.id, cb.arg)
 
 
 async def move_stage(update: Update, context: Ctx, contact_id: int, stage: str) -> Toast | None:
     """Move the contact and redraw its card in place (a Toast when the move was refused)."""
-    user_id, _ = me(update, context)
     try:
         await show_card(
             update,
             context,
             contact_id,
             edit=True,
-            change=lambda s: change_stage(s, contact_id, stage, by_user_id=user_id),
+            change=lambda s: change_stage(s, contact_id, stage, by_user_id=context.admin),
         )
     except ValidationError as err:  # an old menu: the contact's type changed since
         await show_card(update, context, contact_id, edit=True)
@@ -170,33 +158,33 @@ async def move_stage(update: Update, context: Ctx, contact_id: int, stage: str) 
 
 
 @on_button
-async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def delete_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to move the contact to the trash."""
-    card = await run_db(context, get_card, cb.id)
+    card = await context.run_db(get_card, cb.id)
     await reply(update, delete_prompt(card), delete_keyboard(cb.id), edit=True)
 
 
 @on_button
-async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def delete_confirmed(update: Update, context: Ctx, cb: Cb) -> None:
     """Move the contact to the trash, with Undo."""
-    contact = await run_db(context, delete_contact, cb.id, now=crm(context).clock())
+    contact = await context.run_db(delete_contact, cb.id, now=context.crm.clock())
     await reply(update, deleted_text(contact), undo_keyboard(cb.id), edit=True)
 
 
 @on_button
-async def undo_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def undo_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Take the contact back out of the trash and show its card."""
-    await run_db(context, restore_contact, cb.id)
+    await context.run_db(restore_contact, cb.id)
     await show_card(update, context, cb.id, edit=True)
 
 
 @on_button
-async def all_notes(update: Update, context: Ctx, cb: Cb) -> None:
+async def notes_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a page of the contact's notes."""
     offset = int(cb.arg or 0)
-    contact = await run_db(context, get_contact, cb.id)
-    notes, total = await run_db(context, list_notes, cb.id, limit=NOTES_PAGE, offset=offset)
-    tz = tz_of(update, context)
+    contact = await context.run_db(get_contact, cb.id)
+    notes, total = await context.run_db(list_notes, cb.id, limit=NOTES_PAGE, offset=offset)
+    tz = context.tz
     messages, markup = notes_page(contact, notes, total, offset, tz, NOTES_PAGE)
     for text in messages[:-1]:
         await reply(update, text)
@@ -220,13 +208,13 @@ def contact_id_of(message: Message | None) -> int | None:
     return ids.pop() if len(ids) == 1 else None
 
 
-async def reply_note(update: Update, context: Ctx) -> None:
+async def card_reply(update: Update, context: Ctx) -> None:
     """Save a text reply to a card (or a bot message about a contact) as a note."""
     message = update.effective_message
     assert message is not None
     contact_id = contact_id_of(message.reply_to_message)
     if contact_id is None:
-        await plain_text(update, context)
+        await text_outside_forms(update, context)
         return
     await _note_by_reply(update, context, contact_id, with_card=True)
 
@@ -273,14 +261,14 @@ async def _note_by_reply(
     after it when ``with_card``), or say why not."""
     message = update.effective_message
     assert message is not None
-    user_id, _ = me(update, context)
+    user_id = context.admin
 
     def work(session: Session) -> ContactCard:
         add_note(session, contact_id, user_id, NoteType.INTERNAL, message.text or "")
         return get_card(session, contact_id)
 
     try:
-        card = await run_db(context, work)
+        card = await context.run_db(work)
     except CRMError as err:  # deleted meanwhile, or a note that can't be kept
         await reply(update, esc(str(err) or texts.GONE))
         return
@@ -296,13 +284,13 @@ async def _note_by_reply(
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("find", find_command),
-        CallbackQueryHandler(open_card, pattern=pattern("open")),
-        CallbackQueryHandler(stage_menu, pattern=pattern("stg")),
-        CallbackQueryHandler(set_stage, pattern=pattern("stgset")),
-        CallbackQueryHandler(ask_delete, pattern=pattern("del")),
-        CallbackQueryHandler(confirm_delete, pattern=pattern("dely")),
-        CallbackQueryHandler(undo_delete, pattern=pattern("undo")),
-        CallbackQueryHandler(all_notes, pattern=pattern("notes")),
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.REPLY, reply_note),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text),
+        CallbackQueryHandler(open_button, pattern=pattern("open")),
+        CallbackQueryHandler(stage_button, pattern=pattern("stg")),
+        CallbackQueryHandler(stage_chosen, pattern=pattern("stgset")),
+        CallbackQueryHandler(delete_button, pattern=pattern("del")),
+        CallbackQueryHandler(delete_confirmed, pattern=pattern("dely")),
+        CallbackQueryHandler(undo_button, pattern=pattern("undo")),
+        CallbackQueryHandler(notes_button, pattern=pattern("notes")),
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.REPLY, card_reply),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, text_outside_forms),
     ]

@@ -22,16 +22,14 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import (
     Application,
     BaseHandler,
-    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
 )
 
 from bot import texts
 from bot.callbacks import Cb, pattern
-from bot.handling import Toast, on_button, reply
-from bot.runtime import BOT_DATA_KEY, Crm, crm, me, run_db
+from bot.handling import Ctx, Toast, on_button, reply
+from bot.runtime import BOT_DATA_KEY, Crm
 from bot.sending import deliver
 from bot.views.common import esc, keyboard
 from bot.views.digest import (
@@ -68,7 +66,6 @@ from crm_core.services.ledger import SEND_DEADLINE
 from crm_core.services.reminders import ReminderJob, claim_due_reminders, finish_reminder
 
 log = logging.getLogger(__name__)
-Ctx = ContextTypes.DEFAULT_TYPE
 JOB_NAME = "digests"
 STATE_KEY = "digests"
 FIRST_CHECK = 1.0
@@ -113,13 +110,12 @@ async def check(context: Ctx) -> None:
 
 async def check_now(application: Application) -> None:
     """Run one check outside the JobQueue (tests, a manual trigger)."""
-    await check(CallbackContext(application))
+    await check(Ctx(application))
 
 
 async def send_due_digests(context: Ctx) -> list[DeliveryStatus]:
-    services = crm(context)
-    jobs = await run_db(
-        context,
+    services = context.crm
+    jobs = await context.run_db(
         claim_due_digests,
         services.clock(),
         default_tz=services.settings.timezone,
@@ -146,7 +142,7 @@ async def send_digest(context: Ctx, job: DigestJob) -> DeliveryStatus:
     )
 
     async def progress(parts: int) -> None:
-        await run_db(context, digest_part_sent, job.delivery_id, parts)
+        await context.run_db(digest_part_sent, job.delivery_id, parts)
 
     result = await deliver(
         context.bot,
@@ -156,12 +152,11 @@ async def send_digest(context: Ctx, job: DigestJob) -> DeliveryStatus:
         deadline=monotonic_time.monotonic() + SEND_DEADLINE.total_seconds(),
         on_sent=progress,
     )
-    await run_db(
-        context,
+    await context.run_db(
         finish_digest,
         job.delivery_id,
         result.status,
-        now=crm(context).clock(),
+        now=context.crm.clock(),
         error=result.error,
         items=len(job.digest.items),
     )
@@ -181,9 +176,9 @@ async def send_digest(context: Ctx, job: DigestJob) -> DeliveryStatus:
 
 
 async def send_due_reminders(context: Ctx) -> list[DeliveryStatus]:
-    services = crm(context)
-    jobs = await run_db(
-        context, claim_due_reminders, services.clock(), default_tz=services.settings.timezone
+    services = context.crm
+    jobs = await context.run_db(
+        claim_due_reminders, services.clock(), default_tz=services.settings.timezone
     )
     statuses = []
     for job in jobs:
@@ -202,12 +197,11 @@ async def send_reminder(context: Ctx, job: ReminderJob) -> DeliveryStatus:
         [message],
         deadline=monotonic_time.monotonic() + SEND_DEADLINE.total_seconds(),
     )
-    await run_db(
-        context,
+    await context.run_db(
         finish_reminder,
         job.delivery_id,
         result.status,
-        now=crm(context).clock(),
+        now=context.crm.clock(),
         error=result.error,
     )
     log.info(
@@ -224,8 +218,8 @@ async def send_reminder(context: Ctx, job: ReminderJob) -> DeliveryStatus:
 
 async def digest_command(update: Update, context: Ctx) -> None:
     """Send today's digest now, whatever the time, leaving the ledger alone (/digest)."""
-    user_id, today = me(update, context)
-    digest = await run_db(context, build_digest, user_id, today)
+    user_id, today = context.admin, context.today
+    digest = await context.run_db(build_digest, user_id, today)
     for text, markup in digest_messages(digest):
         await reply(update, text, markup)
 
@@ -252,36 +246,34 @@ async def _redraw(
 
 
 @on_button
-async def done(update: Update, context: Ctx, cb: Cb) -> None:
+async def done_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the outcome buttons in place of the item's actions."""
-    contact = await run_db(context, get_contact, cb.id)
+    contact = await context.run_db(get_contact, cb.id)
     await _redraw(
         update, cb.id, outcome_rows(cb.id), f"<b>{esc(contact.name)}</b> — how did it go?"
     )
 
 
 @on_button
-async def back(update: Update, context: Ctx, cb: Cb) -> None:
+async def back_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the item's actions again in place of the outcome buttons."""
-    await run_db(context, get_contact, cb.id)
+    await context.run_db(get_contact, cb.id)
     await _redraw(update, cb.id, [action_row(cb.id)], "Follow-up:")
 
 
 @on_button
-async def outcome(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+async def outcome_chosen(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Write the note of the outcome tapped, then ask for the next follow-up."""
     found = OUTCOMES_BY_KEY.get(cb.arg)
     if found is None:
         return Toast(texts.STALE_BUTTON)
-    user_id, _ = me(update, context)
-    contact = await run_db(
-        context,
+    contact = await context.run_db(
         log_outcome,
         cb.id,
-        user_id,
+        context.admin,
         found.note_type,
         found.note,
-        now=crm(context).clock(),
+        now=context.crm.clock(),
     )
     await _redraw(
         update, cb.id, next_rows(cb.id, found.key), f"<b>{esc(contact.name)}</b> — next follow-up?"
@@ -290,16 +282,14 @@ async def outcome(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 
 @on_button
-async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def next_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Set the next follow-up tapped and close the item."""
-    _, today = me(update, context)
+    today = context.today
     choice, _, outcome_key = cb.arg.partition(":")
     if choice != NO_NEXT and choice not in NEXT_BY_KEY:
         return Toast(texts.STALE_BUTTON)
     when = today + timedelta(days=NEXT_BY_KEY[choice].days) if choice != NO_NEXT else None
-    contact = await run_db(
-        context, set_followup, cb.id, when, today=today, now=crm(context).clock()
-    )
+    contact = await context.run_db(set_followup, cb.id, when, today=today, now=context.crm.clock())
     label = done_label(outcome_key, contact.next_followup_date)
     await _redraw(update, cb.id, status_rows(cb.id, label), f"<b>{esc(contact.name)}</b>")
     if contact.next_followup_date is None:
@@ -308,13 +298,13 @@ async def next_choice(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 
 @on_button
-async def snooze(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def snooze_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Move the follow-up the days tapped from today and close the item."""
-    _, today = me(update, context)
+    today = context.today
     if not cb.arg.isdecimal():
         return Toast("That button is out of date.")
-    contact = await run_db(
-        context, snooze_followup, cb.id, int(cb.arg), today=today, now=crm(context).clock()
+    contact = await context.run_db(
+        snooze_followup, cb.id, int(cb.arg), today=today, now=context.crm.clock()
     )
     new_date, at = contact.next_followup_date or today, contact.next_followup_time
     await _redraw(
@@ -329,9 +319,9 @@ async def snooze(update: Update, context: Ctx, cb: Cb) -> Toast:
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("digest", digest_command),
-        CallbackQueryHandler(done, pattern=pattern(DONE)),
-        CallbackQueryHandler(back, pattern=pattern(BACK)),
-        CallbackQueryHandler(outcome, pattern=pattern(OUTCOME)),
-        CallbackQueryHandler(next_choice, pattern=pattern(NEXT)),
-        CallbackQueryHandler(snooze, pattern=pattern(SNOOZE)),
+        CallbackQueryHandler(done_button, pattern=pattern(DONE)),
+        CallbackQueryHandler(back_button, pattern=pattern(BACK)),
+        CallbackQueryHandler(outcome_chosen, pattern=pattern(OUTCOME)),
+        CallbackQueryHandler(next_chosen, pattern=pattern(NEXT)),
+        CallbackQueryHandler(snooze_button, pattern=pattern(SNOOZE)),
     ]

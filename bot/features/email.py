@@ -13,11 +13,11 @@ import logging
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
-from telegram.ext import Application, BaseHandler, CallbackQueryHandler, ContextTypes
+from telegram.ext import Application, BaseHandler, CallbackQueryHandler
 
 from bot.callbacks import Cb, pattern
-from bot.handling import Toast, on_button, reply
-from bot.runtime import BOT_DATA_KEY, Crm, crm, in_transaction, me, run_db
+from bot.handling import Ctx, Toast, on_button, reply
+from bot.runtime import BOT_DATA_KEY, Crm, in_transaction
 from bot.views import email as views
 from crm_core.crypto import SecretBox
 from crm_core.errors import NotFound
@@ -28,7 +28,6 @@ from crm_core.services.contacts import get_contact
 from crm_core.services.emails import email_to_note, forget_mail, get_email, list_emails
 
 log = logging.getLogger(__name__)
-Ctx = ContextTypes.DEFAULT_TYPE
 JOB_NAME = "mail-sync"
 FIRST_SYNC_SECONDS = 60
 
@@ -40,41 +39,36 @@ def secret_box(services: Crm) -> SecretBox:
 
 async def show_status(update: Update, context: Ctx, *, edit: bool = False) -> None:
     """The admin's mailbox screen, or the offer to connect one."""
-    services = crm(context)
+    services = context.crm
     if not services.settings.email_keys:
         await reply(update, views.NO_KEY, edit=edit)
         return
-    user_id, _ = me(update, context)
     try:
-        status = await run_db(context, config_svc.mailbox_status, user_id)
+        status = await context.run_db(config_svc.mailbox_status, context.admin)
     except NotFound:
         text, markup = views.not_connected()
     else:
-        assert update.effective_user is not None
-        text, markup = views.render_status(
-            status, services.clock(), services.tz(update.effective_user.id)
-        )
+        text, markup = views.render_status(status, services.clock(), context.tz)
     await reply(update, text, markup, edit=edit)
 
 
 @on_button
-async def home(update: Update, context: Ctx, cb: Cb) -> None:
+async def status_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the mailbox status again."""
     await show_status(update, context, edit=True)
 
 
 @on_button
-async def sync_now(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def sync_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Start a sync in the background; its outcome comes as a new message."""
-    services = crm(context)
-    user_id, _ = me(update, context)
+    services = context.crm
     box = secret_box(services)
-    context.application.create_task(_sync_and_report(update, context, box, user_id))
+    context.application.create_task(_sync_and_report(update, context, box, context.admin))
     return Toast("Syncing now…")
 
 
 async def _sync_and_report(update: Update, context: Ctx, box: SecretBox, user_id: int) -> None:
-    services = crm(context)
+    services = context.crm
     result = await asyncio.to_thread(
         sync_mailbox,
         services.session_factory,
@@ -97,39 +91,38 @@ def _outcome_text(result: SyncResult) -> str:
 
 
 @on_button
-async def pause(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def pause_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Pause or resume the mail sync, then show the status."""
-    user_id, _ = me(update, context)
     paused = cb.arg == "1"
-    await run_db(context, config_svc.set_paused, user_id, paused)
+    await context.run_db(config_svc.set_paused, context.admin, paused)
     await show_status(update, context, edit=True)
     return Toast("Paused." if paused else "Resumed.")
 
 
 @on_button
-async def remove(update: Update, context: Ctx, cb: Cb) -> None:
+async def remove_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to keep the stored emails, then remove the mailbox."""
-    user_id, _ = me(update, context)
+    user_id = context.admin
     if cb.arg in {"keep", "forget"}:
-        erased = await run_db(
-            context, config_svc.remove_email_config, user_id, forget=cb.arg == "forget"
+        erased = await context.run_db(
+            config_svc.remove_email_config, user_id, forget=cb.arg == "forget"
         )
         await reply(update, views.removed_text(erased), edit=True)
         return
-    status = await run_db(context, config_svc.mailbox_status, user_id)
+    status = await context.run_db(config_svc.mailbox_status, user_id)
     text, markup = views.remove_prompt(status.stored)
     await reply(update, text, markup, edit=True)
 
 
 @on_button
-async def forget(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+async def forget_button(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Ask to confirm, then erase the stored emails."""
-    user_id, _ = me(update, context)
+    user_id = context.admin
     if cb.arg == "yes":
-        erased = await run_db(context, forget_mail, user_id)
+        erased = await context.run_db(forget_mail, user_id)
         await show_status(update, context, edit=True)
         return Toast(f"Forgot {erased} email{'s' if erased != 1 else ''}.")
-    status = await run_db(context, config_svc.mailbox_status, user_id)
+    status = await context.run_db(config_svc.mailbox_status, user_id)
     text, markup = views.forget_prompt(status.stored)
     await reply(update, text, markup, edit=True)
     return None
@@ -155,6 +148,7 @@ def schedule(application: Application) -> None:
 
 
 async def sync_job(context: Ctx) -> None:
+    """Sync the mailboxes that are due (the job run every IMAP_SYNC_MINUTES)."""
     await sync_due(context.application)
 
 
@@ -193,32 +187,27 @@ async def sync_due(application: Application) -> None:
 
 
 @on_button
-async def emails_page(update: Update, context: Ctx, cb: Cb) -> None:
+async def emails_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a page of the contact's emails."""
     page_no = int(cb.arg) if cb.arg.isdecimal() else 1
-    contact = await run_db(context, get_contact, cb.id)
-    page = await run_db(context, list_emails, cb.id, page_no)
-    assert update.effective_user is not None
-    text, markup = views.email_list(
-        contact.name, contact.id, page, crm(context).tz(update.effective_user.id)
-    )
+    contact = await context.run_db(get_contact, cb.id)
+    page = await context.run_db(list_emails, cb.id, page_no)
+    text, markup = views.email_list(contact.name, contact.id, page, context.tz)
     await reply(update, text, markup, edit=True)
 
 
 @on_button
-async def open_email(update: Update, context: Ctx, cb: Cb) -> None:
+async def email_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show one email."""
-    row = await run_db(context, get_email, cb.id)
-    assert update.effective_user is not None
-    text, markup = views.render_email(row, crm(context).tz(update.effective_user.id))
+    row = await context.run_db(get_email, cb.id)
+    text, markup = views.render_email(row, context.tz)
     await reply(update, text, markup, edit=True)
 
 
 @on_button
-async def save(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def save_files_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Save the email's attachments to the contact's files."""
-    services = crm(context)
-    user_id, _ = me(update, context)
+    services = context.crm
     saved = await asyncio.to_thread(
         save_attachments,
         services.session_factory,
@@ -226,29 +215,28 @@ async def save(update: Update, context: Ctx, cb: Cb) -> Toast:
         secret_box(services),
         MailOptions.of(services.settings),
         cb.id,
-        user_id,
+        context.admin,
     )
     await reply(update, views.saved_text(len(saved.files), saved.too_big))
     return Toast("Saved.")
 
 
 @on_button
-async def as_note(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def note_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Add the email to the contact as a note."""
-    user_id, _ = me(update, context)
-    await run_db(context, email_to_note, cb.id, user_id)
+    await context.run_db(email_to_note, cb.id, context.admin)
     return Toast("Added as a note.")
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CallbackQueryHandler(home, pattern=pattern(views.MAIL_HOME)),
-        CallbackQueryHandler(sync_now, pattern=pattern(views.MAIL_SYNC)),
-        CallbackQueryHandler(pause, pattern=pattern(views.MAIL_PAUSE)),
-        CallbackQueryHandler(remove, pattern=pattern(views.MAIL_REMOVE)),
-        CallbackQueryHandler(forget, pattern=pattern(views.MAIL_FORGET)),
-        CallbackQueryHandler(emails_page, pattern=pattern(views.EMAILS)),
-        CallbackQueryHandler(open_email, pattern=pattern(views.EMAIL_OPEN)),
-        CallbackQueryHandler(save, pattern=pattern(views.EMAIL_SAVE)),
-        CallbackQueryHandler(as_note, pattern=pattern(views.EMAIL_NOTE)),
+        CallbackQueryHandler(status_button, pattern=pattern(views.MAIL_HOME)),
+        CallbackQueryHandler(sync_button, pattern=pattern(views.MAIL_SYNC)),
+        CallbackQueryHandler(pause_button, pattern=pattern(views.MAIL_PAUSE)),
+        CallbackQueryHandler(remove_button, pattern=pattern(views.MAIL_REMOVE)),
+        CallbackQueryHandler(forget_button, pattern=pattern(views.MAIL_FORGET)),
+        CallbackQueryHandler(emails_button, pattern=pattern(views.EMAILS)),
+        CallbackQueryHandler(email_button, pattern=pattern(views.EMAIL_OPEN)),
+        CallbackQueryHandler(save_files_button, pattern=pattern(views.EMAIL_SAVE)),
+        CallbackQueryHandler(note_button, pattern=pattern(views.EMAIL_NOTE)),
     ]

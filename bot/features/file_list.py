@@ -13,14 +13,12 @@ from sqlalchemy.orm import Session
 from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import texts
 from bot.callbacks import Cb, pattern
 from bot.features.attachments.receiving import KINDS
-from bot.features.cards import tz_of
-from bot.handling import on_button, reply
-from bot.runtime import crm, run_db
+from bot.handling import Ctx, on_button, reply
 from bot.views import files as views
 from crm_core.errors import NotFound
 from crm_core.models import Contact, File
@@ -29,7 +27,6 @@ from crm_core.services.files import delete_file, get_file, list_files
 from crm_core.storage import FileStore
 
 log = logging.getLogger(__name__)
-Ctx = ContextTypes.DEFAULT_TYPE
 
 
 def _contact_and_files(session: Session, contact_id: int) -> tuple[Contact, list[File]]:
@@ -49,8 +46,8 @@ def _file_id(cb: Cb) -> int:
 async def show_files(
     update: Update, context: Ctx, contact_id: int, page: int = 1, *, edit: bool, notice: str = ""
 ) -> None:
-    contact, rows = await run_db(context, _contact_and_files, contact_id)
-    text, markup = views.render_files(contact, rows, tz_of(update, context), page, notice=notice)
+    contact, rows = await context.run_db(_contact_and_files, contact_id)
+    text, markup = views.render_files(contact, rows, context.tz, page, notice=notice)
     await reply(update, text, markup, edit=edit)
 
 
@@ -62,9 +59,9 @@ async def files_button(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def send_back(update: Update, context: Ctx, cb: Cb) -> None:
+async def get_file_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Send a stored file back into the chat."""
-    contact, row = await run_db(context, _contact_and_file, cb.id, _file_id(cb))
+    contact, row = await context.run_db(_contact_and_file, cb.id, _file_id(cb))
     chat = update.effective_chat
     if chat is not None:
         await send_file(context, chat.id, contact, row)
@@ -93,7 +90,7 @@ async def send_file(context: Ctx, chat_id: int, contact: Contact, row: File) -> 
                 row.id,
                 err.message,
             )
-    data = await asyncio.to_thread(_read_object, crm(context).file_store(), row.storage_key)
+    data = await asyncio.to_thread(_read_object, context.crm.file_store(), row.storage_key)
     return await context.bot.send_document(
         chat_id,
         InputFile(data, filename=row.file_name),
@@ -112,25 +109,25 @@ def _read_object(store: FileStore, key: str) -> bytes:
 
 
 @on_button
-async def ask_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def delete_file_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to delete a stored file."""
-    contact, row = await run_db(context, _contact_and_file, cb.id, _file_id(cb))
+    contact, row = await context.run_db(_contact_and_file, cb.id, _file_id(cb))
     text, markup = views.delete_prompt(contact, row)
     await reply(update, text, markup, edit=True)
 
 
 @on_button
-async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
+async def delete_file_confirmed(update: Update, context: Ctx, cb: Cb) -> None:
     """Delete the row (committed), then the object; a failed object delete is retried later."""
-    row = await run_db(context, delete_file, _file_id(cb), contact_id=cb.id)
-    await crm(context).delete_objects([row.storage_key])
+    row = await context.run_db(delete_file, _file_id(cb), contact_id=cb.id)
+    await context.crm.delete_objects([row.storage_key])
     await show_files(update, context, cb.id, edit=True, notice=views.deleted_notice(row))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CallbackQueryHandler(files_button, pattern=pattern("files")),
-        CallbackQueryHandler(send_back, pattern=pattern("fget")),
-        CallbackQueryHandler(ask_delete, pattern=pattern("fdel")),
-        CallbackQueryHandler(confirm_delete, pattern=pattern("fdely")),
+        CallbackQueryHandler(get_file_button, pattern=pattern("fget")),
+        CallbackQueryHandler(delete_file_button, pattern=pattern("fdel")),
+        CallbackQueryHandler(delete_file_confirmed, pattern=pattern("fdely")),
     ]

@@ -15,14 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import MessageOrigin, MessageOriginHiddenUser, MessageOriginUser, Update
-from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, BaseHandler, MessageHandler, filters
 
-from bot.handling import reply
+from bot.handling import Ctx, reply
 from bot.views.forwarded import ADD_FORWARDED, forward_offer
 
 __all__ = ["ADD_FORWARDED", "forwarded_name", "handler"]
 
-Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "forwarded"
 #: Offers whose names are kept (older buttons say they are out of date).
 KEPT = 10
@@ -39,8 +38,7 @@ def sender_name(origin: MessageOrigin | None) -> str | None:
 
 
 def _kept(context: Ctx) -> dict[str, Any]:
-    assert context.user_data is not None
-    kept: dict[str, Any] = context.user_data.setdefault(KEY, {})
+    kept: dict[str, Any] = context.user_state.setdefault(KEY, {})
     return kept
 
 
@@ -50,7 +48,7 @@ def forwarded_name(context: Ctx, message_id: int) -> str | None:
     return name if isinstance(name, str) else None
 
 
-async def offer(update: Update, context: Ctx) -> None:
+async def forward_received(update: Update, context: Ctx) -> None:
     """Offer to add the person a forwarded text is from."""
     message = update.effective_message
     assert message is not None
@@ -68,5 +66,5 @@ async def offer(update: Update, context: Ctx) -> None:
 def handler() -> BaseHandler[Update, Ctx, None]:
     # A forward that replies to a card is a note on it (``bot.features.cards``), not a person.
     return MessageHandler(
-        filters.FORWARDED & filters.TEXT & ~filters.COMMAND & ~filters.REPLY, offer
+        filters.FORWARDED & filters.TEXT & ~filters.COMMAND & ~filters.REPLY, forward_received
     )

@@ -2,7 +2,7 @@
 keep the eviction pipeline and jobs in step (each can be declined; nothing is forced).
 
 The Add job form is ``bot.conversations.add_job``; the stage move that offers "Create job"
-or "Mark job paid" is the card's (``bot.features.cards.set_stage`` calls
+or "Mark job paid" is the card's (``bot.features.cards.stage_chosen`` calls
 ``after_stage_move``); a prevention prospect moved to Won is offered "Create job" as well.
 """
 
@@ -12,11 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.callbacks import JOB, JOB_STATUS, JOBS, OFFER_NO, Cb, pattern
-from bot.handling import Toast, on_button, reply
-from bot.runtime import run_db
+from bot.handling import Ctx, Toast, on_button, reply
 from bot.views.common import money
 from bot.views.jobs import (
     create_job_offer,
@@ -29,8 +28,6 @@ from crm_core.models import Contact, Job
 from crm_core.services import jobs as svc
 from crm_core.services.contacts import get_contact
 from crm_core.stages import ContactType, JobStatus
-
-Ctx = ContextTypes.DEFAULT_TYPE
 
 #: Stage moves of an eviction client that offer to mark its open job the same.
 STAGE_TO_JOB_STATUS: dict[str, JobStatus] = {
@@ -55,25 +52,25 @@ class StatusChange:
 
 
 @on_button
-async def show_jobs(update: Update, context: Ctx, cb: Cb) -> None:
+async def jobs_button(update: Update, context: Ctx, cb: Cb) -> None:
     """List the contact's jobs (an empty list says so) with "Add job"."""
 
     def work(session: Session) -> tuple[str, InlineKeyboardMarkup]:
         return job_list(get_contact(session, cb.id), svc.list_jobs(session, cb.id))
 
-    text, markup = await run_db(context, work)
+    text, markup = await context.run_db(work)
     await reply(update, text, markup, edit=cb.arg == "e")
 
 
 @on_button
-async def show_job(update: Update, context: Ctx, cb: Cb) -> None:
+async def job_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show one job with its status buttons, in place of the list."""
 
     def work(session: Session) -> tuple[str, InlineKeyboardMarkup]:
         job = svc.get_job(session, cb.id)
         return job_view(get_contact(session, job.contact_id), job)
 
-    text, markup = await run_db(context, work)
+    text, markup = await context.run_db(work)
     await reply(update, text, markup, edit=True)
 
 
@@ -91,11 +88,11 @@ def _set_status(session: Session, job_id: int, status: str) -> StatusChange:
 
 
 @on_button
-async def set_status(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def status_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Set the job's status, redraw it, and offer Paid when the last open job was paid.
 
     The client is offered a move to Paid only when its last open job was just paid."""
-    change = await run_db(context, _set_status, cb.id, cb.arg)
+    change = await context.run_db(_set_status, cb.id, cb.arg)
     await reply(update, *job_view(change.contact, change.job), edit=True)
     if change.offer_paid:
         await reply(update, *move_to_paid_offer(change.contact))
@@ -104,7 +101,7 @@ async def set_status(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 
 @on_button
-async def decline(update: Update, context: Ctx, cb: Cb) -> None:
+async def decline_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Decline an offer: say so in its place; nothing changes."""
     await reply(update, "OK, nothing changed.", edit=True)
 
@@ -129,15 +126,15 @@ async def after_stage_move(update: Update, context: Ctx, contact_id: int, stage:
             return None
         return mark_job_offer(contact, job, STAGE_TO_JOB_STATUS[stage])
 
-    offer = await run_db(context, work)
+    offer = await context.run_db(work)
     if offer is not None:
         await reply(update, *offer)
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CallbackQueryHandler(show_jobs, pattern=pattern(JOBS)),
-        CallbackQueryHandler(show_job, pattern=pattern(JOB)),
-        CallbackQueryHandler(set_status, pattern=pattern(JOB_STATUS)),
-        CallbackQueryHandler(decline, pattern=pattern(OFFER_NO)),
+        CallbackQueryHandler(jobs_button, pattern=pattern(JOBS)),
+        CallbackQueryHandler(job_button, pattern=pattern(JOB)),
+        CallbackQueryHandler(status_chosen, pattern=pattern(JOB_STATUS)),
+        CallbackQueryHandler(decline_button, pattern=pattern(OFFER_NO)),
     ]

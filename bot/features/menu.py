@@ -9,13 +9,11 @@ from datetime import datetime, time
 from typing import Any
 
 from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import texts
 from bot.callbacks import MAX_ID, Cb, pattern
-from bot.features.cards import tz_of
-from bot.handling import FORM_KEYS, Toast, on_button, reply, text_of
-from bot.runtime import crm, me, run_db
+from bot.handling import FORM_KEYS, Ctx, Toast, on_button, reply, text_of
 from bot.views.common import esc
 from bot.views.dashboard import render_dashboard
 from bot.views.lists import (
@@ -36,26 +34,25 @@ from crm_core.services.listing import ContactFilter, View, iter_filtered, list_c
 from crm_core.services.report import forecast
 from crm_core.services.trash import list_trash, purge_contact, restore_contact
 
-Ctx = ContextTypes.DEFAULT_TYPE
 PAGE_SIZE = 10
 _EDGE = re.compile(r"([ab])(\d{1,10})", re.ASCII)
 
 
-async def start(update: Update, context: Ctx) -> None:
+async def start_command(update: Update, context: Ctx) -> None:
     """Show what the bot does and the main menu (/start, /help)."""
     await reply(update, texts.HELP, main_menu())
 
 
-async def cancel_outside(update: Update, context: Ctx) -> None:
+async def stray_cancel(update: Update, context: Ctx) -> None:
     """Say there is nothing to cancel, with the main menu."""
     await reply(update, texts.NOTHING_TO_CANCEL, main_menu())
 
 
 def _form_open(context: Ctx) -> bool:
-    return any(key in (context.user_data or {}) for key in FORM_KEYS)
+    return any(key in context.user_state for key in FORM_KEYS)
 
 
-async def skip_outside(update: Update, context: Ctx) -> None:
+async def stray_skip(update: Update, context: Ctx) -> None:
     """Say why /skip did nothing: no question waiting, or one that can't be skipped."""
     await reply(update, texts.SKIP_NOT_HERE if _form_open(context) else texts.NOTHING_TO_SKIP)
 
@@ -78,8 +75,7 @@ LIST_RESET = "⚠️ Your list filters couldn't be read, so they were reset."
 
 
 def _list_state(context: Ctx) -> dict[str, Any]:
-    assert context.user_data is not None
-    state: dict[str, Any] = context.user_data.setdefault("list", {})
+    state: dict[str, Any] = context.user_state.setdefault("list", {})
     return state
 
 
@@ -101,13 +97,12 @@ async def show_list(update: Update, context: Ctx, *, edit: bool = False, anchor:
     page then holds the contacts before/after that one (see ``list_contacts``)."""
     flt, repaired = _list_filter(context)
     state = _list_state(context)
-    user_id, today = me(update, context)
+    user_id, today = context.admin, context.today
     # Anything else (a button from before edges, tampered data): the page by its number.
     edge = _EDGE.fullmatch(anchor)
     contact_id = int(edge[2]) if edge and int(edge[2]) <= MAX_ID else None
     side = edge[1] if edge else ""
-    page = await run_db(
-        context,
+    page = await context.run_db(
         list_contacts,
         user_id,
         flt,
@@ -130,7 +125,7 @@ async def list_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def change_filter(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+async def list_button(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Change the list's page, type, status or view, and redraw it."""
     state = _list_state(context)
     if cb.action == "lp":
@@ -150,27 +145,26 @@ async def change_filter(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 
 async def today_command(update: Update, context: Ctx) -> None:
     """Show my follow-ups due today and overdue, oldest first (/today)."""
-    user_id, today = me(update, context)
-    items = await run_db(context, due_followups, user_id, today)
+    user_id, today = context.admin, context.today
+    items = await context.run_db(due_followups, user_id, today)
     text, markup = render_today(items, today)
     await reply(update, text, markup)
 
 
 async def dashboard_command(update: Update, context: Ctx) -> None:
     """Show my figures and the team's (/dashboard)."""
-    user_id, today = me(update, context)
-    mine = await run_db(context, dashboard, user_id, View.MINE, today)
-    team = await run_db(context, dashboard, user_id, View.TEAM, today)
-    month_start = datetime.combine(today.replace(day=1), time(), tz_of(update, context))
-    weights = crm(context).settings.stage_probabilities
-    ahead = await run_db(context, forecast, month_start, weights)  # issue 12
+    user_id, today = context.admin, context.today
+    mine = await context.run_db(dashboard, user_id, View.MINE, today)
+    team = await context.run_db(dashboard, user_id, View.TEAM, today)
+    month_start = datetime.combine(today.replace(day=1), time(), context.tz)
+    weights = context.crm.settings.stage_probabilities
+    ahead = await context.run_db(forecast, month_start, weights)  # issue 12
     await reply(update, render_dashboard(mine, team) + "\n\n" + forecast_block(ahead))
 
 
 def trash_state(context: Ctx) -> dict[str, Any]:
     """What /trash shows: ``q`` (the search, "" for all) and ``page``."""
-    assert context.user_data is not None
-    state: dict[str, Any] = context.user_data.setdefault("trash", {})
+    state: dict[str, Any] = context.user_state.setdefault("trash", {})
     return state
 
 
@@ -191,12 +185,10 @@ async def show_trash(update: Update, context: Ctx, *, edit: bool = False) -> Non
     if not isinstance(query, str) or not isinstance(page_no, int):  # unreadable: start over
         state.clear()
         query, page_no = "", 1
-    now = crm(context).clock()
-    page = await run_db(
-        context, list_trash, now=now, text=query, page=page_no, page_size=PAGE_SIZE
-    )
+    now = context.crm.clock()
+    page = await context.run_db(list_trash, now=now, text=query, page=page_no, page_size=PAGE_SIZE)
     state["page"] = page.page
-    text, markup = render_trash(page, query, tz_of(update, context), now)
+    text, markup = render_trash(page, query, context.tz, now)
     await reply(update, text, markup, edit=edit)
 
 
@@ -216,28 +208,28 @@ async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def restore(update: Update, context: Ctx, cb: Cb) -> None:
+async def restore_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Take a contact out of the trash, show its card, and redraw the trash."""
     from bot.features.cards import show_card
 
-    await run_db(context, restore_contact, cb.id)
+    await context.run_db(restore_contact, cb.id)
     await show_card(update, context, cb.id)
     await show_trash(update, context, edit=True)
 
 
 @on_button
-async def ask_purge(update: Update, context: Ctx, cb: Cb) -> None:
+async def erase_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to erase a trashed contact for good."""
-    contact = await run_db(context, get_contact, cb.id, include_deleted=True)
+    contact = await context.run_db(get_contact, cb.id, include_deleted=True)
     text, markup = purge_prompt(contact)
     await reply(update, text, markup, edit=True)
 
 
 @on_button
-async def purge(update: Update, context: Ctx, cb: Cb) -> None:
+async def erase_confirmed(update: Update, context: Ctx, cb: Cb) -> None:
     """Erase a trashed contact and its files for good, and redraw the trash."""
-    result = await run_db(context, purge_contact, cb.id)
-    await crm(context).delete_objects(result.storage_keys)
+    result = await context.run_db(purge_contact, cb.id)
+    await context.crm.delete_objects(result.storage_keys)
     await reply(update, "Erased for good.")
     await show_trash(update, context, edit=True)
 
@@ -247,7 +239,7 @@ async def export_command(update: Update, context: Ctx) -> None:
     flt, repaired = _list_filter(context)
     if repaired:
         await reply(update, repaired)
-    user_id, _ = me(update, context)
+    user_id = context.admin
 
     def build(session: Any) -> tuple[bytes, int]:
         buffer = io.StringIO()
@@ -255,9 +247,9 @@ async def export_command(update: Update, context: Ctx) -> None:
         return buffer.getvalue().encode("utf-8"), count
 
     # Count rows, not lines: an address may hold a line break.
-    data, count = await run_db(context, build)
+    data, count = await context.run_db(build)
     assert update.effective_chat is not None
-    stamp = crm(context).clock().strftime("%Y%m%d")
+    stamp = context.crm.clock().strftime("%Y%m%d")
     await update.effective_chat.send_document(
         InputFile(io.BytesIO(data), filename=f"contacts-{stamp}.csv"),
         caption=f"{count} contact{'s' if count != 1 else ''} from your current /list filter.",
@@ -265,7 +257,7 @@ async def export_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def menu(update: Update, context: Ctx, cb: Cb) -> None:
+async def menu_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Open what a main-menu button names."""
     action = cb.arg
     if action == "find":
@@ -282,18 +274,18 @@ async def menu(update: Update, context: Ctx, cb: Cb) -> None:
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CommandHandler(["start", "help"], start),
-        CommandHandler("cancel", cancel_outside),
-        CommandHandler("skip", skip_outside),
+        CommandHandler(["start", "help"], start_command),
+        CommandHandler("cancel", stray_cancel),
+        CommandHandler("skip", stray_skip),
         CommandHandler("list", list_command),
         CommandHandler("today", today_command),
         CommandHandler("dashboard", dashboard_command),
         CommandHandler("trash", trash_command),
         CommandHandler("export", export_command),
-        CallbackQueryHandler(change_filter, pattern=pattern("lt", "ls", "lv", "lp")),
+        CallbackQueryHandler(list_button, pattern=pattern("lt", "ls", "lv", "lp")),
         CallbackQueryHandler(trash_button, pattern=pattern("trash")),
-        CallbackQueryHandler(restore, pattern=pattern("rst")),
-        CallbackQueryHandler(ask_purge, pattern=pattern("pur")),
-        CallbackQueryHandler(purge, pattern=pattern("puryes")),
-        CallbackQueryHandler(menu, pattern=pattern("menu")),
+        CallbackQueryHandler(restore_button, pattern=pattern("rst")),
+        CallbackQueryHandler(erase_button, pattern=pattern("pur")),
+        CallbackQueryHandler(erase_confirmed, pattern=pattern("puryes")),
+        CallbackQueryHandler(menu_button, pattern=pattern("menu")),
     ]

@@ -8,11 +8,10 @@ from collections.abc import Iterable
 
 from telegram import Bot, MenuButtonWebApp, Update, WebAppInfo
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
-from bot.handling import reply
-from bot.runtime import crm
+from bot.handling import Ctx, reply
 from bot.views.cards import app_keyboard
 
 log = logging.getLogger(__name__)
@@ -43,9 +42,9 @@ async def set_menu_buttons(bot: Bot, public_url: str, chat_ids: Iterable[int]) -
     return done
 
 
-async def app_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def app_command(update: Update, context: Ctx) -> None:
     """Send a button that opens the CRM page, and set this chat's menu button (/app)."""
-    public_url = crm(context).settings.public_url
+    public_url = context.crm.settings.public_url
     if not public_url:
         await reply(update, texts.APP_NOT_CONFIGURED)
         return
@@ -55,5 +54,5 @@ async def app_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await reply(update, texts.APP_OPEN, app_keyboard(app_url(public_url)))
 
 
-def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]:
+def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [CommandHandler("app", app_command)]

@@ -11,26 +11,24 @@ import asyncio
 import logging
 
 from telegram import InputMediaPhoto, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import REPORT, Cb, pattern
-from bot.handling import on_button, reply
-from bot.runtime import crm, run_db
+from bot.handling import Ctx, on_button, reply
 from bot.views.report import DEFAULT, PIPELINES, report_keyboard, summary
 from crm_core.charts import Chart, render
 from crm_core.services.periods import PERIODS, parse_period
 from crm_core.services.report import report
 
 log = logging.getLogger(__name__)
-Ctx = ContextTypes.DEFAULT_TYPE
 
 
 async def _show(update: Update, context: Ctx, pipeline: str, period: str, *, edit: bool) -> None:
-    app = crm(context)
+    app = context.crm
     now = app.clock()
     chosen = parse_period(period, now)
     probabilities = app.settings.stage_probabilities
-    result = await run_db(context, report, PIPELINES[pipeline], chosen, now, probabilities)
+    result = await context.run_db(report, PIPELINES[pipeline], chosen, now, probabilities)
     await reply(update, summary(result), report_keyboard(pipeline, period), edit=edit)
     charts = await asyncio.to_thread(render, result.current)
     await _send_album(update, charts)
@@ -53,7 +51,7 @@ async def report_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def switch(update: Update, context: Ctx, cb: Cb) -> None:
+async def report_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Redraw the summary for the period or pipeline tapped, then send its charts."""
     pipeline, _, period = cb.arg.partition(":")
     if pipeline not in PIPELINES or period not in PERIODS:
@@ -64,5 +62,5 @@ async def switch(update: Update, context: Ctx, cb: Cb) -> None:
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("report", report_command),
-        CallbackQueryHandler(switch, pattern=pattern(REPORT)),
+        CallbackQueryHandler(report_button, pattern=pattern(REPORT)),
     ]

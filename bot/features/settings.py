@@ -10,11 +10,10 @@ from datetime import time
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Cb, pattern
-from bot.handling import Toast, on_button, reply
-from bot.runtime import crm, me, run_db
+from bot.handling import Ctx, Toast, on_button, reply
 from bot.views.settings import (
     SETTINGS,
     SETTINGS_VALUE,
@@ -27,16 +26,12 @@ from crm_core.errors import ValidationError
 from crm_core.schedule import next_digest_at
 from crm_core.services import preferences as prefs_svc
 
-Ctx = ContextTypes.DEFAULT_TYPE
-
 
 async def _preferences(update: Update, context: Ctx) -> prefs_svc.DigestPreferences:
-    user_id, _ = me(update, context)
-    settings = crm(context).settings
-    return await run_db(
-        context,
+    settings = context.crm.settings
+    return await context.run_db(
         prefs_svc.get_preferences,
-        user_id,
+        context.admin,
         default_tz=settings.timezone,
         default_time=settings.digest_time,
     )
@@ -46,16 +41,15 @@ async def show_settings(update: Update, context: Ctx, *, edit: bool = False) -> 
     """Send (or redraw, from one of its buttons) the settings screen."""
     prefs = await _preferences(update, context)
     next_at = next_digest_at(
-        crm(context).clock(), ZoneInfo(prefs.timezone), prefs.digest_time, prefs.days
+        context.crm.clock(), ZoneInfo(prefs.timezone), prefs.digest_time, prefs.days
     )
     text, markup = render_settings(prefs, next_at)
     await reply(update, text, markup, edit=edit)
 
 
-def remember_timezone(update: Update, context: Ctx, zone: str) -> None:
+def remember_timezone(context: Ctx, zone: str) -> None:
     """Handlers read the admin's timezone from memory: keep it in step with the database."""
-    if update.effective_user is not None:
-        crm(context).timezones[update.effective_user.id] = zone
+    context.crm.timezones[context.telegram_id] = zone
 
 
 async def settings_command(update: Update, context: Ctx) -> None:
@@ -64,7 +58,7 @@ async def settings_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def screen(update: Update, context: Ctx, cb: Cb) -> None:
+async def screen_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Open a sub-menu (time, timezone, days) or go back to the overview."""
     if cb.arg == "home":
         await show_settings(update, context, edit=True)
@@ -83,21 +77,21 @@ async def screen(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def choose(update: Update, context: Ctx, cb: Cb) -> Toast:
+async def value_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Store a value picked from a menu and show the overview again."""
-    user_id, _ = me(update, context)
+    user_id = context.admin
     kind, _, value = cb.arg.partition(":")
     if kind == "t" and len(value) == 4 and value.isdecimal():
-        await run_db(
-            context, prefs_svc.set_digest_time, user_id, time(int(value[:2]), int(value[2:]))
+        await context.run_db(
+            prefs_svc.set_digest_time, user_id, time(int(value[:2]), int(value[2:]))
         )
     elif kind == "z":
-        user = await run_db(context, prefs_svc.set_timezone, user_id, value)
-        remember_timezone(update, context, user.timezone or value)
+        user = await context.run_db(prefs_svc.set_timezone, user_id, value)
+        remember_timezone(context, user.timezone or value)
     elif kind == "d":
-        await run_db(context, prefs_svc.set_digest_days, user_id, value)
+        await context.run_db(prefs_svc.set_digest_days, user_id, value)
     elif kind == "e":
-        await run_db(context, prefs_svc.set_send_empty, user_id, value == "1")
+        await context.run_db(prefs_svc.set_send_empty, user_id, value == "1")
     else:
         raise ValidationError("settings", "That button is out of date.")
     await show_settings(update, context, edit=True)
@@ -107,6 +101,6 @@ async def choose(update: Update, context: Ctx, cb: Cb) -> Toast:
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("settings", settings_command),
-        CallbackQueryHandler(screen, pattern=pattern(SETTINGS)),
-        CallbackQueryHandler(choose, pattern=pattern(SETTINGS_VALUE)),
+        CallbackQueryHandler(screen_button, pattern=pattern(SETTINGS)),
+        CallbackQueryHandler(value_chosen, pattern=pattern(SETTINGS_VALUE)),
     ]

@@ -347,6 +347,7 @@ async def test_daily_housekeeping_deletes_objects_and_retries_failures(
     from types import SimpleNamespace
 
     from bot.app import _daily_housekeeping
+    from bot.context import CrmContext
     from bot.runtime import BOT_DATA_KEY, Crm
     from crm_core.config import Settings
     from crm_core.models import utcnow
@@ -365,13 +366,14 @@ async def test_daily_housekeeping_deletes_objects_and_retries_failures(
         session_factory=session_factory,
         store=flaky,
     )
-    context = SimpleNamespace(application=SimpleNamespace(bot_data={BOT_DATA_KEY: services}))
+    # A real context over a stand-in Application: _daily_housekeeping reads context.crm.
+    context = CrmContext(SimpleNamespace(bot_data={BOT_DATA_KEY: services}))  # type: ignore[arg-type]
     sqlite = services.engine.dialect.name == "sqlite"
     if sqlite:
         with session_factory.begin() as s:
             s.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
 
-    await _daily_housekeeping(context)  # type: ignore[arg-type]
+    await _daily_housekeeping(context)
 
     if sqlite:  # SQLite's planner statistics, refreshed
         with session_factory() as s:

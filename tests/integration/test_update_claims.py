@@ -14,7 +14,8 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot import claims
-from bot.runtime import BOT_DATA_KEY, run_db
+from bot.context import CrmContext
+from bot.runtime import BOT_DATA_KEY
 from crm_core.models import BotState, ProcessedUpdate
 from crm_core.services.updates import claim_update
 
@@ -27,7 +28,7 @@ class Crash(BaseException):
 
 
 class Application:
-    """What run_db reads of PTB's Application: bot_data, and process_error."""
+    """What ``CrmContext.run_db`` reads of PTB's Application: bot_data, and process_error."""
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.bot_data = {BOT_DATA_KEY: SimpleNamespace(session_factory=factory)}
@@ -45,7 +46,8 @@ def app(session_factory: sessionmaker[Session]) -> Application:
 
 @pytest.fixture
 def delivered(app: Application, session_factory: sessionmaker[Session]) -> Any:
-    """``delivered()``: a context for handling update UPDATE_ID (again), its claim pending.
+    """``delivered()``: a context for handling update UPDATE_ID (again), its claim pending
+    (``run_db`` is a real ``CrmContext``'s; ``claim`` the claim it makes).
     (Each test runs in a task of its own: what it sets in ``CURRENT`` stays there.)"""
 
     def deliver() -> SimpleNamespace:
@@ -53,7 +55,8 @@ def delivered(app: Application, session_factory: sessionmaker[Session]) -> Any:
         engine = session_factory.kw["bind"]
         claim = claims.UpdateClaim(app, update, engine, BOT_ID, claim_update)  # type: ignore[arg-type]
         claims.CURRENT.set(claim)
-        return SimpleNamespace(application=app, claim=claim)
+        context = CrmContext(app)  # type: ignore[arg-type]  # a stand-in Application
+        return SimpleNamespace(application=app, claim=claim, run_db=context.run_db)
 
     return deliver
 
@@ -80,11 +83,11 @@ async def test_the_claim_commits_with_the_handlers_work(
     delivered: Any, session_factory: sessionmaker[Session]
 ) -> None:
     context = delivered()
-    assert await run_db(context, write, "done") == "done"
+    assert await context.run_db(write, "done") == "done"
     assert context.claim.state is claims.ClaimState.CLAIMED
     assert counts(session_factory) == (1, 1)
     # A second transaction of the same update claims nothing more.
-    await run_db(context, lambda s: None)
+    await context.run_db(lambda s: None)
     assert counts(session_factory) == (1, 1)
 
 
@@ -93,22 +96,22 @@ async def test_a_crash_mid_handler_leaves_the_update_to_its_redelivery(
 ) -> None:
     context = delivered()
     with pytest.raises(Crash):
-        await run_db(context, crash_after_write)
+        await context.run_db(crash_after_write)
     assert counts(session_factory) == (0, 0), "neither the work nor the claim"
     assert context.claim.state is claims.ClaimState.PENDING
     # Redelivered (after the restart): handled in full, once.
     again = delivered()
-    await run_db(again, write, "whole")
+    await again.run_db(write, "whole")
     assert counts(session_factory) == (1, 1)
 
 
 async def test_a_redelivery_is_found_out_before_anything_is_committed(
     delivered: Any, session_factory: sessionmaker[Session]
 ) -> None:
-    await run_db(delivered(), lambda s: None)
+    await delivered().run_db(lambda s: None)
     again = delivered()
     with pytest.raises(claims.DuplicateUpdate):
-        await run_db(again, write, "twice")
+        await again.run_db(write, "twice")
     assert again.claim.state is claims.ClaimState.DUPLICATE
     assert counts(session_factory) == (1, 0), "the redelivery's work rolled back"
     # Nor may it reach Telegram: its Bot API calls stop before they are made.
@@ -124,7 +127,7 @@ async def test_a_claim_made_alone_before_a_bot_api_call_stops_a_redelivery(
     assert first.claim.state is claims.ClaimState.CLAIMED
     again = delivered()
     with pytest.raises(claims.DuplicateUpdate):
-        await run_db(again, write, "twice")
+        await again.run_db(write, "twice")
     assert counts(session_factory) == (1, 0)
 
 
@@ -138,7 +141,7 @@ async def test_a_failing_claim_is_reported_once_and_stops_the_update(
 
     context.claim.claim = locked
     with pytest.raises(ApplicationHandlerStop):
-        await run_db(context, write, "unclaimed")
+        await context.run_db(write, "unclaimed")
     assert [str(e) for e in app.errors] == ["database is locked"]
     assert context.claim.state is claims.ClaimState.FAILED
     assert counts(session_factory) == (0, 0)

@@ -3,9 +3,11 @@ handler says what it does in one imperative line."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import inspect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
 
+import bot
 from bot import texts
 from bot.app import build_application
 from crm_core.config import Settings
@@ -76,14 +79,69 @@ def test_the_command_menu_is_exactly_the_commands_registered(app: Any) -> None:
 IMPERATIVE = re.compile(r"(?!(?:A|An|The) )[A-Z][a-z]*(?<![^s]s) ")
 
 
+#: JobQueue methods that schedule a callback (their first argument).
+SCHEDULERS = frozenset({"run_once", "run_repeating", "run_daily", "run_monthly", "run_custom"})
+
+
+def scheduled_jobs() -> Iterator[Callable[..., Any]]:
+    """The callbacks bot/ hands to the JobQueue (scheduled at start or per update, so read
+    from the source rather than from a built Application)."""
+    root = Path(bot.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        module = importlib.import_module(
+            ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        )
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SCHEDULERS
+            ):
+                first = node.args[0]
+                assert isinstance(first, ast.Name), f"{path}: schedule a named function"
+                yield getattr(module, first.id)
+
+
+def test_the_jobs_are_found() -> None:
+    names = {job.__qualname__ for job in scheduled_jobs()}
+    assert {"_daily_housekeeping", "check", "sync_job", "_album_ready"} <= names
+
+
+def summary_problem(callback: Callable[..., Any]) -> str | None:
+    """What is wrong with the callback's docstring summary, if anything."""
+    doc = inspect.getdoc(callback) or ""
+    summary = doc.split("\n\n")[0]
+    if "\n" in summary or not IMPERATIVE.match(summary) or not summary.endswith("."):
+        return f"{callback.__module__}.{callback.__qualname__}: {summary!r}"
+    return None
+
+
 def test_every_handler_says_what_it_does_in_one_imperative_line(app: Any) -> None:
-    bad = []
-    for handlers in app.handlers.values():
-        for handler in every_handler(handlers):
-            doc = inspect.getdoc(handler.callback) or ""
-            summary = doc.split("\n\n")[0]
-            if "\n" in summary or not IMPERATIVE.match(summary) or not summary.endswith("."):
-                bad.append(
-                    f"{handler.callback.__module__}.{handler.callback.__qualname__}: {summary!r}"
-                )
-    assert bad == []
+    callbacks = [
+        handler.callback
+        for handlers in app.handlers.values()
+        for handler in every_handler(handlers)
+    ]
+    callbacks += list(app.error_handlers)
+    callbacks += list(scheduled_jobs())
+    assert len(callbacks) > 100
+    assert [bad for cb in callbacks if (bad := summary_problem(cb))] == []
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Handles the card.",
+        "Shows the card.",
+        "This shows the card.",
+        "A card.",
+        "Show the card",
+        "Show\nthe card.",
+    ],
+)
+def test_the_docstring_check_refuses(summary: str) -> None:
+    async def callback() -> None:
+        pass
+
+    callback.__doc__ = summary
+    assert summary_problem(callback) is not None

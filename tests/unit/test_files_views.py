@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.callbacks import MAX_BYTES, Cb
+from bot.context import CrmContext
 from bot.features.attachments.receiving import DOWNLOAD_LIMIT, _too_big
 from bot.features.attachments.state import MAX_KEPT, RUN, Item, Pending, keep
 from bot.features.cards import contact_id_of
@@ -165,7 +166,7 @@ def test_storage_down_text():
 async def test_the_cloud_api_refuses_big_files_without_asking():
     def context(base_url: str) -> Any:
         services = SimpleNamespace(settings=Settings(telegram_api_base_url=base_url))
-        return SimpleNamespace(application=SimpleNamespace(bot_data={"crm": services}), bot=None)
+        return CrmContext(SimpleNamespace(bot_data={"crm": services}, bot=None))
 
     cloud = context(Settings().telegram_api_base_url)
 

@@ -28,20 +28,21 @@ answers are ``buttons``; ``resuming`` carries on at start with what a stop left 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler
 
 from bot.callbacks import pattern
 from bot.features.attachments import buttons
 from bot.features.attachments.receiving import MEDIA, on_media
+from bot.handling import Ctx
 
 
-def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]:
+def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         MessageHandler(MEDIA, on_media),
-        CallbackQueryHandler(buttons.chose_contact, pattern=pattern("atc")),
-        CallbackQueryHandler(buttons.chose_category, pattern=pattern("atk")),
-        CallbackQueryHandler(buttons.cancel, pattern=pattern("atx")),
-        CallbackQueryHandler(buttons.retry, pattern=pattern("atr")),
-        CallbackQueryHandler(buttons.change_category, pattern=pattern("atchg")),
-        CallbackQueryHandler(buttons.set_saved_category, pattern=pattern("atset")),
+        CallbackQueryHandler(buttons.contact_chosen, pattern=pattern("atc")),
+        CallbackQueryHandler(buttons.category_chosen, pattern=pattern("atk")),
+        CallbackQueryHandler(buttons.cancel_button, pattern=pattern("atx")),
+        CallbackQueryHandler(buttons.retry_button, pattern=pattern("atr")),
+        CallbackQueryHandler(buttons.change_category_button, pattern=pattern("atchg")),
+        CallbackQueryHandler(buttons.saved_category_chosen, pattern=pattern("atset")),
     ]

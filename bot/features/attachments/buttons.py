@@ -4,31 +4,21 @@ and "Change category" after photos were saved as Photo."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.callbacks import Cb
 from bot.features.attachments.saving import confirmation, drop, proceed, start_save
 from bot.features.attachments.state import Done, files_of, pending_of, saving_here
-from bot.handling import on_button, reply
-from bot.runtime import run_db
+from bot.handling import Ctx, on_button, reply
 from bot.views import files as views
 from crm_core.errors import CRMError, NotFound
 from crm_core.services.contacts import get_contact
 from crm_core.services.files import parse_category, set_category
 
-Ctx = ContextTypes.DEFAULT_TYPE
-
 
 def _message_id(update: Update) -> int | None:
     query = update.callback_query
     return query.message.message_id if query and query.message else None
-
-
-def _tg_user(update: Update) -> int:
-    if update.effective_user is None:
-        raise RuntimeError("a button press without a user")
-    return update.effective_user.id
 
 
 def _split(arg: str) -> tuple[str, str]:
@@ -37,31 +27,31 @@ def _split(arg: str) -> tuple[str, str]:
 
 
 @on_button
-async def chose_contact(update: Update, context: Ctx, cb: Cb) -> None:
+async def contact_chosen(update: Update, context: Ctx, cb: Cb) -> None:
     """Take the answer to "Attach to which contact?", then ask on or save."""
     token, contact_id = _split(cb.arg)
     pending = pending_of(context, token)
     if not contact_id.isdecimal():
         raise NotFound(texts.STALE_BUTTON)
-    contact = await run_db(context, get_contact, int(contact_id))
+    contact = await context.run_db(get_contact, int(contact_id))
     if saving_here(pending):
         raise CRMError("Already saving — one moment.")
     pending.contact_id = contact.id
-    await proceed(context, token, _tg_user(update), update=update, edit=_message_id(update))
+    await proceed(context, token, update=update, edit=_message_id(update))
 
 
 @on_button
-async def chose_category(update: Update, context: Ctx, cb: Cb) -> None:
+async def category_chosen(update: Update, context: Ctx, cb: Cb) -> None:
     """Take the category tapped for the files, then save them."""
     token, category = _split(cb.arg)
     pending = pending_of(context, token)
     pending.category = parse_category(category).value
     pending.auto = False
-    await proceed(context, token, _tg_user(update), update=update, edit=_message_id(update))
+    await proceed(context, token, update=update, edit=_message_id(update))
 
 
 @on_button
-async def cancel(update: Update, context: Ctx, cb: Cb) -> None:
+async def cancel_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Forget the files the question was about."""
     pending = pending_of(context, cb.arg)
     if saving_here(pending):
@@ -70,31 +60,29 @@ async def cancel(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def retry(update: Update, context: Ctx, cb: Cb) -> None:
+async def retry_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Save what wasn't saved now that storage (or Telegram) is back, with the kept ids."""
     pending = pending_of(context, cb.arg)
     if pending.contact_id is None or pending.category is None:
-        await proceed(context, cb.arg, _tg_user(update), update=update, edit=_message_id(update))
+        await proceed(context, cb.arg, update=update, edit=_message_id(update))
         return
     try:
-        contact = await run_db(context, get_contact, pending.contact_id)
+        contact = await context.run_db(get_contact, pending.contact_id)
     except NotFound:
         await drop(context, cb.arg, views.contact_gone_text(), _message_id(update))
         return
-    await start_save(
-        context, cb.arg, _tg_user(update), contact, update=update, edit=_message_id(update)
-    )
+    await start_save(context, cb.arg, contact, update=update, edit=_message_id(update))
 
 
 def _done_of(context: Ctx, token: str) -> Done:
-    done = files_of(context.user_data).done.get(token)
+    done = files_of(context.user_state).done.get(token)
     if done is None:
         raise NotFound("That's too long ago to change here: open the contact's Files instead.")
     return done
 
 
 @on_button
-async def change_category(update: Update, context: Ctx, cb: Cb) -> None:
+async def change_category_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the categories to pick another for photos saved as Photo."""
     done = _done_of(context, cb.arg)
     query = update.callback_query
@@ -103,13 +91,13 @@ async def change_category(update: Update, context: Ctx, cb: Cb) -> None:
 
 
 @on_button
-async def set_saved_category(update: Update, context: Ctx, cb: Cb) -> None:
+async def saved_category_chosen(update: Update, context: Ctx, cb: Cb) -> None:
     """Give the saved files the category tapped, and show the confirmation again."""
     token, category = _split(cb.arg)
     done = _done_of(context, token)
     if category:
-        rows = await run_db(context, set_category, done.file_ids, category)
+        rows = await context.run_db(set_category, done.file_ids, category)
         done.category = rows[0].category
         done.auto = True  # keep the "Change category" button
-    text, markup = confirmation(context, token, _tg_user(update), done)
+    text, markup = confirmation(context, token, done)
     await reply(update, text, markup, edit=True)

@@ -8,7 +8,7 @@ from typing import Any
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes, JobQueue, filters
+from telegram.ext import JobQueue, filters
 
 from bot.features.attachments.saving import proceed
 from bot.features.attachments.state import (
@@ -20,14 +20,12 @@ from bot.features.attachments.state import (
     pending_of,
 )
 from bot.features.cards import contact_id_of
-from bot.runtime import crm, run_db
+from bot.handling import Ctx
 from bot.views import files as views
 from crm_core.config import DEFAULT_API_BASE_URL
 from crm_core.errors import NotFound
 from crm_core.services.captions import match_caption
 from crm_core.services.contacts import get_contact
-
-Ctx = ContextTypes.DEFAULT_TYPE
 
 #: Seconds to wait after an album's last item before asking about the album.
 ALBUM_WAIT = 1.0
@@ -40,14 +38,14 @@ MEDIA = filters.UpdateType.MESSAGE & (
 
 
 def _new_pending(context: Ctx, chat_id: int, group: str | None) -> str:
-    box = files_of(context.user_data)
+    box = files_of(context.user_state)
     token = box.new_token()
     keep(box.pending, token, Pending(chat_id=chat_id, group=group))
     return token
 
 
 def _album_token(context: Ctx, group: str) -> str | None:
-    for token, pending in files_of(context.user_data).pending.items():
+    for token, pending in files_of(context.user_state).pending.items():
         if pending.group == group and not pending.asked:
             return token
     return None
@@ -107,7 +105,7 @@ async def on_media(update: Update, context: Ctx) -> None:
     if group:
         _wait_for_album(context, token, chat.id, user.id)
         return
-    await proceed(context, token, user.id, update=update)
+    await proceed(context, token, update=update)
 
 
 async def _too_big(context: Ctx, item: Item) -> bool:
@@ -115,7 +113,7 @@ async def _too_big(context: Ctx, item: Item) -> bool:
     allow it, so ask it (getFile) rather than guess."""
     if item.size is None or item.size <= DOWNLOAD_LIMIT:
         return False
-    if crm(context).settings.telegram_api_base_url == DEFAULT_API_BASE_URL:
+    if context.crm.settings.telegram_api_base_url == DEFAULT_API_BASE_URL:
         return True
     try:
         await context.bot.get_file(item.file_id)
@@ -133,12 +131,12 @@ async def _contact_for(context: Ctx, message: Message) -> tuple[int | None, list
     contact_id = contact_id_of(message.reply_to_message)
     if contact_id is not None:
         try:
-            return (await run_db(context, get_contact, contact_id)).id, []
+            return (await context.run_db(get_contact, contact_id)).id, []
         except NotFound:
             return None, []
     if not (message.caption or "").strip():
         return None, []
-    match = await run_db(context, match_caption, message.caption or "")
+    match = await context.run_db(match_caption, message.caption or "")
     if match.contact is not None:
         return match.contact.id, []
     return None, [c.id for c in match.likely]
@@ -177,5 +175,5 @@ async def _album_ready(context: Ctx) -> None:
     job = context.job
     if job is None or job.user_id is None or not isinstance(job.data, str):
         return
-    if job.data in files_of(context.user_data).pending:
-        await proceed(context, job.data, job.user_id)
+    if job.data in files_of(context.user_state).pending:
+        await proceed(context, job.data)

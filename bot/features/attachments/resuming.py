@@ -19,10 +19,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot.features.attachments.receiving import go_on_later
 from bot.features.attachments.state import KEY, RUN, PendingFiles, files_of
+from bot.handling import Ctx
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def left_pending(box: PendingFiles) -> list[tuple[str, int]]:
     return found
 
 
-def resume(application: Application[Any, ContextTypes.DEFAULT_TYPE, Any, Any, Any, Any]) -> int:
+def resume(application: Application[Any, Ctx, Any, Any, Any, Any]) -> int:
     """Carry on with every attachment the last run left pending (run at start, once
     persistence has loaded ``user_data``). Returns how many."""
     queue = application.job_queue

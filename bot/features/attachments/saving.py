@@ -14,7 +14,6 @@ from typing import cast
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
-from telegram.ext import ContextTypes
 
 from bot.downloads import DownloadError, FileTooBig, download
 from bot.features.attachments.state import (
@@ -30,7 +29,7 @@ from bot.features.attachments.state import (
     saving_here,
     what,
 )
-from bot.runtime import crm, run_db
+from bot.handling import Ctx
 from bot.views import files as views
 from crm_core.errors import CRMError, NotFound, StorageUnavailable
 from crm_core.models import Contact
@@ -40,7 +39,6 @@ from crm_core.services.files import AttachResult, attach_file, find_duplicate
 from crm_core.stages import FileCategory
 
 log = logging.getLogger(__name__)
-Ctx = ContextTypes.DEFAULT_TYPE
 
 #: Files moved to storage at the same time by this process (memory and threads stay bounded).
 TRANSFER_SLOTS = 2
@@ -50,7 +48,6 @@ SLOTS_KEY = "file_transfer_slots"
 async def proceed(
     context: Ctx,
     token: str,
-    tg_user_id: int,
     *,
     update: Update | None = None,
     edit: int | None = None,
@@ -65,12 +62,12 @@ async def proceed(
     pending.asked = True
     named = what(pending)
     if pending.contact_id is None:
-        contacts = await run_db(context, likely_then_recent, pending.likely)
+        contacts = await context.run_db(likely_then_recent, pending.likely)
         text, markup = views.contact_question(named, contacts, token)
         pending.msg = await _show(context, pending.chat_id, text, markup, edit)
         return
     try:
-        contact = await run_db(context, get_contact, pending.contact_id)
+        contact = await context.run_db(get_contact, pending.contact_id)
     except NotFound:
         await drop(context, token, views.contact_gone_text(), edit)
         return
@@ -82,13 +79,12 @@ async def proceed(
             text, markup = views.category_question(named, contact, token)
             pending.msg = await _show(context, pending.chat_id, text, markup, edit)
             return
-    await start_save(context, token, tg_user_id, contact, update=update, edit=edit)
+    await start_save(context, token, contact, update=update, edit=edit)
 
 
 async def start_save(
     context: Ctx,
     token: str,
-    tg_user_id: int,
     contact: Contact,
     *,
     update: Update | None,
@@ -107,7 +103,7 @@ async def start_save(
         except BaseException:
             pending.saving = None
             raise
-    work = _save(context, token, pending, tg_user_id, contact)
+    work = _save(context, token, pending, contact)
     if update is None:
         await work
     else:
@@ -121,11 +117,8 @@ def _slots(context: Ctx) -> asyncio.Semaphore:
     return cast(asyncio.Semaphore, slots)
 
 
-async def _save(
-    context: Ctx, token: str, pending: Pending, tg_user_id: int, contact: Contact
-) -> None:
+async def _save(context: Ctx, token: str, pending: Pending, contact: Contact) -> None:
     """Save every not-yet-saved item, then confirm; on failure offer Retry."""
-    services = crm(context)
     failure: str | None = None
     try:
         async with _slots(context):
@@ -133,7 +126,7 @@ async def _save(
                 if item.state in DONE_STATES:
                     continue
                 try:
-                    result = await _save_item(context, pending, item, services.user_id(tg_user_id))
+                    result = await _save_item(context, pending, item, context.admin)
                 except FileTooBig:
                     item.state = "toobig"
                     continue
@@ -166,7 +159,7 @@ async def _save(
         markup = views.retry_keyboard(contact.id, token)
         pending.msg = await _show(context, pending.chat_id, text, markup, pending.msg)
         return
-    await _confirm(context, token, pending, tg_user_id, contact)
+    await _confirm(context, token, pending, contact)
 
 
 async def _save_item(context: Ctx, pending: Pending, item: Item, user_id: int) -> AttachResult:
@@ -174,15 +167,14 @@ async def _save_item(context: Ctx, pending: Pending, item: Item, user_id: int) -
     contact_id, category = pending.contact_id, pending.category
     assert contact_id is not None  # asked before saving
     assert category is not None  # asked (or chosen for photos) before saving
-    duplicate = await run_db(context, find_duplicate, contact_id, item.unique_id)
+    duplicate = await context.run_db(find_duplicate, contact_id, item.unique_id)
     if duplicate is not None:
         return AttachResult(duplicate, duplicate=True)
-    store = crm(context).file_store()
+    store = context.crm.file_store()
     path = await asyncio.to_thread(_temp_path)
     try:
         await download(context.bot, item.file_id, path)
-        return await run_db(
-            context,
+        return await context.run_db(
             attach_file,
             store,
             contact_id,
@@ -195,7 +187,7 @@ async def _save_item(context: Ctx, pending: Pending, item: Item, user_id: int) -
             telegram_file_id=item.file_id,
             telegram_file_unique_id=item.unique_id,
             telegram_kind=item.kind,
-            now=crm(context).clock(),
+            now=context.crm.clock(),
         )
     finally:
         await asyncio.to_thread(path.unlink, True)
@@ -207,10 +199,8 @@ def _temp_path() -> Path:
     return Path(handle.name)
 
 
-async def _confirm(
-    context: Ctx, token: str, pending: Pending, tg_user_id: int, contact: Contact
-) -> None:
-    box = files_of(context.user_data)
+async def _confirm(context: Ctx, token: str, pending: Pending, contact: Contact) -> None:
+    box = files_of(context.user_state)
     box.pending.pop(token, None)
     assert pending.category is not None  # asked before saving
     done = Done(
@@ -231,21 +221,17 @@ async def _confirm(
     )
     if done.file_ids:
         keep(box.done, token, done)
-    text, markup = confirmation(context, token, tg_user_id, done)
+    text, markup = confirmation(context, token, done)
     await _show(context, pending.chat_id, text, markup, pending.msg)
 
 
-def confirmation(
-    context: Ctx, token: str, tg_user_id: int, done: Done
-) -> tuple[str, InlineKeyboardMarkup]:
+def confirmation(context: Ctx, token: str, done: Done) -> tuple[str, InlineKeyboardMarkup]:
     """ "Saved to NAME", with "Change category" while it can still be changed."""
     outcomes = [
         views.Outcome(name, size, state, datetime.fromisoformat(at) if at else None)
         for name, size, state, at in done.outcomes
     ]
-    text = views.saved_text(
-        done.contact_name, done.category, outcomes, crm(context).tz(tg_user_id)
-    )
+    text = views.saved_text(done.contact_name, done.category, outcomes, context.tz)
     markup = views.saved_keyboard(
         done.contact_id, token, can_change=bool(done.auto and done.file_ids)
     )
@@ -254,7 +240,7 @@ def confirmation(
 
 async def drop(context: Ctx, token: str, text: str, edit: int | None) -> None:
     """Forget a pending attachment, saying why in its message."""
-    pending = files_of(context.user_data).pending.pop(token, None)
+    pending = files_of(context.user_state).pending.pop(token, None)
     if pending is not None:
         await _show(context, pending.chat_id, text, None, edit)
 

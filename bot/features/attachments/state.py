@@ -14,8 +14,7 @@ from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
-from telegram.ext import ContextTypes
-
+from bot.handling import Ctx
 from crm_core.errors import NotFound
 
 KEY = "attach"
@@ -28,7 +27,6 @@ DONE_STATES = ("saved", "dup", "toobig")
 GONE = "That file was already saved or cancelled. Send it again if you need to."
 
 T = TypeVar("T")
-Ctx = ContextTypes.DEFAULT_TYPE
 
 
 def _known(cls: Any, raw: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +153,7 @@ def keep(kept: dict[str, T], token: str, value: T) -> None:
 
 def pending_of(context: Ctx, token: str) -> Pending:
     """The pending attachment a button is about; ``NotFound`` once it is saved or cancelled."""
-    pending = files_of(context.user_data).pending.get(token)
+    pending = files_of(context.user_state).pending.get(token)
     if pending is None:
         raise NotFound(GONE)
     return pending
