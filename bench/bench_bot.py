@@ -48,6 +48,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -357,6 +358,11 @@ async def play(
         )
         await clock.end_round()
         await double.wait_idle(quiet=0.05)
+        # What the bot asked of Telegram per update (all rounds' updates, warm-up included).
+        handled = per_client * clients
+        calls = Counter(r.method for r in double.requests if r.method != "getUpdates")
+        shares = ", ".join(f"{m} {n / handled:.2f}" for m, n in calls.most_common())
+        print(f"    Bot API calls per update ({config['bot']}): {shares}", file=sys.stderr)
 
 
 # --- the bot process ------------------------------------------------------------------------

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Contact, Job
@@ -62,30 +63,34 @@ def find_partners(
     return list(session.scalars(stmt.limit(limit)))
 
 
-def referral_summary(session: Session, partner_id: int) -> ReferralSummary:
-    """A partner's referred contacts in figures (three statements)."""
-    referred = select(Contact.id).where(
-        Contact.referred_by_id == partner_id, Contact.deleted_at.is_(None)
-    )
-    contacts, last = session.execute(
-        select(func.count(Contact.id), func.max(Contact.created_at)).where(
-            Contact.referred_by_id == partner_id, Contact.deleted_at.is_(None)
-        )
-    ).one()
-    jobs, paid = session.execute(
-        select(
-            func.count(case((Job.status != JobStatus.CANCELLED.value, Job.id))),
-            func.coalesce(
-                func.sum(case((Job.status == JobStatus.PAID.value, Job.value), else_=0)), 0
-            ),
-        ).where(Job.contact_id.in_(referred))
-    ).one()
-    latest = session.execute(
+def _summary_statements() -> tuple[Select[int, datetime], Select[Any, Any], Select[int, str]]:
+    """``referral_summary``'s statements, built once (a partner's card is read often)."""
+    partner_id = bindparam("partner_id", type_=Integer)
+    live_referred = (Contact.referred_by_id == partner_id, Contact.deleted_at.is_(None))
+    figures = select(func.count(Contact.id), func.max(Contact.created_at)).where(*live_referred)
+    referred = select(Contact.id).where(*live_referred)
+    jobs = select(
+        func.count(case((Job.status != JobStatus.CANCELLED.value, Job.id))),
+        func.coalesce(func.sum(case((Job.status == JobStatus.PAID.value, Job.value), else_=0)), 0),
+    ).where(Job.contact_id.in_(referred))
+    latest = (
         select(Contact.id, Contact.name)
-        .where(Contact.referred_by_id == partner_id, Contact.deleted_at.is_(None))
+        .where(*live_referred)
         .order_by(Contact.created_at.desc(), Contact.id.desc())
         .limit(NAMED_ON_CARD)
-    ).all()
+    )
+    return figures, jobs, latest
+
+
+_FIGURES, _JOBS, _LATEST = _summary_statements()
+
+
+def referral_summary(session: Session, partner_id: int) -> ReferralSummary:
+    """A partner's referred contacts in figures (three statements)."""
+    params = {"partner_id": partner_id}
+    contacts, last = session.execute(_FIGURES, params).one()
+    jobs, paid = session.execute(_JOBS, params).one()
+    latest = session.execute(_LATEST, params).all()
     return ReferralSummary(
         contacts=int(contacts),
         jobs=int(jobs),
