@@ -33,8 +33,17 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import (
+    ATTACH_CANCEL,
+    ATTACH_CATEGORY,
+    ATTACH_CHANGE,
+    ATTACH_CONTACT,
+    ATTACH_RETRY,
+    ATTACH_SEARCH,
+    ATTACH_SET,
+    ITEM_ACTIONS,
+)
 from bot.callbacks import Cb, StaleButton
-from bot.views.digest import BACK, DONE, NEXT, OUTCOME, SNOOZE
 from crm_core.errors import CRMError, NotFound
 
 log = logging.getLogger(__name__)
@@ -113,8 +122,19 @@ FORM_KEYS: tuple[str, ...] = (
 #: Buttons of questions the bot asks on its own, whatever the admin is doing: a file waiting
 #: for its contact or category (and the search for one), a saved file's category, the digest's
 #: and reminders' item buttons. Answering one mid-form leaves the form open.
-ASIDE_ACTIONS = frozenset(
-    {"atc", "atk", "atx", "atr", "ats", "atchg", "atset", DONE, OUTCOME, NEXT, SNOOZE, BACK}
+ASIDE_ACTIONS = (
+    frozenset[str](
+        {
+            ATTACH_CONTACT,
+            ATTACH_CATEGORY,
+            ATTACH_CANCEL,
+            ATTACH_RETRY,
+            ATTACH_SEARCH,
+            ATTACH_CHANGE,
+            ATTACH_SET,
+        }
+    )
+    | ITEM_ACTIONS
 )
 #: The commands that open something else: typed mid-form, they leave it (others don't).
 LEAVING_COMMANDS: tuple[str, ...] = tuple(name for name, _ in texts.COMMANDS if name != "cancel")

@@ -35,6 +35,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import ADD_FORWARDED
 from bot.callbacks import Cb, pattern
 from bot.conversations.quick_add import (
     after_command,
@@ -43,7 +44,7 @@ from bot.conversations.quick_add import (
     unplaced_line,
 )
 from bot.features.cards import note_from_reply, show_card
-from bot.features.forwarded import ADD_FORWARDED, forwarded_name
+from bot.features.forwarded import forwarded_name
 from bot.handling import (
     LEAVING_COMMANDS,
     LEFT,

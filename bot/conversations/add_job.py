@@ -22,7 +22,8 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.callbacks import JOB_ADD, JOB_FORM, JOB_OFFER, Cb, pattern
+from bot.actions import JOB_ADD, JOB_FORM, JOB_OFFER
+from bot.callbacks import Cb, pattern
 from bot.features.cards import show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db

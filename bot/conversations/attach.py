@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import ATTACH_SEARCH
 from bot.callbacks import Cb, pattern
 from bot.features.attachments.receiving import MEDIA
 from bot.features.attachments.state import GONE, files_of, pending_of
@@ -96,7 +97,7 @@ def conversation() -> ConversationHandler[Ctx]:
         name="attach",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("ats"))],
+        entry_points=[CallbackQueryHandler(start, pattern=pattern(ATTACH_SEARCH))],
         states={State.QUERY: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed)]},
         fallbacks=[
             CommandHandler("cancel", cancel),

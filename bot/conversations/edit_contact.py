@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import EDIT_ANSWER, EDIT_CONTACT, EDIT_FIELD
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
@@ -50,9 +51,12 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 
 async def _fields(update: Update, contact_id: int, name: str, problem: str = "") -> int:
     fields = [
-        button(label(f) if f != "owner" else "Owner", Cb("ef", contact_id, f)) for f in EDITABLE
+        button(label(f) if f != "owner" else "Owner", Cb(EDIT_FIELD, contact_id, f))
+        for f in EDITABLE
     ]
-    markup = keyboard([*chunks(fields, 2), [button("Cancel", Cb("ev", contact_id, "cancel"))]])
+    markup = keyboard(
+        [*chunks(fields, 2), [button("Cancel", Cb(EDIT_ANSWER, contact_id, "cancel"))]]
+    )
     text = f"Edit <b>{esc(name)}</b> — which field?"
     if problem:
         text = f"⚠️ {esc(problem)}\n\n{text}"
@@ -200,16 +204,16 @@ def conversation() -> ConversationHandler[Ctx]:
         name="edit_contact",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("edit"))],
+        entry_points=[CallbackQueryHandler(start, pattern=pattern(EDIT_CONTACT))],
         states={
             State.FIELD: [
-                CallbackQueryHandler(pick, pattern=pattern("ef")),
-                CallbackQueryHandler(tapped, pattern=pattern("ev")),
+                CallbackQueryHandler(pick, pattern=pattern(EDIT_FIELD)),
+                CallbackQueryHandler(tapped, pattern=pattern(EDIT_ANSWER)),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
             ],
             State.VALUE: [
-                CallbackQueryHandler(tapped, pattern=pattern("ev")),
-                CallbackQueryHandler(pick, pattern=pattern("ef")),  # changed their mind
+                CallbackQueryHandler(tapped, pattern=pattern(EDIT_ANSWER)),
+                CallbackQueryHandler(pick, pattern=pattern(EDIT_FIELD)),  # changed their mind
                 MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
             ],
         },

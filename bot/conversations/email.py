@@ -27,6 +27,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import MAIL_CONNECT, MAIL_HOST, MAIL_PASSWORD, MAIL_PORT, MAIL_SECURITY, MAIL_USER
 from bot.callbacks import Cb, pattern
 from bot.features.email import secret_box, show_status
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step, text_of
@@ -311,25 +312,25 @@ def conversation() -> ConversationHandler[Ctx]:
         allow_reentry=True,
         entry_points=[
             CommandHandler("email", email_command),
-            CallbackQueryHandler(connect, pattern=pattern(views.MAIL_CONNECT)),
-            CallbackQueryHandler(change_password, pattern=pattern(views.MAIL_PASSWORD)),
+            CallbackQueryHandler(connect, pattern=pattern(MAIL_CONNECT)),
+            CallbackQueryHandler(change_password, pattern=pattern(MAIL_PASSWORD)),
         ],
         states={
             State.HOST: [
                 MessageHandler(text, typed_host),
-                CallbackQueryHandler(default_host, pattern=pattern(views.MAIL_HOST)),
+                CallbackQueryHandler(default_host, pattern=pattern(MAIL_HOST)),
             ],
             State.PORT: [
                 MessageHandler(text, typed_port),
-                CallbackQueryHandler(picked_port, pattern=pattern(views.MAIL_PORT)),
+                CallbackQueryHandler(picked_port, pattern=pattern(MAIL_PORT)),
             ],
             State.SECURITY: [
                 MessageHandler(text, typed_security),
-                CallbackQueryHandler(picked_security, pattern=pattern(views.MAIL_SECURITY)),
+                CallbackQueryHandler(picked_security, pattern=pattern(MAIL_SECURITY)),
             ],
             State.USERNAME: [
                 MessageHandler(text, typed_username),
-                CallbackQueryHandler(offered_username, pattern=pattern(views.MAIL_USER)),
+                CallbackQueryHandler(offered_username, pattern=pattern(MAIL_USER)),
             ],
             State.PASSWORD: [MessageHandler(text, typed_password)],
         },

@@ -15,6 +15,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import FOLLOWUP
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
@@ -117,7 +118,7 @@ def conversation() -> ConversationHandler[Ctx]:
         name="followup",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("fu"))],
+        entry_points=[CallbackQueryHandler(start, pattern=pattern(FOLLOWUP))],
         states={
             State.DATE: [
                 CallbackQueryHandler(chosen, pattern=pattern(ACTION)),

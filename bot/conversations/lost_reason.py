@@ -14,7 +14,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import LOST_SKIP, STAGE_LOST, Cb, pattern
+from bot.actions import LOST_SKIP, STAGE_LOST
+from bot.callbacks import Cb, pattern
 from bot.features.cards import move_stage
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import run_db

@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import NOTE, NOTE_KIND
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
@@ -51,8 +52,10 @@ async def _ask_kind(update: Update, draft: dict[str, Any]) -> int:
 
 
 def _kinds(contact_id: int) -> InlineKeyboardMarkup:
-    kinds = [button(lbl, Cb("nt", contact_id, k.value)) for k, lbl in NOTE_TYPE_LABELS.items()]
-    return keyboard([*chunks(kinds, 3), [button("Cancel", Cb("nt", contact_id, "cancel"))]])
+    kinds = [
+        button(lbl, Cb(NOTE_KIND, contact_id, k.value)) for k, lbl in NOTE_TYPE_LABELS.items()
+    ]
+    return keyboard([*chunks(kinds, 3), [button("Cancel", Cb(NOTE_KIND, contact_id, "cancel"))]])
 
 
 @button_step
@@ -81,7 +84,7 @@ def _text_question(draft: dict[str, Any]) -> str:
 
 
 def _cancel_button(contact_id: int) -> InlineKeyboardMarkup:
-    return keyboard([[button("Cancel", Cb("nt", contact_id, "cancel"))]])
+    return keyboard([[button("Cancel", Cb(NOTE_KIND, contact_id, "cancel"))]])
 
 
 async def _noted_elsewhere(update: Update, context: Ctx, draft: dict[str, Any]) -> bool:
@@ -153,14 +156,14 @@ def conversation() -> ConversationHandler[Ctx]:
         name="note",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern("note"))],
+        entry_points=[CallbackQueryHandler(start, pattern=pattern(NOTE))],
         states={
             State.KIND: [
-                CallbackQueryHandler(kind, pattern=pattern("nt")),
+                CallbackQueryHandler(kind, pattern=pattern(NOTE_KIND)),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, text_first),
             ],
             State.TEXT: [
-                CallbackQueryHandler(kind, pattern=pattern("nt")),
+                CallbackQueryHandler(kind, pattern=pattern(NOTE_KIND)),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, text),
             ],
         },

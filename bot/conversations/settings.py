@@ -18,12 +18,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.actions import SETTINGS_ASK
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply
 from bot.features.settings import remember_timezone, show_settings
 from bot.handling import LEFT, button_step, form_exits, reply, start_form, step, text_of
 from bot.runtime import me, run_db
-from bot.views.settings import SETTINGS_ASK, ask_time_text, ask_timezone_text
+from bot.views.settings import ask_time_text, ask_timezone_text
 from crm_core.errors import ValidationError
 from crm_core.services.preferences import set_digest_time, set_timezone
 

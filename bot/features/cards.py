@@ -19,7 +19,27 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.callbacks import JOB_ID_ACTIONS, Cb, StaleButton, pattern
+from bot.actions import (
+    DELETE,
+    DELETE_YES,
+    EMAIL_ID_ACTIONS,
+    JOB_ID_ACTIONS,
+    LIST_PAGE,
+    LIST_STATUS,
+    LIST_TYPE,
+    LIST_VIEW,
+    MENU,
+    NOTES,
+    OPEN,
+    PURGE,
+    PURGE_YES,
+    RESTORE,
+    STAGE_MENU,
+    STAGE_SET,
+    TRASH,
+    UNDO,
+)
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.jobs import after_stage_move
 from bot.features.miniapp import app_url
 from bot.handling import Toast, on_button, reply
@@ -35,7 +55,7 @@ from bot.views.cards import (
     undo_keyboard,
 )
 from bot.views.common import esc
-from bot.views.email import EMAIL_NOTE, EMAIL_OPEN, EMAIL_SAVE, card_email_line
+from bot.views.email import card_email_line
 from bot.views.lists import search_results
 from crm_core.errors import CRMError, ValidationError
 from crm_core.services.contacts import ContactCard, change_stage, get_card, get_contact
@@ -48,11 +68,23 @@ from crm_core.stages import NoteType
 NOTES_PAGE = 5
 #: Buttons that don't make their message "about" one contact (lists, menus, the trash).
 NOT_ABOUT_ONE_CONTACT = (
-    frozenset(
-        {"lp", "lt", "ls", "lv", "menu", "open", "rst", "pur", "puryes", "trash", "undo"}
-        | {EMAIL_OPEN, EMAIL_SAVE, EMAIL_NOTE}  # their ids are emails', not contacts'
+    frozenset[str](
+        {
+            LIST_PAGE,
+            LIST_TYPE,
+            LIST_STATUS,
+            LIST_VIEW,
+            MENU,
+            OPEN,
+            RESTORE,
+            PURGE,
+            PURGE_YES,
+            TRASH,
+        }
     )
-    | JOB_ID_ACTIONS
+    | {UNDO}
+    | EMAIL_ID_ACTIONS  # their ids are emails', not contacts'
+    | JOB_ID_ACTIONS  # and jobs'
 )
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -296,13 +328,13 @@ async def _note_by_reply(
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("find", find_command),
-        CallbackQueryHandler(open_card, pattern=pattern("open")),
-        CallbackQueryHandler(stage_menu, pattern=pattern("stg")),
-        CallbackQueryHandler(set_stage, pattern=pattern("stgset")),
-        CallbackQueryHandler(ask_delete, pattern=pattern("del")),
-        CallbackQueryHandler(confirm_delete, pattern=pattern("dely")),
-        CallbackQueryHandler(undo_delete, pattern=pattern("undo")),
-        CallbackQueryHandler(all_notes, pattern=pattern("notes")),
+        CallbackQueryHandler(open_card, pattern=pattern(OPEN)),
+        CallbackQueryHandler(stage_menu, pattern=pattern(STAGE_MENU)),
+        CallbackQueryHandler(set_stage, pattern=pattern(STAGE_SET)),
+        CallbackQueryHandler(ask_delete, pattern=pattern(DELETE)),
+        CallbackQueryHandler(confirm_delete, pattern=pattern(DELETE_YES)),
+        CallbackQueryHandler(undo_delete, pattern=pattern(UNDO)),
+        CallbackQueryHandler(all_notes, pattern=pattern(NOTES)),
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.REPLY, reply_note),
         MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text),
     ]

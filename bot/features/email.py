@@ -15,6 +15,17 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, ContextTypes
 
+from bot.actions import (
+    EMAIL_NOTE,
+    EMAIL_OPEN,
+    EMAIL_SAVE,
+    EMAILS,
+    MAIL_FORGET,
+    MAIL_HOME,
+    MAIL_PAUSE,
+    MAIL_REMOVE,
+    MAIL_SYNC,
+)
 from bot.callbacks import Cb, pattern
 from bot.handling import Toast, on_button, reply
 from bot.runtime import BOT_DATA_KEY, Crm, crm, in_transaction, me, run_db
@@ -242,13 +253,13 @@ async def as_note(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CallbackQueryHandler(home, pattern=pattern(views.MAIL_HOME)),
-        CallbackQueryHandler(sync_now, pattern=pattern(views.MAIL_SYNC)),
-        CallbackQueryHandler(pause, pattern=pattern(views.MAIL_PAUSE)),
-        CallbackQueryHandler(remove, pattern=pattern(views.MAIL_REMOVE)),
-        CallbackQueryHandler(forget, pattern=pattern(views.MAIL_FORGET)),
-        CallbackQueryHandler(emails_page, pattern=pattern(views.EMAILS)),
-        CallbackQueryHandler(open_email, pattern=pattern(views.EMAIL_OPEN)),
-        CallbackQueryHandler(save, pattern=pattern(views.EMAIL_SAVE)),
-        CallbackQueryHandler(as_note, pattern=pattern(views.EMAIL_NOTE)),
+        CallbackQueryHandler(home, pattern=pattern(MAIL_HOME)),
+        CallbackQueryHandler(sync_now, pattern=pattern(MAIL_SYNC)),
+        CallbackQueryHandler(pause, pattern=pattern(MAIL_PAUSE)),
+        CallbackQueryHandler(remove, pattern=pattern(MAIL_REMOVE)),
+        CallbackQueryHandler(forget, pattern=pattern(MAIL_FORGET)),
+        CallbackQueryHandler(emails_page, pattern=pattern(EMAILS)),
+        CallbackQueryHandler(open_email, pattern=pattern(EMAIL_OPEN)),
+        CallbackQueryHandler(save, pattern=pattern(EMAIL_SAVE)),
+        CallbackQueryHandler(as_note, pattern=pattern(EMAIL_NOTE)),
     ]

@@ -16,6 +16,7 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot import texts
+from bot.actions import FILE_DELETE, FILE_DELETE_YES, FILE_GET, FILES
 from bot.callbacks import Cb, pattern
 from bot.features.attachments.receiving import KINDS
 from bot.features.cards import tz_of
@@ -129,8 +130,8 @@ async def confirm_delete(update: Update, context: Ctx, cb: Cb) -> None:
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CallbackQueryHandler(files_button, pattern=pattern("files")),
-        CallbackQueryHandler(send_back, pattern=pattern("fget")),
-        CallbackQueryHandler(ask_delete, pattern=pattern("fdel")),
-        CallbackQueryHandler(confirm_delete, pattern=pattern("fdely")),
+        CallbackQueryHandler(files_button, pattern=pattern(FILES)),
+        CallbackQueryHandler(send_back, pattern=pattern(FILE_GET)),
+        CallbackQueryHandler(ask_delete, pattern=pattern(FILE_DELETE)),
+        CallbackQueryHandler(confirm_delete, pattern=pattern(FILE_DELETE_YES)),
     ]

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from bot.callbacks import JOB, JOB_STATUS, JOBS, OFFER_NO, Cb, pattern
+from bot.actions import JOB, JOB_STATUS, JOBS, OFFER_NO
+from bot.callbacks import Cb, pattern
 from bot.handling import Toast, on_button, reply
 from bot.runtime import run_db
 from bot.views.common import money

@@ -12,6 +12,17 @@ from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import texts
+from bot.actions import (
+    LIST_PAGE,
+    LIST_STATUS,
+    LIST_TYPE,
+    LIST_VIEW,
+    MENU,
+    PURGE,
+    PURGE_YES,
+    RESTORE,
+    TRASH,
+)
 from bot.callbacks import MAX_ID, Cb, pattern
 from bot.features.cards import tz_of
 from bot.handling import FORM_KEYS, Toast, on_button, reply, text_of
@@ -290,10 +301,12 @@ def handlers() -> list[BaseHandler[Update, Ctx, object]]:
         CommandHandler("dashboard", dashboard_command),
         CommandHandler("trash", trash_command),
         CommandHandler("export", export_command),
-        CallbackQueryHandler(change_filter, pattern=pattern("lt", "ls", "lv", "lp")),
-        CallbackQueryHandler(trash_button, pattern=pattern("trash")),
-        CallbackQueryHandler(restore, pattern=pattern("rst")),
-        CallbackQueryHandler(ask_purge, pattern=pattern("pur")),
-        CallbackQueryHandler(purge, pattern=pattern("puryes")),
-        CallbackQueryHandler(menu, pattern=pattern("menu")),
+        CallbackQueryHandler(
+            change_filter, pattern=pattern(LIST_TYPE, LIST_STATUS, LIST_VIEW, LIST_PAGE)
+        ),
+        CallbackQueryHandler(trash_button, pattern=pattern(TRASH)),
+        CallbackQueryHandler(restore, pattern=pattern(RESTORE)),
+        CallbackQueryHandler(ask_purge, pattern=pattern(PURGE)),
+        CallbackQueryHandler(purge, pattern=pattern(PURGE_YES)),
+        CallbackQueryHandler(menu, pattern=pattern(MENU)),
     ]

@@ -13,7 +13,8 @@ import logging
 from telegram import InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.callbacks import REPORT, Cb, pattern
+from bot.actions import REPORT
+from bot.callbacks import Cb, pattern
 from bot.handling import on_button, reply
 from bot.runtime import crm, run_db
 from bot.views.report import DEFAULT, PIPELINES, report_keyboard, summary

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot.callbacks import JOB, JOB_ADD, JOB_FORM, JOB_OFFER, JOB_STATUS, JOBS, OFFER_NO, Cb
+from bot.actions import (
+    JOB,
+    JOB_ADD,
+    JOB_FORM,
+    JOB_OFFER,
+    JOB_STATUS,
+    JOBS,
+    OFFER_NO,
+    OPEN,
+    STAGE_SET,
+)
+from bot.callbacks import Cb
 from bot.views.common import button, chunks, esc, keyboard, money
 from crm_core.models import Contact, Job
 from crm_core.schedule import quick_dates
@@ -46,7 +57,7 @@ def job_line(job: Job) -> str:
 def job_list(contact: Contact, jobs: list[Job]) -> tuple[str, InlineKeyboardMarkup]:
     head = f"<b>Jobs for {esc(contact.name)}</b>"
     add = button("➕ Add job", Cb(JOB_ADD, contact.id))
-    back = button("« Card", Cb("open", contact.id))
+    back = button("« Card", Cb(OPEN, contact.id))
     if not jobs:
         return f"{head}\nNo jobs yet.", keyboard([[add, back]])
     lines = [head, *(f"{i}. {esc(job_line(j))}" for i, j in enumerate(jobs, 1))]
@@ -113,7 +124,7 @@ def move_to_paid_offer(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
     return text, keyboard(
         [
             [
-                button("Move to Paid", Cb("stgset", contact.id, "paid")),
+                button("Move to Paid", Cb(STAGE_SET, contact.id, "paid")),
                 button("Not now", Cb(OFFER_NO, contact.id)),
             ]
         ]

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import JOB_ID_ACTIONS, Cb
+from bot.actions import JOB_ID_ACTIONS
+from bot.callbacks import Cb
 from bot.views import jobs as views
 from bot.views.referrals import card_lines, partner_id_of, partner_picker
 from bot.views.report import forecast_block, report_keyboard, summary

@@ -30,6 +30,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler
 
+from bot.actions import (
+    ATTACH_CANCEL,
+    ATTACH_CATEGORY,
+    ATTACH_CHANGE,
+    ATTACH_CONTACT,
+    ATTACH_RETRY,
+    ATTACH_SET,
+)
 from bot.callbacks import pattern
 from bot.features.attachments import buttons
 from bot.features.attachments.receiving import MEDIA, on_media
@@ -38,10 +46,10 @@ from bot.features.attachments.receiving import MEDIA, on_media
 def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]:
     return [
         MessageHandler(MEDIA, on_media),
-        CallbackQueryHandler(buttons.chose_contact, pattern=pattern("atc")),
-        CallbackQueryHandler(buttons.chose_category, pattern=pattern("atk")),
-        CallbackQueryHandler(buttons.cancel, pattern=pattern("atx")),
-        CallbackQueryHandler(buttons.retry, pattern=pattern("atr")),
-        CallbackQueryHandler(buttons.change_category, pattern=pattern("atchg")),
-        CallbackQueryHandler(buttons.set_saved_category, pattern=pattern("atset")),
+        CallbackQueryHandler(buttons.chose_contact, pattern=pattern(ATTACH_CONTACT)),
+        CallbackQueryHandler(buttons.chose_category, pattern=pattern(ATTACH_CATEGORY)),
+        CallbackQueryHandler(buttons.cancel, pattern=pattern(ATTACH_CANCEL)),
+        CallbackQueryHandler(buttons.retry, pattern=pattern(ATTACH_RETRY)),
+        CallbackQueryHandler(buttons.change_category, pattern=pattern(ATTACH_CHANGE)),
+        CallbackQueryHandler(buttons.set_saved_category, pattern=pattern(ATTACH_SET)),
     ]
