@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import date, time, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -148,6 +149,23 @@ def optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
     return parse_optional
 
 
+def setting_value(arg: str) -> tuple[str, str]:
+    """``t:HHMM`` a digest time, ``z:<Zone/Name>`` a timezone, ``d:<preset>`` the days,
+    ``e:0|1`` whether an empty digest is sent."""
+    kind, sep, value = arg.partition(":")
+    if not sep or not value:
+        raise ValueError(arg)
+    if kind == "t":
+        if not (len(value) == 4 and value.isascii() and value.isdecimal()):
+            raise ValueError(arg)
+        time(int(value[:2]), int(value[2:]))  # ValueError if it is no time of day
+    elif kind == "e":
+        one_of("0", "1")(value)
+    elif kind not in ("z", "d"):
+        raise ValueError(arg)
+    return kind, value
+
+
 def files_page(arg: str) -> int | None:
     """``p<N>``: that page of the list, redrawn in place; nothing: the first, sent anew."""
     if not arg:
@@ -157,12 +175,22 @@ def files_page(arg: str) -> int | None:
     return number(arg[1:])
 
 
-def list_anchor(arg: str) -> str:
-    """``a<id>``/``b<id>``: the page after/before that contact (keyset paging)."""
-    if arg[:1] not in ("a", "b"):
-        raise ValueError(arg)
-    number(arg[1:])
-    return arg
+@dataclass(frozen=True, slots=True)
+class ListEdge:
+    """A Prev/Next button's edge: the page holds the contacts before/after this one."""
+
+    before: bool
+    contact_id: int
+
+
+def list_edge(arg: str) -> ListEdge | None:
+    """``a<id>``/``b<id>``: the page after/before that contact (keyset paging). Anything else
+    (a button from before edges, tampered data) is None: the page by its number."""
+    try:
+        contact_id = number(arg[1:])
+    except ValueError:
+        return None
+    return ListEdge(arg[:1] == "b", contact_id) if arg[:1] in ("a", "b") else None
 
 
 # --- the forms' answers: one grammar --------------------------------------------------------
@@ -183,6 +211,10 @@ class QuickDate:
     """A date one tap away (``crm_core.schedule.QUICK_DATES``)."""
 
     choice: QuickDateChoice
+
+    def on(self, today: date) -> date:
+        """The date it means, from ``today``."""
+        return today + timedelta(days=self.choice.days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +338,7 @@ MENU = Action(
 LIST_TYPE = Action("lt", "/list: filter by contact type (id: 0)", text)
 LIST_STATUS = Action("ls", "/list: filter by status (id: 0)", text)
 LIST_VIEW = Action("lv", "/list: mine or the team's (id: 0)", text)
-LIST_PAGE = Action("lp", "/list: another page (id: the page number)", list_anchor)
+LIST_PAGE = Action("lp", "/list: another page (id: the page number)", list_edge)
 TRASH = Action(
     "trash", "/trash: a page of it (id: the page; arg: all = the whole)", optional(one_of("all"))
 )
@@ -387,7 +419,7 @@ SETTINGS = Action("set", "/settings: a screen (id: 0)", one_of("home", "time", "
 SETTINGS_VALUE = Action(
     "setv",
     "/settings: a value picked (id: 0; arg: t:HHMM, z:Zone/Name, d:preset, e:0|1)",
-    pair(one_of("t", "z", "d", "e"), text),
+    setting_value,
 )
 SETTINGS_ASK = Action("setask", "/settings: type the value (id: 0)", one_of("time", "tz"))
 REPORT = Action(

@@ -69,7 +69,10 @@ ButtonFn = Callable[[Update, Ctx, Cb], Coroutine[Any, Any, R | Toast]]
 
 def on_button(fn: ButtonFn[R]) -> Callback[R | None]:
     """Decode the button, run ``fn``, answer the query (with the error sentence if any).
-    ``None`` comes back when the button was stale, failed with a CRM error or got a toast."""
+    ``None`` comes back when the button was stale, failed with a CRM error or got a toast.
+
+    The one place a stale button is answered: a payload the codec or the action's argument
+    shape refuses (``StaleButton``) gets ``texts.STALE_BUTTON``."""
 
     @functools.wraps(fn)
     async def wrapper(update: Update, context: Ctx) -> R | None:
@@ -77,16 +80,14 @@ def on_button(fn: ButtonFn[R]) -> Callback[R | None]:
         assert query is not None
         answer: str | None = None
         try:
-            cb = Cb.decode(query.data)
-        except StaleButton:
-            await query.answer(texts.STALE_BUTTON)
-            return None
-        try:
-            result = await fn(update, context, cb)
+            result = await fn(update, context, Cb.decode(query.data))
             if isinstance(result, Toast):  # a short confirmation on the phone
                 answer = str(result)
                 return None
             return result
+        except StaleButton:  # unreadable: by the codec, or by an ``Action.arg`` in ``fn``
+            answer = texts.STALE_BUTTON
+            return None
         except NotFound as err:
             answer = str(err) or texts.GONE
             return None

@@ -35,8 +35,27 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.actions import ADD_FORWARDED
-from bot.callbacks import Cb, pattern
+from bot.actions import (
+    ADD,
+    ADD_FORWARDED,
+    ANSWER_BACK,
+    ANSWER_DUPLICATE_OK,
+    ANSWER_EDIT,
+    ANSWER_OPEN_DUPLICATE,
+    ANSWER_SAVE,
+    ANSWER_SAVE_NOW,
+    MENU,
+    PICK_PARTNER,
+    PICKER_BACK,
+    Answer,
+    Cancel,
+    FieldPick,
+    Partner,
+    QuickDate,
+    Skip,
+    Value,
+)
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.conversations.quick_add import (
     after_command,
     as_quick_add,
@@ -56,9 +75,9 @@ from bot.handling import (
     step,
 )
 from bot.runtime import me, run_db
-from bot.views.common import button, chunks, esc, keyboard
-from bot.views.forms import QUESTIONS, followup_date, label, question_markup, show_value
-from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
+from bot.views.common import chunks, esc, keyboard
+from bot.views.forms import QUESTIONS, answer_button, label, question_markup, show_value
+from bot.views.referrals import partner_picker
 from crm_core.errors import ValidationError
 from crm_core.fields import ADD_STEPS, applies
 from crm_core.quick_add import QuickAdd, parse_quick_add
@@ -69,7 +88,7 @@ from crm_core.stages import ContactType
 from crm_core.validation import clean_field
 
 Ctx = ContextTypes.DEFAULT_TYPE
-ACTION = "add"
+ACTION = ADD
 DRAFT = "add"
 
 FIELDS: tuple[str, ...] = ADD_STEPS
@@ -120,7 +139,9 @@ def _can_save_now(draft: dict[str, Any], field: str) -> bool:
 
 async def _ask(update: Update, context: Ctx, field: str, problem: str | None = None) -> State:
     draft = _draft(context)
-    extra = [("✅ Save now", "now")] if _can_save_now(draft, field) else []
+    extra: list[tuple[str, Answer]] = []
+    if _can_save_now(draft, field):
+        extra.append(("✅ Save now", ANSWER_SAVE_NOW))
     markup = question_markup(field, ACTION, extra=extra)
     text = QUESTIONS[field].text
     if field == "name" and not draft["values"]:
@@ -176,9 +197,9 @@ async def _summary(update: Update, context: Ctx, problem: str | None = None) -> 
     markup = keyboard(
         [
             [
-                button("✅ Save", Cb(ACTION, 0, "save")),
-                button("✏️ Edit", Cb(ACTION, 0, "edit")),
-                button("Cancel", Cb(ACTION, 0, "cancel")),
+                answer_button("✅ Save", ACTION, 0, ANSWER_SAVE),
+                answer_button("✏️ Edit", ACTION, 0, ANSWER_EDIT),
+                answer_button("Cancel", ACTION, 0, Cancel()),
             ]
         ]
     )
@@ -244,16 +265,21 @@ async def _warn_duplicate(
     rows = []
     for d in dupes[:5]:
         lines.append(f"• <b>{esc(d.contact.name)}</b> ({d.reason})")
-        rows.append([button(f"Open {d.contact.name}", Cb(ACTION, d.contact.id, "open"))])
-    rows.append([button("Continue anyway", Cb(ACTION, 0, "dupok"))])
+        open_it = answer_button(
+            f"Open {d.contact.name}", ACTION, d.contact.id, ANSWER_OPEN_DUPLICATE
+        )
+        rows.append([open_it])
+    rows.append([answer_button("Continue anyway", ACTION, 0, ANSWER_DUPLICATE_OK)])
     await _show(update, context, "\n".join(lines), keyboard(rows), problem)
     return State.DUPLICATE
 
 
 async def _pick_field(update: Update, context: Ctx, problem: str | None = None) -> State:
     values = _draft(context)["values"]
-    fields = [button(label(f), Cb(ACTION, 0, f"f:{f}")) for f in FIELDS if _applies(f, values)]
-    rows = [*chunks(fields, 2), [button("« Back", Cb(ACTION, 0, "back"))]]
+    fields = [
+        answer_button(label(f), ACTION, 0, FieldPick(f)) for f in FIELDS if _applies(f, values)
+    ]
+    rows = [*chunks(fields, 2), [answer_button("« Back", ACTION, 0, ANSWER_BACK)]]
     await _show(update, context, "Which field do you want to change?", keyboard(rows), problem)
     return State.PICK_FIELD
 
@@ -320,8 +346,8 @@ async def _quick(update: Update, context: Ctx, parsed: QuickAdd) -> int:
 async def start_from_forward(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Start the form with a forwarded message's sender filled in ("Add as contact")."""
     name = forwarded_name(context, cb.id)
-    if name is None:
-        return Toast(texts.STALE_BUTTON)
+    if name is None:  # an offer too old to have its name kept
+        raise StaleButton(f"forwarded message {cb.id}: its name is no longer kept")
     values: dict[str, Any] = {}
     with contextlib.suppress(ValidationError):  # no usable name: the form asks for one
         values["name"] = clean_field("name", name)
@@ -419,49 +445,51 @@ async def _skip(update: Update, context: Ctx) -> State:
 @button_step
 async def pressed(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button under a question, the duplicate warning or the summary."""
-    arg = cb.arg
-    if not _open(context) and arg != "open":
+    answer = ACTION.arg(cb)
+    if not _open(context) and answer != ANSWER_OPEN_DUPLICATE:
         return Toast(texts.FORM_CLOSED)
     draft = _draft(context)
     message = update.callback_query.message if update.callback_query else None
-    if arg != "open" and message is not None and message.message_id != draft.get("msg"):
+    current = message is None or message.message_id == draft.get("msg")
+    if answer != ANSWER_OPEN_DUPLICATE and not current:
+        assert message is not None
         if message.message_id > (draft.get("msg") or 0):  # never call the latest "answered"
             await reply(update, texts.ANSWER_LOST)
             return await _advance(update, context)
         return Toast(texts.OLD_QUESTION)
-    plain: dict[str, Callable[[Update, Ctx], Awaitable[int]]] = {
-        "cancel": _cancel,
-        "skip": _skip,
-        "save": _save,
-        "edit": _pick_field,
-        "back": _summary,
+    words: dict[Answer, Callable[[Update, Ctx], Awaitable[int]]] = {
+        Cancel(): _cancel,
+        Skip(): _skip,
+        ANSWER_SAVE: _save,
+        ANSWER_EDIT: _pick_field,
+        ANSWER_BACK: _summary,
+        PICK_PARTNER: _pick_partner,
     }
-    if arg in plain:
-        return await plain[arg](update, context)
-    if arg.startswith("v:"):
-        return await _accept(update, context, draft.get("at") or "", arg[2:])
-    if arg.startswith("fu:"):
-        _, today = me(update, context)
-        return await _accept(update, context, "next_followup_date", followup_date(arg[3:], today))
-    if arg == PICK_PARTNER:
-        return await _pick_partner(update, context)
-    if arg == PICKER_BACK:
-        return await _ask(update, context, "how_found_us")
-    if (partner_id := partner_id_of(arg)) is not None:
-        return await _partner_picked(update, context, partner_id)
-    if arg == "dupok":
-        draft.setdefault("dismissed", []).extend(draft.pop("dupes", []))
-        return await (_save if draft.get("saving") else _advance)(update, context)
-    if arg == "now" and _can_save_now(draft, draft.get("at") or ""):
-        draft["saving"] = True
-        return await _check_duplicates(update, context, _save)
-    if arg == "open":
-        _drop(context)
-        await show_card(update, context, cb.id)
-        return ConversationHandler.END
-    if arg.startswith("f:") and arg[2:] in FIELDS:
-        draft["editing"] = True
-        return await _ask(update, context, arg[2:])
+    if answer in words:
+        return await words[answer](update, context)
+    match answer:
+        case Value(value):
+            return await _accept(update, context, draft.get("at") or "", value)
+        case QuickDate():
+            _, today = me(update, context)
+            return await _accept(update, context, "next_followup_date", answer.on(today))
+        case Partner(partner_id):
+            return await _partner_picked(update, context, partner_id)
+        case FieldPick(field):
+            draft["editing"] = True
+            return await _ask(update, context, field)
+        case _ if answer == PICKER_BACK:
+            return await _ask(update, context, "how_found_us")
+        case _ if answer == ANSWER_DUPLICATE_OK:
+            draft.setdefault("dismissed", []).extend(draft.pop("dupes", []))
+            return await (_save if draft.get("saving") else _advance)(update, context)
+        case _ if answer == ANSWER_SAVE_NOW and _can_save_now(draft, draft.get("at") or ""):
+            draft["saving"] = True
+            return await _check_duplicates(update, context, _save)
+        case _ if answer == ANSWER_OPEN_DUPLICATE:
+            _drop(context)
+            await show_card(update, context, cb.id)
+            return ConversationHandler.END
     await reply(update, texts.USE_BUTTONS)
     return State.ANSWER
 
@@ -555,7 +583,7 @@ def conversation() -> ConversationHandler[Ctx]:
         allow_reentry=True,
         entry_points=[
             CommandHandler("add", start),
-            CallbackQueryHandler(start_from_menu, pattern=r"^menu:0:add$"),
+            CallbackQueryHandler(start_from_menu, pattern=rf"^{MENU}:0:add$"),
             MessageHandler(filters.CONTACT, start_from_contact),
             CallbackQueryHandler(start_from_forward, pattern=pattern(ADD_FORWARDED)),
         ],

@@ -22,13 +22,12 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.actions import JOB_ADD, JOB_FORM, JOB_OFFER
-from bot.callbacks import Cb, pattern
+from bot.actions import JOB_ADD, JOB_FORM, JOB_OFFER, Cancel, QuickDate, Skip
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import esc
-from bot.views.forms import followup_date
 from bot.views.jobs import booked_text, form_markup
 from crm_core.errors import ValidationError
 from crm_core.models import Contact, Job
@@ -148,19 +147,19 @@ async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button under the question: a quick date, Skip or Cancel."""
     assert context.user_data is not None
     draft = context.user_data.get(KEY)
-    if cb.arg == "cancel":
+    answer = JOB_FORM.arg(cb)
+    if isinstance(answer, Cancel):
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
     if draft is None or draft.get("contact_id") != cb.id:
         return Toast(texts.FORM_CLOSED)
-    if cb.arg == "skip":
+    if isinstance(answer, Skip):
         return await _answer(update, context, None)
-    if cb.arg.startswith("d:"):
+    if isinstance(answer, QuickDate):
         _, today = me(update, context)
-        chosen = followup_date(cb.arg[2:], today)
-        return await _answer(update, context, chosen.isoformat() if chosen else None)
-    return Toast(texts.STALE_BUTTON)
+        return await _answer(update, context, answer.on(today).isoformat())
+    raise StaleButton(cb.arg)  # no other answer is asked here
 
 
 def conversation() -> ConversationHandler[Ctx]:

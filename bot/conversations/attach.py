@@ -42,8 +42,9 @@ class State(IntEnum):
 @button_step
 async def start(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for part of the contact's name."""
-    pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
-    start_form(context, KEY, {"token": cb.arg}, aside=True)  # a form open meanwhile stays
+    token = ATTACH_SEARCH.arg(cb)
+    pending_of(context, token)  # NotFound (answered) if it was saved or cancelled
+    start_form(context, KEY, {"token": token}, aside=True)  # a form open meanwhile stays
     await reply(update, search_prompt())
     return State.QUERY
 

@@ -16,14 +16,25 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.actions import EDIT_ANSWER, EDIT_CONTACT, EDIT_FIELD
+from bot.actions import (
+    EDIT_ANSWER,
+    EDIT_CONTACT,
+    EDIT_FIELD,
+    PICK_PARTNER,
+    PICKER_BACK,
+    Cancel,
+    Partner,
+    QuickDate,
+    Skip,
+    Value,
+)
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import button, chunks, esc, keyboard
-from bot.views.forms import QUESTIONS, followup_date, label, question_markup
-from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
+from bot.views.forms import QUESTIONS, answer_button, label, question_markup
+from bot.views.referrals import partner_picker
 from crm_core.errors import ValidationError
 from crm_core.fields import EDITABLE
 from crm_core.services.contacts import get_contact, update_contact
@@ -54,9 +65,8 @@ async def _fields(update: Update, contact_id: int, name: str, problem: str = "")
         button(label(f) if f != "owner" else "Owner", Cb(EDIT_FIELD, contact_id, f))
         for f in EDITABLE
     ]
-    markup = keyboard(
-        [*chunks(fields, 2), [button("Cancel", Cb(EDIT_ANSWER, contact_id, "cancel"))]]
-    )
+    cancel = answer_button("Cancel", EDIT_ANSWER, contact_id, Cancel())
+    markup = keyboard([*chunks(fields, 2), [cancel]])
     text = f"Edit <b>{esc(name)}</b> — which field?"
     if problem:
         text = f"⚠️ {esc(problem)}\n\n{text}"
@@ -76,7 +86,9 @@ async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> i
         text += "\nChanging the type starts the contact at the first stage of its new pipeline."
     if problem:
         text = f"⚠️ {esc(problem)}\n\n{text}"
-    markup = question_markup(field, "ev", draft["contact_id"], skip_label="Clear", owners=owners)
+    markup = question_markup(
+        field, EDIT_ANSWER, draft["contact_id"], skip_label="Clear", owners=owners
+    )
     sent = await reply(update, text, markup)
     # Once asked (if sending failed, the question before stands): only this question's
     # buttons answer it, not an earlier one's.
@@ -92,14 +104,12 @@ async def pick(update: Update, context: Ctx, cb: Cb) -> int:
     draft = context.user_data.get(KEY)
     if draft is None or draft.get("contact_id") != cb.id:  # an older field list
         start_form(context, KEY, {"contact_id": cb.id, "name": ""})
-    if cb.arg not in EDITABLE:
-        await reply(update, texts.STALE_BUTTON)
-        return ConversationHandler.END
-    derived = await run_db(context, derived_from, cb.id, cb.arg)  # issue 12: from jobs
+    field = EDIT_FIELD.arg(cb)
+    derived = await run_db(context, derived_from, cb.id, field)  # issue 12: from jobs
     if derived:
         name = context.user_data[KEY].get("name", "")
         return await _fields(update, cb.id, name, derived)
-    return await _ask(update, context, cb.arg)
+    return await _ask(update, context, field)
 
 
 async def _apply(update: Update, context: Ctx, raw: Any) -> int:
@@ -128,38 +138,40 @@ async def _apply(update: Update, context: Ctx, raw: Any) -> int:
 async def tapped(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button pressed under the field's question."""
     assert context.user_data is not None
-    if KEY not in context.user_data and cb.arg != "cancel":
+    answer = EDIT_ANSWER.arg(cb)
+    if KEY not in context.user_data and not isinstance(answer, Cancel):
         return Toast(texts.FORM_CLOSED)
     message = update.callback_query.message if update.callback_query else None
     draft = context.user_data.get(KEY, {})
     # Only the question being asked acts: not one asked before another Edit or another field
     # (there may be no question at all now, only a field list).
     current = message is not None and draft.get("msg") == message.message_id
-    if cb.arg != "cancel" and not current:
+    if not isinstance(answer, Cancel) and not current:
         asked = draft.get("msg")
         if message is not None and asked and message.message_id > asked and "field" in draft:
             # Newer than the form's record: the answer before it was lost in a restart.
             return await _ask(update, context, draft["field"], texts.ANSWER_LOST)
         return Toast(texts.OLD_QUESTION)
-    if cb.arg == "cancel" and draft and draft.get("contact_id") != cb.id:
-        return Toast(texts.OLD_QUESTION)  # another contact's
-    if cb.arg == "cancel":
-        context.user_data.pop(KEY, None)
-        await reply(update, texts.CANCELLED, edit=True)
-        return ConversationHandler.END
-    if cb.arg == "skip":
-        return await _apply(update, context, None)
-    if cb.arg.startswith("fu:"):
-        _, today = me(update, context)
-        return await _apply(update, context, followup_date(cb.arg[3:], today))
-    if cb.arg.startswith("v:"):
-        return await _apply(update, context, cb.arg[2:])
-    if cb.arg == PICK_PARTNER:
-        return await _pick_partner(update, context)
-    if cb.arg == PICKER_BACK:
-        return await _ask(update, context, "how_found_us")
-    if (partner_id := partner_id_of(cb.arg)) is not None:
-        return await _apply(update, context, partner_id)
+    match answer:
+        case Cancel() if draft and draft.get("contact_id") != cb.id:
+            return Toast(texts.OLD_QUESTION)  # another contact's
+        case Cancel():
+            context.user_data.pop(KEY, None)
+            await reply(update, texts.CANCELLED, edit=True)
+            return ConversationHandler.END
+        case Skip():  # "Clear"
+            return await _apply(update, context, None)
+        case QuickDate():
+            _, today = me(update, context)
+            return await _apply(update, context, answer.on(today))
+        case Value(value):
+            return await _apply(update, context, value)
+        case Partner(partner_id):
+            return await _apply(update, context, partner_id)
+        case _ if answer == PICK_PARTNER:
+            return await _pick_partner(update, context)
+        case _ if answer == PICKER_BACK:
+            return await _ask(update, context, "how_found_us")
     return State.VALUE
 
 
@@ -169,7 +181,7 @@ async def _pick_partner(update: Update, context: Ctx, query: str = "") -> int:
     draft = context.user_data[KEY]
     draft["field"] = PARTNER
     partners = await run_db(context, find_partners, query)
-    sent = await reply(update, *partner_picker("ev", draft["contact_id"], partners, query))
+    sent = await reply(update, *partner_picker(EDIT_ANSWER, draft["contact_id"], partners, query))
     if sent is not None:
         draft["msg"] = sent.message_id
     return State.VALUE
@@ -184,7 +196,7 @@ async def typed(update: Update, context: Ctx) -> int:
     if not draft:
         return LEFT  # the edit was left for another form: this text is for that one
     noted = await note_from_reply(
-        update, context, own=frozenset({"ef", "ev"}), contact_id=draft["contact_id"]
+        update, context, own=frozenset({EDIT_FIELD, EDIT_ANSWER}), contact_id=draft["contact_id"]
     )
     if noted and "field" in draft:  # a reply to a card is its note: the question again
         return await _ask(update, context, draft["field"])

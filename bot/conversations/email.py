@@ -157,7 +157,7 @@ async def picked_port(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     draft = _draft(context)
     if draft is None:
         return Toast(texts.FORM_CLOSED)
-    draft["port"] = config_svc.clean_port(cb.arg)
+    draft["port"] = config_svc.clean_port(str(MAIL_PORT.arg(cb)))
     return await _ask_security(update, context)
 
 
@@ -176,9 +176,10 @@ async def picked_security(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     allowed = {"tls", "starttls"} | (
         {"plain"} if crm(context).settings.imap_allow_plain else set()
     )
-    if cb.arg not in allowed:
+    security = MAIL_SECURITY.arg(cb)
+    if security not in allowed:
         return Toast("Unencrypted IMAP is turned off.")
-    draft["security"] = cb.arg
+    draft["security"] = security
     text, markup = views.ask_username(await _offered_username(update, context))
     await reply(update, text, markup)
     return State.USERNAME

@@ -15,20 +15,19 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.actions import FOLLOWUP
-from bot.callbacks import Cb, pattern
+from bot.actions import FOLLOWUP, FOLLOWUP_ANSWER, Cancel, QuickDate, Skip
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
 from bot.views.common import esc
-from bot.views.forms import QUESTIONS, followup_date, question_markup
+from bot.views.forms import QUESTIONS, question_markup
 from crm_core.errors import ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.followups import set_followup
 
 Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "followup"
-ACTION = "fuv"
 
 
 class State(IntEnum):
@@ -41,9 +40,7 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
         + f"<b>{esc(name)}</b> — "
         + QUESTIONS["next_followup_date"].text
     )
-    markup = question_markup(
-        "next_followup_date", ACTION, contact_id, skip_label=None, extra=[("Clear", "clear")]
-    )
+    markup = question_markup("next_followup_date", FOLLOWUP_ANSWER, contact_id, skip_label="Clear")
     await reply(update, text, markup)
     return State.DATE
 
@@ -81,18 +78,20 @@ async def _done(update: Update, context: Ctx, contact_id: int, *, edit: bool) ->
 async def chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Set the follow-up date tapped, or cancel."""
     assert context.user_data is not None
-    if cb.arg == "cancel":
+    answer = FOLLOWUP_ANSWER.arg(cb)
+    if isinstance(answer, Cancel):
         draft = context.user_data.get(KEY)
         if draft is not None and draft.get("contact_id") != cb.id:
             return Toast(texts.OLD_QUESTION)  # another contact's
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
-    if cb.arg == "clear":
+    if isinstance(answer, Skip):  # "Clear"
         return await _set(update, context, cb.id, None, edit=True)
-    _, today = me(update, context)
-    when = followup_date(cb.arg.removeprefix("fu:"), today)
-    return await _set(update, context, cb.id, when, edit=True)
+    if isinstance(answer, QuickDate):
+        _, today = me(update, context)
+        return await _set(update, context, cb.id, answer.on(today), edit=True)
+    raise StaleButton(cb.arg)  # no other answer is asked here
 
 
 @step
@@ -104,7 +103,7 @@ async def typed(update: Update, context: Ctx) -> int:
     if not draft:
         return LEFT  # the follow-up was left for another form: this text is for that one
     if await note_from_reply(
-        update, context, own=frozenset({ACTION}), contact_id=draft["contact_id"]
+        update, context, own=frozenset({FOLLOWUP_ANSWER}), contact_id=draft["contact_id"]
     ):
         return await _ask(update, draft["contact_id"], draft["name"])
     try:
@@ -121,7 +120,7 @@ def conversation() -> ConversationHandler[Ctx]:
         entry_points=[CallbackQueryHandler(start, pattern=pattern(FOLLOWUP))],
         states={
             State.DATE: [
-                CallbackQueryHandler(chosen, pattern=pattern(ACTION)),
+                CallbackQueryHandler(chosen, pattern=pattern(FOLLOWUP_ANSWER)),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
             ]
         },

@@ -43,7 +43,7 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
 @button_step
 async def start(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Move the contact to the lost stage, then ask why."""
-    refused = await move_stage(update, context, cb.id, cb.arg)
+    refused = await move_stage(update, context, cb.id, STAGE_LOST.arg(cb))
     if refused is not None:
         return refused
     contact = await run_db(context, get_contact, cb.id)

@@ -16,12 +16,13 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.actions import NOTE, NOTE_KIND
-from bot.callbacks import Cb, pattern
+from bot.actions import NOTE, NOTE_KIND, Cancel, Value
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
-from bot.views.common import button, chunks, esc, keyboard
+from bot.views.common import chunks, esc, keyboard
+from bot.views.forms import answer_button
 from crm_core.errors import NotFound, ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.notes import add_note
@@ -53,9 +54,11 @@ async def _ask_kind(update: Update, draft: dict[str, Any]) -> int:
 
 def _kinds(contact_id: int) -> InlineKeyboardMarkup:
     kinds = [
-        button(lbl, Cb(NOTE_KIND, contact_id, k.value)) for k, lbl in NOTE_TYPE_LABELS.items()
+        answer_button(lbl, NOTE_KIND, contact_id, Value(k.value))
+        for k, lbl in NOTE_TYPE_LABELS.items()
     ]
-    return keyboard([*chunks(kinds, 3), [button("Cancel", Cb(NOTE_KIND, contact_id, "cancel"))]])
+    cancel = answer_button("Cancel", NOTE_KIND, contact_id, Cancel())
+    return keyboard([*chunks(kinds, 3), [cancel]])
 
 
 @button_step
@@ -67,12 +70,15 @@ async def kind(update: Update, context: Ctx, cb: Cb) -> int | Toast:
         # An older question, of another contact's note: it must not cancel or take over the
         # note being written now (and lose its text). The card's Note button starts one.
         return Toast(texts.OLD_QUESTION)
-    if cb.arg == "cancel":
+    answer = NOTE_KIND.arg(cb)
+    if isinstance(answer, Cancel):
         context.user_data.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
+    if not isinstance(answer, Value):
+        raise StaleButton(cb.arg)  # no other answer is asked here
     draft = draft or start_form(context, KEY, {"contact_id": cb.id})
-    draft["kind"] = NoteType(cb.arg).value
+    draft["kind"] = NoteType(answer.text).value
     if draft.get("text"):
         return await _save(update, context, draft, draft["text"])
     await reply(update, _text_question(draft), _cancel_button(cb.id), edit=True)
@@ -84,7 +90,7 @@ def _text_question(draft: dict[str, Any]) -> str:
 
 
 def _cancel_button(contact_id: int) -> InlineKeyboardMarkup:
-    return keyboard([[button("Cancel", Cb(NOTE_KIND, contact_id, "cancel"))]])
+    return keyboard([[answer_button("Cancel", NOTE_KIND, contact_id, Cancel())]])
 
 
 async def _noted_elsewhere(update: Update, context: Ctx, draft: dict[str, Any]) -> bool:

@@ -40,8 +40,9 @@ class State(IntEnum):
 @button_step
 async def ask(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for the typed value the button stands for."""
-    start_form(context, KEY, {"ask": cb.arg})
-    if cb.arg == "tz":
+    asked = SETTINGS_ASK.arg(cb)
+    start_form(context, KEY, {"ask": asked})
+    if asked == "tz":
         await reply(update, ask_timezone_text())
         return State.TIMEZONE
     await reply(update, ask_time_text())

@@ -166,7 +166,7 @@ async def search(update: Update, context: Ctx, query: str) -> None:
 @on_button
 async def open_card(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a contact's card (in place when the button says so)."""
-    await show_card(update, context, cb.id, edit=cb.arg == "e")
+    await show_card(update, context, cb.id, edit=OPEN.arg(cb))
 
 
 @on_button
@@ -180,7 +180,7 @@ async def stage_menu(update: Update, context: Ctx, cb: Cb) -> None:
 @on_button
 async def set_stage(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Move the contact to the stage tapped and redraw the card."""
-    return await move_stage(update, context, cb.id, cb.arg)
+    return await move_stage(update, context, cb.id, STAGE_SET.arg(cb))
 
 
 async def move_stage(update: Update, context: Ctx, contact_id: int, stage: str) -> Toast | None:
@@ -225,7 +225,7 @@ async def undo_delete(update: Update, context: Ctx, cb: Cb) -> None:
 @on_button
 async def all_notes(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a page of the contact's notes."""
-    offset = int(cb.arg or 0)
+    offset = NOTES.arg(cb)
     contact = await run_db(context, get_contact, cb.id)
     notes, total = await run_db(context, list_notes, cb.id, limit=NOTES_PAGE, offset=offset)
     tz = tz_of(update, context)

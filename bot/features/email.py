@@ -111,7 +111,7 @@ def _outcome_text(result: SyncResult) -> str:
 async def pause(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Pause or resume the mail sync, then show the status."""
     user_id, _ = me(update, context)
-    paused = cb.arg == "1"
+    paused = MAIL_PAUSE.arg(cb) == "1"
     await run_db(context, config_svc.set_paused, user_id, paused)
     await show_status(update, context, edit=True)
     return Toast("Paused." if paused else "Resumed.")
@@ -121,9 +121,10 @@ async def pause(update: Update, context: Ctx, cb: Cb) -> Toast:
 async def remove(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to keep the stored emails, then remove the mailbox."""
     user_id, _ = me(update, context)
-    if cb.arg in {"keep", "forget"}:
+    choice = MAIL_REMOVE.arg(cb)
+    if choice is not None:
         erased = await run_db(
-            context, config_svc.remove_email_config, user_id, forget=cb.arg == "forget"
+            context, config_svc.remove_email_config, user_id, forget=choice == "forget"
         )
         await reply(update, views.removed_text(erased), edit=True)
         return
@@ -136,7 +137,7 @@ async def remove(update: Update, context: Ctx, cb: Cb) -> None:
 async def forget(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Ask to confirm, then erase the stored emails."""
     user_id, _ = me(update, context)
-    if cb.arg == "yes":
+    if MAIL_FORGET.arg(cb) == "yes":
         erased = await run_db(context, forget_mail, user_id)
         await show_status(update, context, edit=True)
         return Toast(f"Forgot {erased} email{'s' if erased != 1 else ''}.")
@@ -206,7 +207,7 @@ async def sync_due(application: Application) -> None:
 @on_button
 async def emails_page(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a page of the contact's emails."""
-    page_no = int(cb.arg) if cb.arg.isdecimal() else 1
+    page_no = EMAILS.arg(cb)
     contact = await run_db(context, get_contact, cb.id)
     page = await run_db(context, list_emails, cb.id, page_no)
     assert update.effective_user is not None

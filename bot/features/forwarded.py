@@ -17,11 +17,10 @@ from typing import Any
 from telegram import MessageOrigin, MessageOriginHiddenUser, MessageOriginUser, Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, MessageHandler, filters
 
-from bot.actions import ADD_FORWARDED
 from bot.handling import reply
 from bot.views.forwarded import forward_offer
 
-__all__ = ["ADD_FORWARDED", "forwarded_name", "handler"]
+__all__ = ["forwarded_name", "handler"]
 
 Ctx = ContextTypes.DEFAULT_TYPE
 KEY = "forwarded"

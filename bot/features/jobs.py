@@ -63,7 +63,7 @@ async def show_jobs(update: Update, context: Ctx, cb: Cb) -> None:
         return job_list(get_contact(session, cb.id), svc.list_jobs(session, cb.id))
 
     text, markup = await run_db(context, work)
-    await reply(update, text, markup, edit=cb.arg == "e")
+    await reply(update, text, markup, edit=JOBS.arg(cb))
 
 
 @on_button
@@ -78,7 +78,7 @@ async def show_job(update: Update, context: Ctx, cb: Cb) -> None:
     await reply(update, text, markup, edit=True)
 
 
-def _set_status(session: Session, job_id: int, status: str) -> StatusChange:
+def _set_status(session: Session, job_id: int, status: JobStatus) -> StatusChange:
     job = svc.set_job_status(session, job_id, status)
     contact = get_contact(session, job.contact_id)
     offer_paid = (
@@ -96,7 +96,7 @@ async def set_status(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Set the job's status, redraw it, and offer Paid when the last open job was paid.
 
     The client is offered a move to Paid only when its last open job was just paid."""
-    change = await run_db(context, _set_status, cb.id, cb.arg)
+    change = await run_db(context, _set_status, cb.id, JOB_STATUS.arg(cb))
     await reply(update, *job_view(change.contact, change.job), edit=True)
     if change.offer_paid:
         await reply(update, *move_to_paid_offer(change.contact))

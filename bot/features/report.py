@@ -14,7 +14,7 @@ from telegram import InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.actions import REPORT
-from bot.callbacks import Cb, pattern
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.handling import on_button, reply
 from bot.runtime import crm, run_db
 from bot.views.report import DEFAULT, PIPELINES, report_keyboard, summary
@@ -56,9 +56,9 @@ async def report_command(update: Update, context: Ctx) -> None:
 @on_button
 async def switch(update: Update, context: Ctx, cb: Cb) -> None:
     """Redraw the summary for the period or pipeline tapped, then send its charts."""
-    pipeline, _, period = cb.arg.partition(":")
-    if pipeline not in PIPELINES or period not in PERIODS:
-        pipeline, period = DEFAULT
+    pipeline, period = REPORT.arg(cb)
+    if pipeline not in PIPELINES or period not in PERIODS:  # one this version doesn't offer
+        raise StaleButton(cb.arg)
     await _show(update, context, pipeline, period, edit=True)
 
 

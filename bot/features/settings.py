@@ -12,18 +12,16 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.actions import SETTINGS, SETTINGS_VALUE
 from bot.callbacks import Cb, pattern
 from bot.handling import Toast, on_button, reply
 from bot.runtime import crm, me, run_db
 from bot.views.settings import (
-    SETTINGS,
-    SETTINGS_VALUE,
     days_menu,
     render_settings,
     time_menu,
     timezone_menu,
 )
-from crm_core.errors import ValidationError
 from crm_core.schedule import next_digest_at
 from crm_core.services import preferences as prefs_svc
 
@@ -66,7 +64,8 @@ async def settings_command(update: Update, context: Ctx) -> None:
 @on_button
 async def screen(update: Update, context: Ctx, cb: Cb) -> None:
     """Open a sub-menu (time, timezone, days) or go back to the overview."""
-    if cb.arg == "home":
+    screen = SETTINGS.arg(cb)
+    if screen == "home":
         await show_settings(update, context, edit=True)
         return
     prefs = await _preferences(update, context)
@@ -75,10 +74,7 @@ async def screen(update: Update, context: Ctx, cb: Cb) -> None:
         "tz": lambda: timezone_menu(prefs.timezone),
         "days": lambda: days_menu(prefs.days),
     }
-    if cb.arg not in menus:
-        await show_settings(update, context, edit=True)
-        return
-    text, markup = menus[cb.arg]()
+    text, markup = menus[screen]()
     await reply(update, text, markup, edit=True)
 
 
@@ -86,8 +82,8 @@ async def screen(update: Update, context: Ctx, cb: Cb) -> None:
 async def choose(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Store a value picked from a menu and show the overview again."""
     user_id, _ = me(update, context)
-    kind, _, value = cb.arg.partition(":")
-    if kind == "t" and len(value) == 4 and value.isdecimal():
+    kind, value = SETTINGS_VALUE.arg(cb)
+    if kind == "t":
         await run_db(
             context, prefs_svc.set_digest_time, user_id, time(int(value[:2]), int(value[2:]))
         )
@@ -98,8 +94,6 @@ async def choose(update: Update, context: Ctx, cb: Cb) -> Toast:
         await run_db(context, prefs_svc.set_digest_days, user_id, value)
     elif kind == "e":
         await run_db(context, prefs_svc.set_send_empty, user_id, value == "1")
-    else:
-        raise ValidationError("settings", "That button is out of date.")
     await show_settings(update, context, edit=True)
     return Toast("Saved.")
 

@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.actions import (
     ATTACH_CANCEL,
+    ATTACH_CATEGORY,
     ATTACH_CHANGE,
     ATTACH_CONTACT,
     ATTACH_RETRY,
@@ -127,7 +128,7 @@ def category_buttons(action: str, contact_id: int, token: str) -> list[list[Inli
 
 def category_question(what: str, contact: Contact, token: str) -> tuple[str, InlineKeyboardMarkup]:
     rows = [
-        *category_buttons("atk", contact.id, token),
+        *category_buttons(ATTACH_CATEGORY, contact.id, token),
         [button("Cancel", Cb(ATTACH_CANCEL, contact.id, token))],
     ]
     return f"What is {esc(what)} for <b>{esc(contact.name)}</b>?", keyboard(rows)
@@ -186,7 +187,7 @@ def saved_keyboard(contact_id: int, token: str, *, can_change: bool) -> InlineKe
 
 
 def change_keyboard(contact_id: int, token: str) -> InlineKeyboardMarkup:
-    rows = [*category_buttons("atset", contact_id, token)]
+    rows = [*category_buttons(ATTACH_SET, contact_id, token)]
     rows.append([button("« Back", Cb(ATTACH_SET, contact_id, f"{token}:"))])
     return keyboard(rows)
 

@@ -15,9 +15,13 @@ from bot.actions import (
     OFFER_NO,
     OPEN,
     STAGE_SET,
+    Cancel,
+    QuickDate,
+    Skip,
 )
 from bot.callbacks import Cb
 from bot.views.common import button, chunks, esc, keyboard, money
+from bot.views.forms import answer_button
 from crm_core.models import Contact, Job
 from crm_core.schedule import quick_dates
 from crm_core.services.revenue import JobSummary
@@ -137,9 +141,11 @@ def form_markup(
     """The Add job form's buttons: quick dates, Skip (when optional), Cancel."""
     rows = []
     if dates:
-        rows.append([button(q.label, Cb(JOB_FORM, contact_id, f"d:{q.key}")) for q in JOB_DATES])
-    tail = [button("Skip", Cb(JOB_FORM, contact_id, "skip"))] if skip else []
-    tail.append(button("Cancel", Cb(JOB_FORM, contact_id, "cancel")))
+        rows.append(
+            [answer_button(q.label, JOB_FORM, contact_id, QuickDate(q)) for q in JOB_DATES]
+        )
+    tail = [answer_button("Skip", JOB_FORM, contact_id, Skip())] if skip else []
+    tail.append(answer_button("Cancel", JOB_FORM, contact_id, Cancel()))
     return keyboard([*rows, tail])
 
 
