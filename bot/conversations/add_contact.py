@@ -75,8 +75,16 @@ from bot.handling import (
     step,
 )
 from bot.runtime import me, run_db
-from bot.views.common import chunks, esc, keyboard
-from bot.views.forms import QUESTIONS, answer_button, label, question_markup, show_value
+from bot.views.common import esc
+from bot.views.forms import (
+    QUESTIONS,
+    add_fields_keyboard,
+    add_summary_keyboard,
+    duplicate_warning,
+    label,
+    question_markup,
+    show_value,
+)
 from bot.views.referrals import partner_picker
 from crm_core.errors import ValidationError
 from crm_core.fields import ADD_STEPS, applies
@@ -194,18 +202,9 @@ def _summary_text(values: dict[str, Any], today: date, unplaced: list[str]) -> s
 
 async def _summary(update: Update, context: Ctx, problem: str | None = None) -> State:
     _, today = me(update, context)
-    markup = keyboard(
-        [
-            [
-                answer_button("✅ Save", ACTION, 0, ANSWER_SAVE),
-                answer_button("✏️ Edit", ACTION, 0, ANSWER_EDIT),
-                answer_button("Cancel", ACTION, 0, Cancel()),
-            ]
-        ]
-    )
     draft = _draft(context)
     text = _summary_text(draft["values"], today, draft.get("unplaced", []))
-    await _show(update, context, text, markup, problem)
+    await _show(update, context, text, add_summary_keyboard(), problem)
     return State.CONFIRM
 
 
@@ -261,26 +260,15 @@ async def _warn_duplicate(
     update: Update, context: Ctx, dupes: list[Duplicate], problem: str | None = None
 ) -> State:
     _draft(context)["dupes"] = [d.contact.id for d in dupes]
-    lines = ["⚠️ This looks like a contact you already have:"]
-    rows = []
-    for d in dupes[:5]:
-        lines.append(f"• <b>{esc(d.contact.name)}</b> ({d.reason})")
-        open_it = answer_button(
-            f"Open {d.contact.name}", ACTION, d.contact.id, ANSWER_OPEN_DUPLICATE
-        )
-        rows.append([open_it])
-    rows.append([answer_button("Continue anyway", ACTION, 0, ANSWER_DUPLICATE_OK)])
-    await _show(update, context, "\n".join(lines), keyboard(rows), problem)
+    text, markup = duplicate_warning(dupes)
+    await _show(update, context, text, markup, problem)
     return State.DUPLICATE
 
 
 async def _pick_field(update: Update, context: Ctx, problem: str | None = None) -> State:
     values = _draft(context)["values"]
-    fields = [
-        answer_button(label(f), ACTION, 0, FieldPick(f)) for f in FIELDS if _applies(f, values)
-    ]
-    rows = [*chunks(fields, 2), [answer_button("« Back", ACTION, 0, ANSWER_BACK)]]
-    await _show(update, context, "Which field do you want to change?", keyboard(rows), problem)
+    markup = add_fields_keyboard([f for f in FIELDS if _applies(f, values)])
+    await _show(update, context, "Which field do you want to change?", markup, problem)
     return State.PICK_FIELD
 
 

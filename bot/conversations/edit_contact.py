@@ -32,11 +32,10 @@ from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
-from bot.views.common import button, chunks, esc, keyboard
-from bot.views.forms import QUESTIONS, answer_button, label, question_markup
+from bot.views.common import esc
+from bot.views.forms import QUESTIONS, edit_fields_keyboard, label, question_markup
 from bot.views.referrals import partner_picker
 from crm_core.errors import ValidationError
-from crm_core.fields import EDITABLE
 from crm_core.services.contacts import get_contact, update_contact
 from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
 from crm_core.services.revenue import derived_from
@@ -61,12 +60,7 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 async def _fields(update: Update, contact_id: int, name: str, problem: str = "") -> int:
-    fields = [
-        button(label(f) if f != "owner" else "Owner", Cb(EDIT_FIELD, contact_id, f))
-        for f in EDITABLE
-    ]
-    cancel = answer_button("Cancel", EDIT_ANSWER, contact_id, Cancel())
-    markup = keyboard([*chunks(fields, 2), [cancel]])
+    markup = edit_fields_keyboard(contact_id)
     text = f"Edit <b>{esc(name)}</b> — which field?"
     if problem:
         text = f"⚠️ {esc(problem)}\n\n{text}"

@@ -19,7 +19,8 @@ from bot.callbacks import Cb, pattern
 from bot.features.cards import move_stage
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import run_db
-from bot.views.common import button, esc, keyboard
+from bot.views.common import esc
+from bot.views.forms import lost_reason_keyboard
 from crm_core.errors import ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.lost_reasons import record_lost_reason
@@ -36,7 +37,7 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
     text = (f"⚠️ {esc(problem)}\n\n" if problem else "") + (
         f"Why was <b>{esc(name)}</b> lost? One line (it shows in /report), or Skip."
     )
-    await reply(update, text, keyboard([[button("Skip", Cb(LOST_SKIP, contact_id))]]))
+    await reply(update, text, lost_reason_keyboard(contact_id))
     return State.REASON
 
 

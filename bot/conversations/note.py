@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
@@ -21,8 +21,8 @@ from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step
 from bot.runtime import me, run_db
-from bot.views.common import chunks, esc, keyboard
-from bot.views.forms import answer_button
+from bot.views.common import esc
+from bot.views.forms import note_cancel_keyboard, note_kinds_keyboard
 from crm_core.errors import NotFound, ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.notes import add_note
@@ -48,17 +48,8 @@ async def start(update: Update, context: Ctx, cb: Cb) -> int:
 async def _ask_kind(update: Update, draft: dict[str, Any]) -> int:
     name = draft.get("name")
     text = f"What kind of note for <b>{esc(name)}</b>?" if name else "What kind of note?"
-    await reply(update, text, _kinds(draft["contact_id"]))
+    await reply(update, text, note_kinds_keyboard(draft["contact_id"]))
     return State.KIND
-
-
-def _kinds(contact_id: int) -> InlineKeyboardMarkup:
-    kinds = [
-        answer_button(lbl, NOTE_KIND, contact_id, Value(k.value))
-        for k, lbl in NOTE_TYPE_LABELS.items()
-    ]
-    cancel = answer_button("Cancel", NOTE_KIND, contact_id, Cancel())
-    return keyboard([*chunks(kinds, 3), [cancel]])
 
 
 @button_step
@@ -81,16 +72,12 @@ async def kind(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     draft["kind"] = NoteType(answer.text).value
     if draft.get("text"):
         return await _save(update, context, draft, draft["text"])
-    await reply(update, _text_question(draft), _cancel_button(cb.id), edit=True)
+    await reply(update, _text_question(draft), note_cancel_keyboard(cb.id), edit=True)
     return State.TEXT
 
 
 def _text_question(draft: dict[str, Any]) -> str:
     return f"Send the {NOTE_TYPE_LABELS[NoteType(draft['kind'])].lower()} note as a message."
-
-
-def _cancel_button(contact_id: int) -> InlineKeyboardMarkup:
-    return keyboard([[answer_button("Cancel", NOTE_KIND, contact_id, Cancel())]])
 
 
 async def _noted_elsewhere(update: Update, context: Ctx, draft: dict[str, Any]) -> bool:
@@ -116,7 +103,9 @@ async def text_first(update: Update, context: Ctx) -> int:
 async def _keep_text(update: Update, draft: dict[str, Any]) -> int:
     assert update.effective_message is not None
     draft["text"] = update.effective_message.text or ""
-    await reply(update, "Got it. What kind of note is this?", _kinds(draft["contact_id"]))
+    await reply(
+        update, "Got it. What kind of note is this?", note_kinds_keyboard(draft["contact_id"])
+    )
     return State.KIND
 
 
@@ -131,7 +120,7 @@ async def text(update: Update, context: Ctx) -> int:
     if await _noted_elsewhere(update, context, draft):
         if "kind" not in draft:
             return await _ask_kind(update, draft)
-        await reply(update, _text_question(draft), _cancel_button(draft["contact_id"]))
+        await reply(update, _text_question(draft), note_cancel_keyboard(draft["contact_id"]))
         return State.TEXT
     if "kind" not in draft:
         return await _keep_text(update, draft)
