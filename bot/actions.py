@@ -303,14 +303,14 @@ def parse_answer(arg: str) -> Answer:
     kind, sep, rest = arg.partition(":")
     if not sep:
         raise ValueError(arg)
-    if kind in ("d", "fu"):  # "fu:": the follow-up buttons of bot versions before this grammar
-        return QuickDate(QUICK_DATE[rest]) if rest in QUICK_DATE else _bad(arg)
+    if kind in ("d", "fu") and rest in QUICK_DATE:  # "fu:": older versions' follow-up buttons
+        return QuickDate(QUICK_DATE[rest])
     if kind == "v":
         return Value(rest)
     if kind == "rp":
         return Partner(number(rest))
-    if kind == "f":
-        return FieldPick(rest) if rest in ADD_STEPS else _bad(arg)
+    if kind == "f" and rest in ADD_STEPS:
+        return FieldPick(rest)
     raise ValueError(arg)
 
 
@@ -324,10 +324,6 @@ def answers(values: Collection[str] | None = None) -> Callable[[str], Answer]:
         return answer
 
     return parse
-
-
-def _bad(arg: str) -> Any:
-    raise ValueError(arg)
 
 
 # --- the main menu and lists ----------------------------------------------------------------
