@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.actions import ID_DIGITS, MAX_ID, REGISTRY, StaleButton
+from bot.actions import REGISTRY, StaleButton
+from bot.arguments import ID_DIGITS, MAX_ID
 
 __all__ = ["MAX_BYTES", "MAX_ID", "Cb", "StaleButton", "pattern"]
 

@@ -22,7 +22,8 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.actions import JOB_ADD, JOB_FORM, JOB_OFFER, Cancel, QuickDate, Skip
+from bot.actions import JOB_ADD, JOB_FORM, JOB_OFFER
+from bot.arguments import Cancel, QuickDate, Skip
 from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step

@@ -16,18 +16,8 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.actions import (
-    EDIT_ANSWER,
-    EDIT_CONTACT,
-    EDIT_FIELD,
-    PICK_PARTNER,
-    PICKER_BACK,
-    Cancel,
-    Partner,
-    QuickDate,
-    Skip,
-    Value,
-)
+from bot.actions import EDIT_ANSWER, EDIT_CONTACT, EDIT_FIELD
+from bot.arguments import PICK_PARTNER, PICKER_BACK, Cancel, Partner, QuickDate, Skip, Value
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step

@@ -15,7 +15,8 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.actions import FOLLOWUP, FOLLOWUP_ANSWER, Cancel, QuickDate, Skip
+from bot.actions import FOLLOWUP, FOLLOWUP_ANSWER
+from bot.arguments import Cancel, QuickDate, Skip
 from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step

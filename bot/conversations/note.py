@@ -16,7 +16,8 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.actions import NOTE, NOTE_KIND, Cancel, Value
+from bot.actions import NOTE, NOTE_KIND
+from bot.arguments import Cancel, Value
 from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Toast, button_step, form_exits, reply, start_form, step

@@ -21,8 +21,8 @@ from bot.actions import (
     PURGE_YES,
     RESTORE,
     TRASH,
-    ListEdge,
 )
+from bot.arguments import ListEdge
 from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import tz_of
 from bot.handling import FORM_KEYS, on_button, reply, text_of

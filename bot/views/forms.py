@@ -9,17 +9,13 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.actions import (
-    ADD,
+from bot.actions import ADD, EDIT_ANSWER, EDIT_FIELD, LOST_SKIP, NOTE_KIND
+from bot.arguments import (
     ANSWER_BACK,
     ANSWER_DUPLICATE_OK,
     ANSWER_EDIT,
     ANSWER_OPEN_DUPLICATE,
     ANSWER_SAVE,
-    EDIT_ANSWER,
-    EDIT_FIELD,
-    LOST_SKIP,
-    NOTE_KIND,
     PICK_PARTNER,
     Answer,
     Cancel,

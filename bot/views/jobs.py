@@ -15,10 +15,8 @@ from bot.actions import (
     OFFER_NO,
     OPEN,
     STAGE_SET,
-    Cancel,
-    QuickDate,
-    Skip,
 )
+from bot.arguments import Cancel, QuickDate, Skip
 from bot.callbacks import Cb
 from bot.views.common import button, chunks, esc, keyboard, money
 from bot.views.forms import answer_button

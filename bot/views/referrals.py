@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.actions import PICKER_BACK, Partner
+from bot.arguments import PICKER_BACK, Partner
 from bot.views.common import esc, keyboard, money
 from bot.views.forms import answer_button
 from crm_core.models import Contact

@@ -25,7 +25,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 import bot.views
-from bot import actions
+from bot import actions, arguments
 from bot.actions import (
     ADD,
     ATTACH_CATEGORY,
@@ -33,18 +33,20 @@ from bot.actions import (
     EDIT_ANSWER,
     FOLLOWUP_ANSWER,
     REGISTRY,
+    StaleButton,
+)
+from bot.app import build_application
+from bot.arguments import (
     Answer,
     Cancel,
     FieldPick,
     Partner,
     QuickDate,
     Skip,
-    StaleButton,
     Value,
     encode_answer,
     parse_answer,
 )
-from bot.app import build_application
 from bot.callbacks import MAX_BYTES, Cb
 from bot.views import (
     cards,
@@ -116,7 +118,7 @@ def _forms() -> Iterator[object]:
         for action in (ADD, EDIT_ANSWER, FOLLOWUP_ANSWER):
             yield forms.choice_buttons(field, action, 7, owners)
             yield forms.question_markup(field, action, 7, owners=owners)
-        yield forms.question_markup(field, ADD, extra=[("✅ Save now", actions.ANSWER_SAVE_NOW)])
+        yield forms.question_markup(field, ADD, extra=[("✅ Save now", arguments.ANSWER_SAVE_NOW)])
 
 
 #: Each keyboard-drawing view and calls of it that between them draw every kind of button it
@@ -360,7 +362,7 @@ def test_typed_arguments() -> None:
     assert actions.ATTACH_SET.arg(Cb.decode("atset:7:tok:")) == ("tok", None)
     assert actions.FILES.arg(Cb.decode("files:7:")) is None
     assert actions.FILES.arg(Cb.decode("files:7:p3")) == 3
-    assert actions.LIST_PAGE.arg(Cb.decode("lp:2:b17")) == actions.ListEdge(True, 17)
+    assert actions.LIST_PAGE.arg(Cb.decode("lp:2:b17")) == arguments.ListEdge(True, 17)
     assert actions.LIST_PAGE.arg(Cb.decode("lp:2:x")) is None  # the page by its number
     with pytest.raises(StaleButton):  # a button of another action
         actions.OPEN.arg(Cb.decode("notes:7:1"))
@@ -376,7 +378,7 @@ def test_typed_arguments() -> None:
         Value("a:b"),
         Partner(12),
         FieldPick("name"),
-        *(actions.Word(w) for w in actions.WORDS),
+        *(arguments.Word(w) for w in arguments.WORDS),
     ],
 )
 def test_every_answer_reads_back(answer: Answer) -> None:
@@ -385,7 +387,7 @@ def test_every_answer_reads_back(answer: Answer) -> None:
 
 def test_the_registry_refuses_a_code_twice() -> None:
     with pytest.raises(ValueError, match="twice"):
-        actions.Action("open", "again", actions.no_arg)
+        actions.Action("open", "again", arguments.no_arg)
 
 
 def test_every_action_says_what_it_does() -> None:

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.actions import JOB_ID_ACTIONS, Partner, parse_answer
+from bot.actions import JOB_ID_ACTIONS
+from bot.arguments import Partner, parse_answer
 from bot.callbacks import Cb
 from bot.views import jobs as views
 from bot.views.referrals import card_lines, partner_picker

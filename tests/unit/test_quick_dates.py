@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.actions import SNOOZE, QuickDate, parse_answer
+from bot.actions import SNOOZE
+from bot.arguments import QuickDate, parse_answer
 from bot.callbacks import Cb
 from bot.views import digest as digest_views
 from bot.views.forms import FOLLOWUP_CHOICES

@@ -9,7 +9,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import texts
-from bot.actions import ANSWER_SAVE_NOW, Answer
+from bot.arguments import ANSWER_SAVE_NOW, Answer
 from bot.conversations.add_contact.draft import (
     ACTION,
     FIELDS,

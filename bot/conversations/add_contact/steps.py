@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot import texts
-from bot.actions import (
+from bot.arguments import (
     ANSWER_BACK,
     ANSWER_DUPLICATE_OK,
     ANSWER_EDIT,
