@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot import claims, texts
+from bot.actions import DELETE, DELETE_YES, NOTES, OPEN, STAGE_MENU, STAGE_SET, UNDO
 from bot.claims import UpdateClaim
 from bot.handling import FORM_KEYS, Ctx
 from crm_core.services.updates import claim_update
@@ -83,7 +84,7 @@ async def dedupe(update: Update, context: Ctx) -> None:
 
 
 #: Card buttons whose handlers change nothing in memory before their database trip.
-LAZY_ACTIONS = frozenset({"open", "stg", "stgset", "del", "dely", "undo", "notes"})
+LAZY_ACTIONS = frozenset[str]({OPEN, STAGE_MENU, STAGE_SET, DELETE, DELETE_YES, UNDO, NOTES})
 
 
 def _claimed_lazily(update: Update, context: Ctx) -> bool:

@@ -32,9 +32,18 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import (
+    ATTACH_CANCEL,
+    ATTACH_CATEGORY,
+    ATTACH_CHANGE,
+    ATTACH_CONTACT,
+    ATTACH_RETRY,
+    ATTACH_SEARCH,
+    ATTACH_SET,
+    ITEM_ACTIONS,
+)
 from bot.callbacks import Cb, StaleButton
 from bot.context import CrmContext
-from bot.views.digest import BACK, DONE, NEXT, OUTCOME, SNOOZE
 from crm_core.errors import CRMError, NotFound
 
 log = logging.getLogger(__name__)
@@ -61,7 +70,10 @@ ButtonFn = Callable[[Update, Ctx, Cb], Coroutine[Any, Any, R | Toast]]
 
 def on_button(fn: ButtonFn[R]) -> Callback[R | None]:
     """Decode the button, run ``fn``, answer the query (with the error sentence if any).
-    ``None`` comes back when the button was stale, failed with a CRM error or got a toast."""
+    ``None`` comes back when the button was stale, failed with a CRM error or got a toast.
+
+    The one place a stale button is answered: a payload the codec or the action's argument
+    shape refuses (``StaleButton``) gets ``texts.STALE_BUTTON``."""
 
     @functools.wraps(fn)
     async def wrapper(update: Update, context: Ctx) -> R | None:
@@ -69,16 +81,14 @@ def on_button(fn: ButtonFn[R]) -> Callback[R | None]:
         assert query is not None
         answer: str | None = None
         try:
-            cb = Cb.decode(query.data)
-        except StaleButton:
-            await query.answer(texts.STALE_BUTTON)
-            return None
-        try:
-            result = await fn(update, context, cb)
+            result = await fn(update, context, Cb.decode(query.data))
             if isinstance(result, Toast):  # a short confirmation on the phone
                 answer = str(result)
                 return None
             return result
+        except StaleButton:  # unreadable: by the codec, or by an ``Action.arg`` in ``fn``
+            answer = texts.STALE_BUTTON
+            return None
         except NotFound as err:
             answer = str(err) or texts.GONE
             return None
@@ -114,8 +124,19 @@ FORM_KEYS: tuple[str, ...] = (
 #: Buttons of questions the bot asks on its own, whatever the admin is doing: a file waiting
 #: for its contact or category (and the search for one), a saved file's category, the digest's
 #: and reminders' item buttons. Answering one mid-form leaves the form open.
-ASIDE_ACTIONS = frozenset(
-    {"atc", "atk", "atx", "atr", "ats", "atchg", "atset", DONE, OUTCOME, NEXT, SNOOZE, BACK}
+ASIDE_ACTIONS = (
+    frozenset[str](
+        {
+            ATTACH_CONTACT,
+            ATTACH_CATEGORY,
+            ATTACH_CANCEL,
+            ATTACH_RETRY,
+            ATTACH_SEARCH,
+            ATTACH_CHANGE,
+            ATTACH_SET,
+        }
+    )
+    | ITEM_ACTIONS
 )
 #: The commands that open something else: typed mid-form, they leave it (others don't).
 LEAVING_COMMANDS: tuple[str, ...] = tuple(name for name, _ in texts.COMMANDS if name != "cancel")

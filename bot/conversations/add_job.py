@@ -21,11 +21,12 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.callbacks import JOB_ADD, JOB_FORM, JOB_OFFER, Cb, pattern
+from bot.actions import JOB_ADD, JOB_FORM, JOB_OFFER
+from bot.arguments import Cancel, QuickDate, Skip
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import show_card
 from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
 from bot.views.common import esc
-from bot.views.forms import followup_date
 from bot.views.jobs import booked_text, form_markup
 from crm_core.errors import ValidationError
 from crm_core.models import Contact, Job
@@ -138,18 +139,18 @@ async def answer_typed(update: Update, context: Ctx) -> int:
 async def question_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button under the question: a quick date, Skip or Cancel."""
     draft = context.user_state.get(KEY)
-    if cb.arg == "cancel":
+    answer = JOB_FORM.arg(cb)
+    if isinstance(answer, Cancel):
         context.user_state.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
     if draft is None or draft.get("contact_id") != cb.id:
         return Toast(texts.FORM_CLOSED)
-    if cb.arg == "skip":
+    if isinstance(answer, Skip):
         return await _answer(update, context, None)
-    if cb.arg.startswith("d:"):
-        chosen = followup_date(cb.arg[2:], context.today)
-        return await _answer(update, context, chosen.isoformat() if chosen else None)
-    return Toast(texts.STALE_BUTTON)
+    if isinstance(answer, QuickDate):
+        return await _answer(update, context, answer.on(context.today).isoformat())
+    raise StaleButton(cb.arg)  # no other answer is asked here
 
 
 def conversation() -> ConversationHandler[Ctx]:

@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import ATTACH_SEARCH
 from bot.callbacks import Cb, pattern
 from bot.features.attachments.receiving import MEDIA
 from bot.features.attachments.state import GONE, files_of, pending_of
@@ -38,8 +39,9 @@ class State(IntEnum):
 @button_step
 async def search_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for part of the contact's name."""
-    pending_of(context, cb.arg)  # NotFound (answered) if it was saved or cancelled
-    start_form(context, KEY, {"token": cb.arg}, aside=True)  # a form open meanwhile stays
+    token = ATTACH_SEARCH.arg(cb)
+    pending_of(context, token)  # NotFound (answered) if it was saved or cancelled
+    start_form(context, KEY, {"token": token}, aside=True)  # a form open meanwhile stays
     await reply(update, search_prompt())
     return State.QUERY
 
@@ -92,7 +94,7 @@ def conversation() -> ConversationHandler[Ctx]:
         name="attach",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(search_button, pattern=pattern("ats"))],
+        entry_points=[CallbackQueryHandler(search_button, pattern=pattern(ATTACH_SEARCH))],
         states={State.QUERY: [MessageHandler(filters.TEXT & ~filters.COMMAND, search_typed)]},
         fallbacks=[
             CommandHandler("cancel", cancel_command),

@@ -15,14 +15,15 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import EDIT_ANSWER, EDIT_CONTACT, EDIT_FIELD
+from bot.arguments import PICK_PARTNER, PICKER_BACK, Cancel, Partner, QuickDate, Skip, Value
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
-from bot.views.common import button, chunks, esc, keyboard
-from bot.views.forms import QUESTIONS, followup_date, label, question_markup
-from bot.views.referrals import PICK_PARTNER, PICKER_BACK, partner_id_of, partner_picker
+from bot.views.common import esc
+from bot.views.forms import QUESTIONS, edit_fields_keyboard, label, question_markup
+from bot.views.referrals import partner_picker
 from crm_core.errors import ValidationError
-from crm_core.fields import EDITABLE
 from crm_core.services.contacts import get_contact, update_contact
 from crm_core.services.referrals import REFERRED_BY_A_PARTNER, find_partners
 from crm_core.services.revenue import derived_from
@@ -46,10 +47,7 @@ async def edit_button(update: Update, context: Ctx, cb: Cb) -> int:
 
 
 async def _fields(update: Update, contact_id: int, name: str, problem: str = "") -> int:
-    fields = [
-        button(label(f) if f != "owner" else "Owner", Cb("ef", contact_id, f)) for f in EDITABLE
-    ]
-    markup = keyboard([*chunks(fields, 2), [button("Cancel", Cb("ev", contact_id, "cancel"))]])
+    markup = edit_fields_keyboard(contact_id)
     text = f"Edit <b>{esc(name)}</b> — which field?"
     if problem:
         text = f"⚠️ {esc(problem)}\n\n{text}"
@@ -68,7 +66,9 @@ async def _ask(update: Update, context: Ctx, field: str, problem: str = "") -> i
         text += "\nChanging the type starts the contact at the first stage of its new pipeline."
     if problem:
         text = f"⚠️ {esc(problem)}\n\n{text}"
-    markup = question_markup(field, "ev", draft["contact_id"], skip_label="Clear", owners=owners)
+    markup = question_markup(
+        field, EDIT_ANSWER, draft["contact_id"], skip_label="Clear", owners=owners
+    )
     sent = await reply(update, text, markup)
     # Once asked (if sending failed, the question before stands): only this question's
     # buttons answer it, not an earlier one's.
@@ -83,14 +83,12 @@ async def field_chosen(update: Update, context: Ctx, cb: Cb) -> int:
     draft = context.user_state.get(KEY)
     if draft is None or draft.get("contact_id") != cb.id:  # an older field list
         start_form(context, KEY, {"contact_id": cb.id, "name": ""})
-    if cb.arg not in EDITABLE:
-        await reply(update, texts.STALE_BUTTON)
-        return ConversationHandler.END
-    derived = await context.run_db(derived_from, cb.id, cb.arg)  # issue 12: from jobs
+    field = EDIT_FIELD.arg(cb)
+    derived = await context.run_db(derived_from, cb.id, field)  # issue 12: from jobs
     if derived:
         name = context.user_state[KEY].get("name", "")
         return await _fields(update, cb.id, name, derived)
-    return await _ask(update, context, cb.arg)
+    return await _ask(update, context, field)
 
 
 async def _apply(update: Update, context: Ctx, raw: Any) -> int:
@@ -117,37 +115,39 @@ async def _apply(update: Update, context: Ctx, raw: Any) -> int:
 @button_step
 async def value_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Take a button pressed under the field's question."""
-    if KEY not in context.user_state and cb.arg != "cancel":
+    answer = EDIT_ANSWER.arg(cb)
+    if KEY not in context.user_state and not isinstance(answer, Cancel):
         return Toast(texts.FORM_CLOSED)
     message = update.callback_query.message if update.callback_query else None
     draft = context.user_state.get(KEY, {})
     # Only the question being asked acts: not one asked before another Edit or another field
     # (there may be no question at all now, only a field list).
     current = message is not None and draft.get("msg") == message.message_id
-    if cb.arg != "cancel" and not current:
+    if not isinstance(answer, Cancel) and not current:
         asked = draft.get("msg")
         if message is not None and asked and message.message_id > asked and "field" in draft:
             # Newer than the form's record: the answer before it was lost in a restart.
             return await _ask(update, context, draft["field"], texts.ANSWER_LOST)
         return Toast(texts.OLD_QUESTION)
-    if cb.arg == "cancel" and draft and draft.get("contact_id") != cb.id:
-        return Toast(texts.OLD_QUESTION)  # another contact's
-    if cb.arg == "cancel":
-        context.user_state.pop(KEY, None)
-        await reply(update, texts.CANCELLED, edit=True)
-        return ConversationHandler.END
-    if cb.arg == "skip":
-        return await _apply(update, context, None)
-    if cb.arg.startswith("fu:"):
-        return await _apply(update, context, followup_date(cb.arg[3:], context.today))
-    if cb.arg.startswith("v:"):
-        return await _apply(update, context, cb.arg[2:])
-    if cb.arg == PICK_PARTNER:
-        return await _pick_partner(update, context)
-    if cb.arg == PICKER_BACK:
-        return await _ask(update, context, "how_found_us")
-    if (partner_id := partner_id_of(cb.arg)) is not None:
-        return await _apply(update, context, partner_id)
+    match answer:
+        case Cancel() if draft and draft.get("contact_id") != cb.id:
+            return Toast(texts.OLD_QUESTION)  # another contact's
+        case Cancel():
+            context.user_state.pop(KEY, None)
+            await reply(update, texts.CANCELLED, edit=True)
+            return ConversationHandler.END
+        case Skip():  # "Clear"
+            return await _apply(update, context, None)
+        case QuickDate():
+            return await _apply(update, context, answer.on(context.today))
+        case Value(value):
+            return await _apply(update, context, value)
+        case Partner(partner_id):
+            return await _apply(update, context, partner_id)
+        case _ if answer == PICK_PARTNER:
+            return await _pick_partner(update, context)
+        case _ if answer == PICKER_BACK:
+            return await _ask(update, context, "how_found_us")
     return State.VALUE
 
 
@@ -156,7 +156,7 @@ async def _pick_partner(update: Update, context: Ctx, query: str = "") -> int:
     draft = context.user_state[KEY]
     draft["field"] = PARTNER
     partners = await context.run_db(find_partners, query)
-    sent = await reply(update, *partner_picker("ev", draft["contact_id"], partners, query))
+    sent = await reply(update, *partner_picker(EDIT_ANSWER, draft["contact_id"], partners, query))
     if sent is not None:
         draft["msg"] = sent.message_id
     return State.VALUE
@@ -170,7 +170,7 @@ async def value_typed(update: Update, context: Ctx) -> int:
     if not draft:
         return LEFT  # the edit was left for another form: this text is for that one
     noted = await note_from_reply(
-        update, context, own=frozenset({"ef", "ev"}), contact_id=draft["contact_id"]
+        update, context, own=frozenset({EDIT_FIELD, EDIT_ANSWER}), contact_id=draft["contact_id"]
     )
     if noted and "field" in draft:  # a reply to a card is its note: the question again
         return await _ask(update, context, draft["field"])
@@ -190,16 +190,18 @@ def conversation() -> ConversationHandler[Ctx]:
         name="edit_contact",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(edit_button, pattern=pattern("edit"))],
+        entry_points=[CallbackQueryHandler(edit_button, pattern=pattern(EDIT_CONTACT))],
         states={
             State.FIELD: [
-                CallbackQueryHandler(field_chosen, pattern=pattern("ef")),
-                CallbackQueryHandler(value_button, pattern=pattern("ev")),
+                CallbackQueryHandler(field_chosen, pattern=pattern(EDIT_FIELD)),
+                CallbackQueryHandler(value_button, pattern=pattern(EDIT_ANSWER)),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, value_typed),
             ],
             State.VALUE: [
-                CallbackQueryHandler(value_button, pattern=pattern("ev")),
-                CallbackQueryHandler(field_chosen, pattern=pattern("ef")),  # changed their mind
+                CallbackQueryHandler(value_button, pattern=pattern(EDIT_ANSWER)),
+                CallbackQueryHandler(
+                    field_chosen, pattern=pattern(EDIT_FIELD)
+                ),  # changed their mind
                 MessageHandler(filters.TEXT & ~filters.COMMAND, value_typed),
             ],
         },

@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actions import MAIL_CONNECT, MAIL_HOST, MAIL_PASSWORD, MAIL_PORT, MAIL_SECURITY, MAIL_USER
 from bot.callbacks import Cb, pattern
 from bot.features.email import secret_box, show_status
 from bot.handling import (
@@ -161,7 +162,7 @@ async def port_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     draft = _draft(context)
     if draft is None:
         return Toast(texts.FORM_CLOSED)
-    draft["port"] = config_svc.clean_port(cb.arg)
+    draft["port"] = config_svc.clean_port(str(MAIL_PORT.arg(cb)))
     return await _ask_security(update, context)
 
 
@@ -178,9 +179,10 @@ async def security_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     if draft is None:
         return Toast(texts.FORM_CLOSED)
     allowed = {"tls", "starttls"} | ({"plain"} if context.crm.settings.imap_allow_plain else set())
-    if cb.arg not in allowed:
+    security = MAIL_SECURITY.arg(cb)
+    if security not in allowed:
         return Toast("Unencrypted IMAP is turned off.")
-    draft["security"] = cb.arg
+    draft["security"] = security
     text, markup = views.ask_username(await _offered_username(update, context))
     await reply(update, text, markup)
     return State.USERNAME
@@ -310,25 +312,25 @@ def conversation() -> ConversationHandler[Ctx]:
         allow_reentry=True,
         entry_points=[
             CommandHandler("email", email_command),
-            CallbackQueryHandler(connect_button, pattern=pattern(views.MAIL_CONNECT)),
-            CallbackQueryHandler(password_button, pattern=pattern(views.MAIL_PASSWORD)),
+            CallbackQueryHandler(connect_button, pattern=pattern(MAIL_CONNECT)),
+            CallbackQueryHandler(password_button, pattern=pattern(MAIL_PASSWORD)),
         ],
         states={
             State.HOST: [
                 MessageHandler(text, host_typed),
-                CallbackQueryHandler(default_host_button, pattern=pattern(views.MAIL_HOST)),
+                CallbackQueryHandler(default_host_button, pattern=pattern(MAIL_HOST)),
             ],
             State.PORT: [
                 MessageHandler(text, port_typed),
-                CallbackQueryHandler(port_chosen, pattern=pattern(views.MAIL_PORT)),
+                CallbackQueryHandler(port_chosen, pattern=pattern(MAIL_PORT)),
             ],
             State.SECURITY: [
                 MessageHandler(text, security_typed),
-                CallbackQueryHandler(security_chosen, pattern=pattern(views.MAIL_SECURITY)),
+                CallbackQueryHandler(security_chosen, pattern=pattern(MAIL_SECURITY)),
             ],
             State.USERNAME: [
                 MessageHandler(text, username_typed),
-                CallbackQueryHandler(username_button, pattern=pattern(views.MAIL_USER)),
+                CallbackQueryHandler(username_button, pattern=pattern(MAIL_USER)),
             ],
             State.PASSWORD: [MessageHandler(text, password_typed)],
         },

@@ -14,17 +14,18 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.callbacks import Cb, pattern
+from bot.actions import FOLLOWUP, FOLLOWUP_ANSWER
+from bot.arguments import Cancel, QuickDate, Skip
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
 from bot.views.common import esc
-from bot.views.forms import QUESTIONS, followup_date, question_markup
+from bot.views.forms import QUESTIONS, question_markup
 from crm_core.errors import ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.followups import set_followup
 
 KEY = "followup"
-ACTION = "fuv"
 
 
 class State(IntEnum):
@@ -37,9 +38,7 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
         + f"<b>{esc(name)}</b> — "
         + QUESTIONS["next_followup_date"].text
     )
-    markup = question_markup(
-        "next_followup_date", ACTION, contact_id, skip_label=None, extra=[("Clear", "clear")]
-    )
+    markup = question_markup("next_followup_date", FOLLOWUP_ANSWER, contact_id, skip_label="Clear")
     await reply(update, text, markup)
     return State.DATE
 
@@ -74,17 +73,19 @@ async def _done(update: Update, context: Ctx, contact_id: int, *, edit: bool) ->
 @button_step
 async def date_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Set the follow-up date tapped, or cancel."""
-    if cb.arg == "cancel":
+    answer = FOLLOWUP_ANSWER.arg(cb)
+    if isinstance(answer, Cancel):
         draft = context.user_state.get(KEY)
         if draft is not None and draft.get("contact_id") != cb.id:
             return Toast(texts.OLD_QUESTION)  # another contact's
         context.user_state.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
-    if cb.arg == "clear":
+    if isinstance(answer, Skip):  # "Clear"
         return await _set(update, context, cb.id, None, edit=True)
-    when = followup_date(cb.arg.removeprefix("fu:"), context.today)
-    return await _set(update, context, cb.id, when, edit=True)
+    if isinstance(answer, QuickDate):
+        return await _set(update, context, cb.id, answer.on(context.today), edit=True)
+    raise StaleButton(cb.arg)  # no other answer is asked here
 
 
 @step
@@ -95,7 +96,7 @@ async def date_typed(update: Update, context: Ctx) -> int:
     if not draft:
         return LEFT  # the follow-up was left for another form: this text is for that one
     if await note_from_reply(
-        update, context, own=frozenset({ACTION}), contact_id=draft["contact_id"]
+        update, context, own=frozenset({FOLLOWUP_ANSWER}), contact_id=draft["contact_id"]
     ):
         return await _ask(update, draft["contact_id"], draft["name"])
     try:
@@ -109,10 +110,10 @@ def conversation() -> ConversationHandler[Ctx]:
         name="followup",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(followup_button, pattern=pattern("fu"))],
+        entry_points=[CallbackQueryHandler(followup_button, pattern=pattern(FOLLOWUP))],
         states={
             State.DATE: [
-                CallbackQueryHandler(date_chosen, pattern=pattern(ACTION)),
+                CallbackQueryHandler(date_chosen, pattern=pattern(FOLLOWUP_ANSWER)),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, date_typed),
             ]
         },

@@ -13,10 +13,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import LOST_SKIP, STAGE_LOST, Cb, pattern
+from bot.actions import LOST_SKIP, STAGE_LOST
+from bot.callbacks import Cb, pattern
 from bot.features.cards import move_stage
 from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
-from bot.views.common import button, esc, keyboard
+from bot.views.common import esc
+from bot.views.forms import lost_reason_keyboard
 from crm_core.errors import ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.lost_reasons import record_lost_reason
@@ -32,14 +34,14 @@ async def _ask(update: Update, contact_id: int, name: str, problem: str = "") ->
     text = (f"⚠️ {esc(problem)}\n\n" if problem else "") + (
         f"Why was <b>{esc(name)}</b> lost? One line (it shows in /report), or Skip."
     )
-    await reply(update, text, keyboard([[button("Skip", Cb(LOST_SKIP, contact_id))]]))
+    await reply(update, text, lost_reason_keyboard(contact_id))
     return State.REASON
 
 
 @button_step
 async def lost_button(update: Update, context: Ctx, cb: Cb) -> int | Toast:
     """Move the contact to the lost stage, then ask why."""
-    refused = await move_stage(update, context, cb.id, cb.arg)
+    refused = await move_stage(update, context, cb.id, STAGE_LOST.arg(cb))
     if refused is not None:
         return refused
     contact = await context.run_db(get_contact, cb.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     ConversationHandler,
@@ -15,10 +15,13 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.callbacks import Cb, pattern
+from bot.actions import NOTE, NOTE_KIND
+from bot.arguments import Cancel, Value
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.cards import note_from_reply, show_card
 from bot.handling import LEFT, Ctx, Toast, button_step, form_exits, reply, start_form, step
-from bot.views.common import button, chunks, esc, keyboard
+from bot.views.common import esc
+from bot.views.forms import note_cancel_keyboard, note_kinds_keyboard
 from crm_core.errors import NotFound, ValidationError
 from crm_core.services.contacts import get_contact
 from crm_core.services.notes import add_note
@@ -43,13 +46,8 @@ async def note_button(update: Update, context: Ctx, cb: Cb) -> int:
 async def _ask_kind(update: Update, draft: dict[str, Any]) -> int:
     name = draft.get("name")
     text = f"What kind of note for <b>{esc(name)}</b>?" if name else "What kind of note?"
-    await reply(update, text, _kinds(draft["contact_id"]))
+    await reply(update, text, note_kinds_keyboard(draft["contact_id"]))
     return State.KIND
-
-
-def _kinds(contact_id: int) -> InlineKeyboardMarkup:
-    kinds = [button(lbl, Cb("nt", contact_id, k.value)) for k, lbl in NOTE_TYPE_LABELS.items()]
-    return keyboard([*chunks(kinds, 3), [button("Cancel", Cb("nt", contact_id, "cancel"))]])
 
 
 @button_step
@@ -60,24 +58,23 @@ async def kind_chosen(update: Update, context: Ctx, cb: Cb) -> int | Toast:
         # An older question, of another contact's note: it must not cancel or take over the
         # note being written now (and lose its text). The card's Note button starts one.
         return Toast(texts.OLD_QUESTION)
-    if cb.arg == "cancel":
+    answer = NOTE_KIND.arg(cb)
+    if isinstance(answer, Cancel):
         context.user_state.pop(KEY, None)
         await reply(update, texts.CANCELLED, edit=True)
         return ConversationHandler.END
+    if not isinstance(answer, Value):
+        raise StaleButton(cb.arg)  # no other answer is asked here
     draft = draft or start_form(context, KEY, {"contact_id": cb.id})
-    draft["kind"] = NoteType(cb.arg).value
+    draft["kind"] = NoteType(answer.text).value
     if draft.get("text"):
         return await _save(update, context, draft, draft["text"])
-    await reply(update, _text_question(draft), _cancel_button(cb.id), edit=True)
+    await reply(update, _text_question(draft), note_cancel_keyboard(cb.id), edit=True)
     return State.TEXT
 
 
 def _text_question(draft: dict[str, Any]) -> str:
     return f"Send the {NOTE_TYPE_LABELS[NoteType(draft['kind'])].lower()} note as a message."
-
-
-def _cancel_button(contact_id: int) -> InlineKeyboardMarkup:
-    return keyboard([[button("Cancel", Cb("nt", contact_id, "cancel"))]])
 
 
 async def _noted_elsewhere(update: Update, context: Ctx, draft: dict[str, Any]) -> bool:
@@ -102,7 +99,9 @@ async def text_before_kind(update: Update, context: Ctx) -> int:
 async def _keep_text(update: Update, draft: dict[str, Any]) -> int:
     assert update.effective_message is not None
     draft["text"] = update.effective_message.text or ""
-    await reply(update, "Got it. What kind of note is this?", _kinds(draft["contact_id"]))
+    await reply(
+        update, "Got it. What kind of note is this?", note_kinds_keyboard(draft["contact_id"])
+    )
     return State.KIND
 
 
@@ -116,7 +115,7 @@ async def note_typed(update: Update, context: Ctx) -> int:
     if await _noted_elsewhere(update, context, draft):
         if "kind" not in draft:
             return await _ask_kind(update, draft)
-        await reply(update, _text_question(draft), _cancel_button(draft["contact_id"]))
+        await reply(update, _text_question(draft), note_cancel_keyboard(draft["contact_id"]))
         return State.TEXT
     if "kind" not in draft:
         return await _keep_text(update, draft)
@@ -145,14 +144,14 @@ def conversation() -> ConversationHandler[Ctx]:
         name="note",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(note_button, pattern=pattern("note"))],
+        entry_points=[CallbackQueryHandler(note_button, pattern=pattern(NOTE))],
         states={
             State.KIND: [
-                CallbackQueryHandler(kind_chosen, pattern=pattern("nt")),
+                CallbackQueryHandler(kind_chosen, pattern=pattern(NOTE_KIND)),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, text_before_kind),
             ],
             State.TEXT: [
-                CallbackQueryHandler(kind_chosen, pattern=pattern("nt")),
+                CallbackQueryHandler(kind_chosen, pattern=pattern(NOTE_KIND)),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, note_typed),
             ],
         },

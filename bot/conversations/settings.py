@@ -17,11 +17,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot.actions import SETTINGS_ASK
 from bot.callbacks import Cb, pattern
 from bot.features.cards import note_from_reply
 from bot.features.settings import remember_timezone, show_settings
 from bot.handling import LEFT, Ctx, button_step, form_exits, reply, start_form, step, text_of
-from bot.views.settings import SETTINGS_ASK, ask_time_text, ask_timezone_text
+from bot.views.settings import ask_time_text, ask_timezone_text
 from crm_core.errors import ValidationError
 from crm_core.services.preferences import set_digest_time, set_timezone
 
@@ -36,8 +37,9 @@ class State(IntEnum):
 @button_step
 async def typed_setting_button(update: Update, context: Ctx, cb: Cb) -> int:
     """Ask for the typed value the button stands for."""
-    start_form(context, KEY, {"ask": cb.arg})
-    if cb.arg == "tz":
+    asked = SETTINGS_ASK.arg(cb)
+    start_form(context, KEY, {"ask": asked})
+    if asked == "tz":
         await reply(update, ask_timezone_text())
         return State.TIMEZONE
     await reply(update, ask_time_text())

@@ -17,7 +17,27 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.callbacks import JOB_ID_ACTIONS, Cb, StaleButton, pattern
+from bot.actions import (
+    DELETE,
+    DELETE_YES,
+    EMAIL_ID_ACTIONS,
+    JOB_ID_ACTIONS,
+    LIST_PAGE,
+    LIST_STATUS,
+    LIST_TYPE,
+    LIST_VIEW,
+    MENU,
+    NOTES,
+    OPEN,
+    PURGE,
+    PURGE_YES,
+    RESTORE,
+    STAGE_MENU,
+    STAGE_SET,
+    TRASH,
+    UNDO,
+)
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.features.jobs import after_stage_move
 from bot.features.miniapp import app_url
 from bot.handling import Ctx, Toast, on_button, reply
@@ -32,7 +52,7 @@ from bot.views.cards import (
     undo_keyboard,
 )
 from bot.views.common import esc
-from bot.views.email import EMAIL_NOTE, EMAIL_OPEN, EMAIL_SAVE, card_email_line
+from bot.views.email import card_email_line
 from bot.views.lists import search_results
 from crm_core.errors import CRMError, ValidationError
 from crm_core.services.cards import ContactCard, get_card
@@ -45,11 +65,23 @@ from crm_core.stages import NoteType
 NOTES_PAGE = 5
 #: Buttons that don't make their message "about" one contact (lists, menus, the trash).
 NOT_ABOUT_ONE_CONTACT = (
-    frozenset(
-        {"lp", "lt", "ls", "lv", "menu", "open", "rst", "pur", "puryes", "trash", "undo"}
-        | {EMAIL_OPEN, EMAIL_SAVE, EMAIL_NOTE}  # their ids are emails', not contacts'
+    frozenset[str](
+        {
+            LIST_PAGE,
+            LIST_TYPE,
+            LIST_STATUS,
+            LIST_VIEW,
+            MENU,
+            OPEN,
+            RESTORE,
+            PURGE,
+            PURGE_YES,
+            TRASH,
+        }
     )
-    | JOB_ID_ACTIONS
+    | {UNDO}
+    | EMAIL_ID_ACTIONS  # their ids are emails', not contacts'
+    | JOB_ID_ACTIONS  # and jobs'
 )
 
 
@@ -123,7 +155,7 @@ async def search(update: Update, context: Ctx, query: str) -> None:
 @on_button
 async def open_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a contact's card (in place when the button says so)."""
-    await show_card(update, context, cb.id, edit=cb.arg == "e")
+    await show_card(update, context, cb.id, edit=OPEN.arg(cb))
 
 
 @on_button
@@ -137,7 +169,7 @@ async def stage_button(update: Update, context: Ctx, cb: Cb) -> None:
 @on_button
 async def stage_chosen(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Move the contact to the stage tapped and redraw the card."""
-    return await move_stage(update, context, cb.id, cb.arg)
+    return await move_stage(update, context, cb.id, STAGE_SET.arg(cb))
 
 
 async def move_stage(update: Update, context: Ctx, contact_id: int, stage: str) -> Toast | None:
@@ -181,7 +213,7 @@ async def undo_button(update: Update, context: Ctx, cb: Cb) -> None:
 @on_button
 async def notes_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a page of the contact's notes."""
-    offset = int(cb.arg or 0)
+    offset = NOTES.arg(cb)
     contact = await context.run_db(get_contact, cb.id)
     notes, total = await context.run_db(list_notes, cb.id, limit=NOTES_PAGE, offset=offset)
     tz = context.tz
@@ -284,13 +316,13 @@ async def _note_by_reply(
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("find", find_command),
-        CallbackQueryHandler(open_button, pattern=pattern("open")),
-        CallbackQueryHandler(stage_button, pattern=pattern("stg")),
-        CallbackQueryHandler(stage_chosen, pattern=pattern("stgset")),
-        CallbackQueryHandler(delete_button, pattern=pattern("del")),
-        CallbackQueryHandler(delete_confirmed, pattern=pattern("dely")),
-        CallbackQueryHandler(undo_button, pattern=pattern("undo")),
-        CallbackQueryHandler(notes_button, pattern=pattern("notes")),
+        CallbackQueryHandler(open_button, pattern=pattern(OPEN)),
+        CallbackQueryHandler(stage_button, pattern=pattern(STAGE_MENU)),
+        CallbackQueryHandler(stage_chosen, pattern=pattern(STAGE_SET)),
+        CallbackQueryHandler(delete_button, pattern=pattern(DELETE)),
+        CallbackQueryHandler(delete_confirmed, pattern=pattern(DELETE_YES)),
+        CallbackQueryHandler(undo_button, pattern=pattern(UNDO)),
+        CallbackQueryHandler(notes_button, pattern=pattern(NOTES)),
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.REPLY, card_reply),
         MessageHandler(filters.TEXT & ~filters.COMMAND, text_outside_forms),
     ]

@@ -26,21 +26,16 @@ from telegram.ext import (
     CommandHandler,
 )
 
-from bot import texts
-from bot.callbacks import Cb, pattern
+from bot.actions import BACK, DONE, NEXT, OUTCOME, SNOOZE
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.handling import Ctx, Toast, on_button, reply
 from bot.runtime import BOT_DATA_KEY, Crm
 from bot.sending import deliver
 from bot.views.common import esc, keyboard
 from bot.views.digest import (
-    BACK,
-    DONE,
-    NEXT,
     NEXT_BY_KEY,
     NO_NEXT,
-    OUTCOME,
     OUTCOMES_BY_KEY,
-    SNOOZE,
     action_row,
     digest_messages,
     done_label,
@@ -264,9 +259,9 @@ async def back_button(update: Update, context: Ctx, cb: Cb) -> None:
 @on_button
 async def outcome_chosen(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Write the note of the outcome tapped, then ask for the next follow-up."""
-    found = OUTCOMES_BY_KEY.get(cb.arg)
-    if found is None:
-        return Toast(texts.STALE_BUTTON)
+    found = OUTCOMES_BY_KEY.get(OUTCOME.arg(cb))
+    if found is None:  # an outcome this version doesn't offer
+        raise StaleButton(cb.arg)
     contact = await context.run_db(
         log_outcome,
         cb.id,
@@ -285,9 +280,9 @@ async def outcome_chosen(update: Update, context: Ctx, cb: Cb) -> Toast | None:
 async def next_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Set the next follow-up tapped and close the item."""
     today = context.today
-    choice, _, outcome_key = cb.arg.partition(":")
-    if choice != NO_NEXT and choice not in NEXT_BY_KEY:
-        return Toast(texts.STALE_BUTTON)
+    choice, outcome_key = NEXT.arg(cb)
+    if choice != NO_NEXT and choice not in NEXT_BY_KEY:  # a choice this version doesn't offer
+        raise StaleButton(cb.arg)
     when = today + timedelta(days=NEXT_BY_KEY[choice].days) if choice != NO_NEXT else None
     contact = await context.run_db(set_followup, cb.id, when, today=today, now=context.crm.clock())
     label = done_label(outcome_key, contact.next_followup_date)
@@ -301,10 +296,8 @@ async def next_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
 async def snooze_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Move the follow-up the days tapped from today and close the item."""
     today = context.today
-    if not cb.arg.isdecimal():
-        return Toast("That button is out of date.")
     contact = await context.run_db(
-        snooze_followup, cb.id, int(cb.arg), today=today, now=context.crm.clock()
+        snooze_followup, cb.id, SNOOZE.arg(cb), today=today, now=context.crm.clock()
     )
     new_date, at = contact.next_followup_date or today, contact.next_followup_time
     await _redraw(

@@ -15,6 +15,17 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler
 
+from bot.actions import (
+    EMAIL_NOTE,
+    EMAIL_OPEN,
+    EMAIL_SAVE,
+    EMAILS,
+    MAIL_FORGET,
+    MAIL_HOME,
+    MAIL_PAUSE,
+    MAIL_REMOVE,
+    MAIL_SYNC,
+)
 from bot.callbacks import Cb, pattern
 from bot.handling import Ctx, Toast, on_button, reply
 from bot.runtime import BOT_DATA_KEY, Crm, in_transaction
@@ -93,7 +104,7 @@ def _outcome_text(result: SyncResult) -> str:
 @on_button
 async def pause_button(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Pause or resume the mail sync, then show the status."""
-    paused = cb.arg == "1"
+    paused = MAIL_PAUSE.arg(cb) == "1"
     await context.run_db(config_svc.set_paused, context.admin, paused)
     await show_status(update, context, edit=True)
     return Toast("Paused." if paused else "Resumed.")
@@ -103,9 +114,10 @@ async def pause_button(update: Update, context: Ctx, cb: Cb) -> Toast:
 async def remove_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to keep the stored emails, then remove the mailbox."""
     user_id = context.admin
-    if cb.arg in {"keep", "forget"}:
+    choice = MAIL_REMOVE.arg(cb)
+    if choice is not None:
         erased = await context.run_db(
-            config_svc.remove_email_config, user_id, forget=cb.arg == "forget"
+            config_svc.remove_email_config, user_id, forget=choice == "forget"
         )
         await reply(update, views.removed_text(erased), edit=True)
         return
@@ -118,7 +130,7 @@ async def remove_button(update: Update, context: Ctx, cb: Cb) -> None:
 async def forget_button(update: Update, context: Ctx, cb: Cb) -> Toast | None:
     """Ask to confirm, then erase the stored emails."""
     user_id = context.admin
-    if cb.arg == "yes":
+    if MAIL_FORGET.arg(cb) == "yes":
         erased = await context.run_db(forget_mail, user_id)
         await show_status(update, context, edit=True)
         return Toast(f"Forgot {erased} email{'s' if erased != 1 else ''}.")
@@ -189,7 +201,7 @@ async def sync_due(application: Application) -> None:
 @on_button
 async def emails_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show a page of the contact's emails."""
-    page_no = int(cb.arg) if cb.arg.isdecimal() else 1
+    page_no = EMAILS.arg(cb)
     contact = await context.run_db(get_contact, cb.id)
     page = await context.run_db(list_emails, cb.id, page_no)
     text, markup = views.email_list(contact.name, contact.id, page, context.tz)
@@ -230,13 +242,13 @@ async def note_button(update: Update, context: Ctx, cb: Cb) -> Toast:
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CallbackQueryHandler(status_button, pattern=pattern(views.MAIL_HOME)),
-        CallbackQueryHandler(sync_button, pattern=pattern(views.MAIL_SYNC)),
-        CallbackQueryHandler(pause_button, pattern=pattern(views.MAIL_PAUSE)),
-        CallbackQueryHandler(remove_button, pattern=pattern(views.MAIL_REMOVE)),
-        CallbackQueryHandler(forget_button, pattern=pattern(views.MAIL_FORGET)),
-        CallbackQueryHandler(emails_button, pattern=pattern(views.EMAILS)),
-        CallbackQueryHandler(email_button, pattern=pattern(views.EMAIL_OPEN)),
-        CallbackQueryHandler(save_files_button, pattern=pattern(views.EMAIL_SAVE)),
-        CallbackQueryHandler(note_button, pattern=pattern(views.EMAIL_NOTE)),
+        CallbackQueryHandler(status_button, pattern=pattern(MAIL_HOME)),
+        CallbackQueryHandler(sync_button, pattern=pattern(MAIL_SYNC)),
+        CallbackQueryHandler(pause_button, pattern=pattern(MAIL_PAUSE)),
+        CallbackQueryHandler(remove_button, pattern=pattern(MAIL_REMOVE)),
+        CallbackQueryHandler(forget_button, pattern=pattern(MAIL_FORGET)),
+        CallbackQueryHandler(emails_button, pattern=pattern(EMAILS)),
+        CallbackQueryHandler(email_button, pattern=pattern(EMAIL_OPEN)),
+        CallbackQueryHandler(save_files_button, pattern=pattern(EMAIL_SAVE)),
+        CallbackQueryHandler(note_button, pattern=pattern(EMAIL_NOTE)),
     ]

@@ -15,12 +15,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot import texts
+from bot.actions import FILE_DELETE, FILE_DELETE_YES, FILE_GET, FILES
 from bot.callbacks import Cb, pattern
 from bot.features.attachments.receiving import KINDS
 from bot.handling import Ctx, on_button, reply
 from bot.views import files as views
-from crm_core.errors import NotFound
 from crm_core.models import Contact, File
 from crm_core.services.contacts import get_contact
 from crm_core.services.files import delete_file, get_file, list_files
@@ -37,12 +36,6 @@ def _contact_and_file(session: Session, contact_id: int, file_id: int) -> tuple[
     return get_contact(session, contact_id), get_file(session, file_id, contact_id=contact_id)
 
 
-def _file_id(cb: Cb) -> int:
-    if not cb.arg.isdecimal():
-        raise NotFound(texts.STALE_BUTTON)
-    return int(cb.arg)
-
-
 async def show_files(
     update: Update, context: Ctx, contact_id: int, page: int = 1, *, edit: bool, notice: str = ""
 ) -> None:
@@ -54,14 +47,14 @@ async def show_files(
 @on_button
 async def files_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Show the contact's files: a new message from the card, a page in place."""
-    paged = cb.arg.startswith("p") and cb.arg[1:].isdecimal()
-    await show_files(update, context, cb.id, int(cb.arg[1:]) if paged else 1, edit=paged)
+    page = FILES.arg(cb)
+    await show_files(update, context, cb.id, page or 1, edit=page is not None)
 
 
 @on_button
 async def get_file_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Send a stored file back into the chat."""
-    contact, row = await context.run_db(_contact_and_file, cb.id, _file_id(cb))
+    contact, row = await context.run_db(_contact_and_file, cb.id, FILE_GET.arg(cb))
     chat = update.effective_chat
     if chat is not None:
         await send_file(context, chat.id, contact, row)
@@ -111,7 +104,7 @@ def _read_object(store: FileStore, key: str) -> bytes:
 @on_button
 async def delete_file_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Ask whether to delete a stored file."""
-    contact, row = await context.run_db(_contact_and_file, cb.id, _file_id(cb))
+    contact, row = await context.run_db(_contact_and_file, cb.id, FILE_DELETE.arg(cb))
     text, markup = views.delete_prompt(contact, row)
     await reply(update, text, markup, edit=True)
 
@@ -119,15 +112,15 @@ async def delete_file_button(update: Update, context: Ctx, cb: Cb) -> None:
 @on_button
 async def delete_file_confirmed(update: Update, context: Ctx, cb: Cb) -> None:
     """Delete the row (committed), then the object; a failed object delete is retried later."""
-    row = await context.run_db(delete_file, _file_id(cb), contact_id=cb.id)
+    row = await context.run_db(delete_file, FILE_DELETE_YES.arg(cb), contact_id=cb.id)
     await context.crm.delete_objects([row.storage_key])
     await show_files(update, context, cb.id, edit=True, notice=views.deleted_notice(row))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
-        CallbackQueryHandler(files_button, pattern=pattern("files")),
-        CallbackQueryHandler(get_file_button, pattern=pattern("fget")),
-        CallbackQueryHandler(delete_file_button, pattern=pattern("fdel")),
-        CallbackQueryHandler(delete_file_confirmed, pattern=pattern("fdely")),
+        CallbackQueryHandler(files_button, pattern=pattern(FILES)),
+        CallbackQueryHandler(get_file_button, pattern=pattern(FILE_GET)),
+        CallbackQueryHandler(delete_file_button, pattern=pattern(FILE_DELETE)),
+        CallbackQueryHandler(delete_file_confirmed, pattern=pattern(FILE_DELETE_YES)),
     ]

@@ -18,9 +18,9 @@ from telegram import MessageOrigin, MessageOriginHiddenUser, MessageOriginUser, 
 from telegram.ext import ApplicationHandlerStop, BaseHandler, MessageHandler, filters
 
 from bot.handling import Ctx, reply
-from bot.views.forwarded import ADD_FORWARDED, forward_offer
+from bot.views.forwarded import forward_offer
 
-__all__ = ["ADD_FORWARDED", "forwarded_name", "handler"]
+__all__ = ["forwarded_name", "handler"]
 
 KEY = "forwarded"
 #: Offers whose names are kept (older buttons say they are out of date).

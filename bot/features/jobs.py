@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.callbacks import JOB, JOB_STATUS, JOBS, OFFER_NO, Cb, pattern
+from bot.actions import JOB, JOB_STATUS, JOBS, OFFER_NO
+from bot.callbacks import Cb, pattern
 from bot.handling import Ctx, Toast, on_button, reply
 from bot.views.common import money
 from bot.views.jobs import (
@@ -59,7 +60,7 @@ async def jobs_button(update: Update, context: Ctx, cb: Cb) -> None:
         return job_list(get_contact(session, cb.id), svc.list_jobs(session, cb.id))
 
     text, markup = await context.run_db(work)
-    await reply(update, text, markup, edit=cb.arg == "e")
+    await reply(update, text, markup, edit=JOBS.arg(cb))
 
 
 @on_button
@@ -74,7 +75,7 @@ async def job_button(update: Update, context: Ctx, cb: Cb) -> None:
     await reply(update, text, markup, edit=True)
 
 
-def _set_status(session: Session, job_id: int, status: str) -> StatusChange:
+def _set_status(session: Session, job_id: int, status: JobStatus) -> StatusChange:
     job = svc.set_job_status(session, job_id, status)
     contact = get_contact(session, job.contact_id)
     offer_paid = (
@@ -92,7 +93,7 @@ async def status_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Set the job's status, redraw it, and offer Paid when the last open job was paid.
 
     The client is offered a move to Paid only when its last open job was just paid."""
-    change = await context.run_db(_set_status, cb.id, cb.arg)
+    change = await context.run_db(_set_status, cb.id, JOB_STATUS.arg(cb))
     await reply(update, *job_view(change.contact, change.job), edit=True)
     if change.offer_paid:
         await reply(update, *move_to_paid_offer(change.contact))

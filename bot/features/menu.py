@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import re
 from datetime import datetime, time
 from typing import Any
 
@@ -12,8 +11,20 @@ from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import texts
-from bot.callbacks import MAX_ID, Cb, pattern
-from bot.handling import FORM_KEYS, Ctx, Toast, on_button, reply, text_of
+from bot.actions import (
+    LIST_PAGE,
+    LIST_STATUS,
+    LIST_TYPE,
+    LIST_VIEW,
+    MENU,
+    PURGE,
+    PURGE_YES,
+    RESTORE,
+    TRASH,
+)
+from bot.arguments import ListEdge
+from bot.callbacks import Cb, StaleButton, pattern
+from bot.handling import FORM_KEYS, Ctx, on_button, reply, text_of
 from bot.views.common import esc
 from bot.views.dashboard import render_dashboard
 from bot.views.lists import (
@@ -35,7 +46,6 @@ from crm_core.services.report import forecast
 from crm_core.services.trash import list_trash, purge_contact, restore_contact
 
 PAGE_SIZE = 10
-_EDGE = re.compile(r"([ab])(\d{1,10})", re.ASCII)
 
 
 async def start_command(update: Update, context: Ctx) -> None:
@@ -92,24 +102,22 @@ def _list_filter(context: Ctx) -> tuple[ContactFilter, str]:
         return filter_from_state(state), LIST_RESET
 
 
-async def show_list(update: Update, context: Ctx, *, edit: bool = False, anchor: str = "") -> None:
-    """The list at the stored page. ``anchor`` is a Prev/Next button's "b<id>"/"a<id>": the
-    page then holds the contacts before/after that one (see ``list_contacts``)."""
+async def show_list(
+    update: Update, context: Ctx, *, edit: bool = False, edge: ListEdge | None = None
+) -> None:
+    """The list at the stored page; after a Prev/Next button, the contacts before/after its
+    ``edge`` contact (see ``list_contacts``)."""
     flt, repaired = _list_filter(context)
     state = _list_state(context)
     user_id, today = context.admin, context.today
-    # Anything else (a button from before edges, tampered data): the page by its number.
-    edge = _EDGE.fullmatch(anchor)
-    contact_id = int(edge[2]) if edge and int(edge[2]) <= MAX_ID else None
-    side = edge[1] if edge else ""
     page = await context.run_db(
         list_contacts,
         user_id,
         flt,
         page=int(state.get("page", 1)),
         page_size=PAGE_SIZE,
-        after=contact_id if side == "a" else None,
-        before=contact_id if side == "b" else None,
+        after=edge.contact_id if edge and not edge.before else None,
+        before=edge.contact_id if edge and edge.before else None,
     )
     state["page"] = page.page
     text = render_list(page, flt, today)
@@ -125,22 +133,24 @@ async def list_command(update: Update, context: Ctx) -> None:
 
 
 @on_button
-async def list_button(update: Update, context: Ctx, cb: Cb) -> Toast | None:
+async def list_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Change the list's page, type, status or view, and redraw it."""
     state = _list_state(context)
-    if cb.action == "lp":
+    if cb.action == LIST_PAGE:
         state["page"] = cb.id
-        await show_list(update, context, edit=True, anchor=cb.arg)
-        return None
-    key = {"lt": "type", "ls": "status", "lv": "view"}[cb.action]
+        await show_list(update, context, edit=True, edge=LIST_PAGE.arg(cb))
+        return
+    keys: dict[str, str] = {LIST_TYPE: "type", LIST_STATUS: "status", LIST_VIEW: "view"}
+    key = keys[cb.action]
+    value = cb.arg  # a text (bot.actions), checked here against the filter's choices
     try:  # checked before it is stored: persistence would keep a bad value for good
-        filter_from_state({key: cb.arg})
-    except ValueError:
-        return Toast(texts.STALE_BUTTON)
-    state[key] = cb.arg
+        filter_from_state({key: value})
+    except ValueError as err:
+        raise StaleButton(cb.arg) from err
+    state[key] = value
     state["page"] = 1
     await show_list(update, context, edit=True)
-    return None
+    return
 
 
 async def today_command(update: Update, context: Ctx) -> None:
@@ -200,7 +210,7 @@ async def trash_button(update: Update, context: Ctx, cb: Cb) -> None:
     goes back to where it was.
     """
     state = trash_state(context)
-    if cb.arg == "all":
+    if TRASH.arg(cb) == "all":
         state["q"] = ""
     if cb.id:
         state["page"] = cb.id
@@ -259,7 +269,7 @@ async def export_command(update: Update, context: Ctx) -> None:
 @on_button
 async def menu_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Open what a main-menu button names."""
-    action = cb.arg
+    action = MENU.arg(cb)
     if action == "find":
         await reply(update, "Type part of a name, email, company or phone number.")
     elif action == "list":
@@ -282,10 +292,12 @@ def handlers() -> list[BaseHandler[Update, Ctx, object]]:
         CommandHandler("dashboard", dashboard_command),
         CommandHandler("trash", trash_command),
         CommandHandler("export", export_command),
-        CallbackQueryHandler(list_button, pattern=pattern("lt", "ls", "lv", "lp")),
-        CallbackQueryHandler(trash_button, pattern=pattern("trash")),
-        CallbackQueryHandler(restore_button, pattern=pattern("rst")),
-        CallbackQueryHandler(erase_button, pattern=pattern("pur")),
-        CallbackQueryHandler(erase_confirmed, pattern=pattern("puryes")),
-        CallbackQueryHandler(menu_button, pattern=pattern("menu")),
+        CallbackQueryHandler(
+            list_button, pattern=pattern(LIST_TYPE, LIST_STATUS, LIST_VIEW, LIST_PAGE)
+        ),
+        CallbackQueryHandler(trash_button, pattern=pattern(TRASH)),
+        CallbackQueryHandler(restore_button, pattern=pattern(RESTORE)),
+        CallbackQueryHandler(erase_button, pattern=pattern(PURGE)),
+        CallbackQueryHandler(erase_confirmed, pattern=pattern(PURGE_YES)),
+        CallbackQueryHandler(menu_button, pattern=pattern(MENU)),
     ]

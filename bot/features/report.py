@@ -13,7 +13,8 @@ import logging
 from telegram import InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import REPORT, Cb, pattern
+from bot.actions import REPORT
+from bot.callbacks import Cb, StaleButton, pattern
 from bot.handling import Ctx, on_button, reply
 from bot.views.report import DEFAULT, PIPELINES, report_keyboard, summary
 from crm_core.charts import Chart, render
@@ -53,9 +54,9 @@ async def report_command(update: Update, context: Ctx) -> None:
 @on_button
 async def report_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Redraw the summary for the period or pipeline tapped, then send its charts."""
-    pipeline, _, period = cb.arg.partition(":")
-    if pipeline not in PIPELINES or period not in PERIODS:
-        pipeline, period = DEFAULT
+    pipeline, period = REPORT.arg(cb)
+    if pipeline not in PIPELINES or period not in PERIODS:  # one this version doesn't offer
+        raise StaleButton(cb.arg)
     await _show(update, context, pipeline, period, edit=True)
 
 

@@ -12,17 +12,15 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.actions import SETTINGS, SETTINGS_VALUE
 from bot.callbacks import Cb, pattern
 from bot.handling import Ctx, Toast, on_button, reply
 from bot.views.settings import (
-    SETTINGS,
-    SETTINGS_VALUE,
     days_menu,
     render_settings,
     time_menu,
     timezone_menu,
 )
-from crm_core.errors import ValidationError
 from crm_core.schedule import next_digest_at
 from crm_core.services import preferences as prefs_svc
 
@@ -60,7 +58,8 @@ async def settings_command(update: Update, context: Ctx) -> None:
 @on_button
 async def screen_button(update: Update, context: Ctx, cb: Cb) -> None:
     """Open a sub-menu (time, timezone, days) or go back to the overview."""
-    if cb.arg == "home":
+    screen = SETTINGS.arg(cb)
+    if screen == "home":
         await show_settings(update, context, edit=True)
         return
     prefs = await _preferences(update, context)
@@ -69,10 +68,7 @@ async def screen_button(update: Update, context: Ctx, cb: Cb) -> None:
         "tz": lambda: timezone_menu(prefs.timezone),
         "days": lambda: days_menu(prefs.days),
     }
-    if cb.arg not in menus:
-        await show_settings(update, context, edit=True)
-        return
-    text, markup = menus[cb.arg]()
+    text, markup = menus[screen]()
     await reply(update, text, markup, edit=True)
 
 
@@ -80,8 +76,8 @@ async def screen_button(update: Update, context: Ctx, cb: Cb) -> None:
 async def value_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
     """Store a value picked from a menu and show the overview again."""
     user_id = context.admin
-    kind, _, value = cb.arg.partition(":")
-    if kind == "t" and len(value) == 4 and value.isdecimal():
+    kind, value = SETTINGS_VALUE.arg(cb)
+    if kind == "t":
         await context.run_db(
             prefs_svc.set_digest_time, user_id, time(int(value[:2]), int(value[2:]))
         )
@@ -92,8 +88,6 @@ async def value_chosen(update: Update, context: Ctx, cb: Cb) -> Toast:
         await context.run_db(prefs_svc.set_digest_days, user_id, value)
     elif kind == "e":
         await context.run_db(prefs_svc.set_send_empty, user_id, value == "1")
-    else:
-        raise ValidationError("settings", "That button is out of date.")
     await show_settings(update, context, edit=True)
     return Toast("Saved.")
 

@@ -8,7 +8,23 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from bot.callbacks import JOBS, STAGE_LOST, Cb
+from bot.actions import (
+    DELETE,
+    DELETE_YES,
+    EDIT_CONTACT,
+    EMAILS,
+    FILES,
+    FOLLOWUP,
+    JOBS,
+    NOTE,
+    NOTES,
+    OPEN,
+    STAGE_LOST,
+    STAGE_MENU,
+    STAGE_SET,
+    UNDO,
+)
+from bot.callbacks import Cb
 from bot.views import jobs as job_views
 from bot.views import referrals as referral_views
 from bot.views.common import (
@@ -23,7 +39,6 @@ from bot.views.common import (
     split_message,
     when,
 )
-from bot.views.email import EMAILS
 from crm_core.fields import CARD_FIELDS, Field, Kind
 from crm_core.models import Contact, Note
 from crm_core.services.cards import ContactCard
@@ -128,16 +143,19 @@ def card_keyboard(
     app_url: str | None = None,
 ) -> InlineKeyboardMarkup:
     rows = [
-        [button("📝 Note", Cb("note", contact_id)), button("📶 Stage", Cb("stg", contact_id))],
+        [button("📝 Note", Cb(NOTE, contact_id)), button("📶 Stage", Cb(STAGE_MENU, contact_id))],
         [
-            button("📅 Follow-up", Cb("fu", contact_id)),
-            button("📎 Files", Cb("files", contact_id)),
+            button("📅 Follow-up", Cb(FOLLOWUP, contact_id)),
+            button("📎 Files", Cb(FILES, contact_id)),
         ],
-        [button("✏️ Edit", Cb("edit", contact_id)), button("🗑 Delete", Cb("del", contact_id))],
+        [
+            button("✏️ Edit", Cb(EDIT_CONTACT, contact_id)),
+            button("🗑 Delete", Cb(DELETE, contact_id)),
+        ],
         [button("💷 Jobs", Cb(JOBS, contact_id))],  # issue 12
     ]
     if note_count:  # also the way to read a long note the card cuts short
-        rows.append([button(f"All notes ({note_count})", Cb("notes", contact_id, "0"))])
+        rows.append([button(f"All notes ({note_count})", Cb(NOTES, contact_id, "0"))])
     if email_count is not None:  # email history (bot.views.email): always with its number
         rows.append([button(f"✉️ Emails ({email_count})", Cb(EMAILS, contact_id, "1"))])
     markup = keyboard(rows)
@@ -154,11 +172,11 @@ def stage_keyboard(contact: Contact) -> InlineKeyboardMarkup:
         button(
             ("✅ " if s.key == contact.current_stage else "") + s.name,
             # A lost stage asks why after the move (issue 12).
-            Cb(STAGE_LOST if s.status is Status.LOST else "stgset", contact.id, s.key),
+            Cb(STAGE_LOST if s.status is Status.LOST else STAGE_SET, contact.id, s.key),
         )
         for s in stages
     ]
-    return keyboard([*chunks(buttons, 2), [button("« Back", Cb("open", contact.id, "e"))]])
+    return keyboard([*chunks(buttons, 2), [button("« Back", Cb(OPEN, contact.id, "e"))]])
 
 
 def delete_prompt(card: ContactCard) -> str:
@@ -172,8 +190,8 @@ def delete_prompt(card: ContactCard) -> str:
 
 
 def delete_keyboard(contact_id: int) -> InlineKeyboardMarkup:
-    yes = button("Yes, delete", Cb("dely", contact_id))
-    return keyboard([[yes, button("No", Cb("open", contact_id, "e"))]])
+    yes = button("Yes, delete", Cb(DELETE_YES, contact_id))
+    return keyboard([[yes, button("No", Cb(OPEN, contact_id, "e"))]])
 
 
 def deleted_text(contact: Contact) -> str:
@@ -181,7 +199,7 @@ def deleted_text(contact: Contact) -> str:
 
 
 def undo_keyboard(contact_id: int) -> InlineKeyboardMarkup:
-    return keyboard([[button("↩️ Undo", Cb("undo", contact_id))]])
+    return keyboard([[button("↩️ Undo", Cb(UNDO, contact_id))]])
 
 
 def notes_page(
@@ -196,7 +214,7 @@ def notes_page(
         parts += rest
     nav = []
     if offset > 0:
-        nav.append(button("« Newer", Cb("notes", contact.id, str(max(0, offset - page_size)))))
+        nav.append(button("« Newer", Cb(NOTES, contact.id, str(max(0, offset - page_size)))))
     if offset + len(notes) < total:
-        nav.append(button("Older »", Cb("notes", contact.id, str(offset + page_size))))
-    return split_message(parts), keyboard([nav, [button("« Card", Cb("open", contact.id))]])
+        nav.append(button("Older »", Cb(NOTES, contact.id, str(offset + page_size))))
+    return split_message(parts), keyboard([nav, [button("« Card", Cb(OPEN, contact.id))]])

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.actions import BACK, DONE, ITEM_ACTIONS, NEXT, OPEN, OUTCOME, SNOOZE
 from bot.callbacks import Cb, StaleButton
 from bot.views.common import MAX_MESSAGE, button, cut, esc, keyboard, money
 from crm_core.schedule import quick_dates
@@ -28,12 +29,6 @@ ITEMS_PER_MESSAGE = 10
 NOTE_LINE = 100
 
 # Callback actions (the codec allows [a-z0-9_]{1,12}).
-DONE = "dgdone"  # show the outcome buttons
-OUTCOME = "dgout"  # arg: outcome key
-NEXT = "dgnext"  # arg: NEXT_CHOICES key
-SNOOZE = "dgsnz"  # arg: days
-BACK = "dgback"  # outcome buttons -> the item's actions again
-ITEM_ACTIONS = frozenset({DONE, OUTCOME, NEXT, SNOOZE, BACK})
 
 SNOOZES = quick_dates("tomorrow", "3d", "1w")
 
@@ -78,7 +73,7 @@ def action_row(contact_id: int) -> list[InlineKeyboardButton]:
 
 def item_rows(item: DigestItem, number: int | None = None) -> list[list[InlineKeyboardButton]]:
     label = f"📇 {number}. {item.name}" if number is not None else "📇 Open"
-    return [[button(label, Cb("open", item.contact_id))], action_row(item.contact_id)]
+    return [[button(label, Cb(OPEN, item.contact_id))], action_row(item.contact_id)]
 
 
 def digest_header(digest: Digest, *, late_due: datetime | None = None) -> str:
@@ -202,7 +197,7 @@ def next_rows(contact_id: int, outcome: str = "") -> list[list[InlineKeyboardBut
 
 def status_rows(contact_id: int, label: str) -> list[list[InlineKeyboardButton]]:
     """The closing row of a handled item: its state, opening the card."""
-    return [[button(label, Cb("open", contact_id))]]
+    return [[button(label, Cb(OPEN, contact_id))]]
 
 
 def done_label(outcome: str, next_date: date | None) -> str:

@@ -10,6 +10,24 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
+from bot.actions import (
+    EMAIL_NOTE,
+    EMAIL_OPEN,
+    EMAIL_SAVE,
+    EMAILS,
+    MAIL_CONNECT,
+    MAIL_FORGET,
+    MAIL_HOME,
+    MAIL_HOST,
+    MAIL_PASSWORD,
+    MAIL_PAUSE,
+    MAIL_PORT,
+    MAIL_REMOVE,
+    MAIL_SECURITY,
+    MAIL_SYNC,
+    MAIL_USER,
+    OPEN,
+)
 from bot.callbacks import Cb
 from bot.views.common import button, cut, esc, keyboard, when
 from crm_core.models import Email
@@ -17,21 +35,6 @@ from crm_core.services.email_config import MailboxStatus
 from crm_core.services.emails import EmailPage, EmailSummary
 
 # -- actions (callback data, through bot.callbacks) --
-MAIL_CONNECT = "mconnect"  # start the connect form (or change the mailbox): no args
-MAIL_HOST = "mhost"  # the default host, picked from its button: no args
-MAIL_PORT = "mport"  # a port picked from its button: arg = the port
-MAIL_SECURITY = "msec"  # TLS / STARTTLS / plain: arg = "tls" | "starttls" | "plain"
-MAIL_USER = "muser"  # the offered username: no args
-MAIL_PASSWORD = "mpass"  # noqa: S105 - Change password (a button): no args
-MAIL_SYNC = "msync"  # Sync now: no args
-MAIL_PAUSE = "mpause"  # Pause / Resume: arg = "1" pause | "0" resume
-MAIL_REMOVE = "mremove"  # Remove: arg = "" ask | "keep" | "forget"
-MAIL_FORGET = "mforget"  # Forget my mail: arg = "" ask | "yes"
-MAIL_HOME = "mhome"  # back to the /email status: no args
-EMAILS = "emails"  # a contact's emails: id = contact, arg = page number
-EMAIL_OPEN = "eopen"  # one email: id = email
-EMAIL_SAVE = "esave"  # Save attachments: id = email
-EMAIL_NOTE = "enote"  # Add as note: id = email
 
 ARROW = {"in": "←", "out": "→"}
 NO_KEY = (
@@ -243,7 +246,7 @@ def email_list(
         nav.append(button("« Newer", Cb(EMAILS, contact_id, str(page.page - 1))))
     if page.page < page.pages:
         nav.append(button("Older »", Cb(EMAILS, contact_id, str(page.page + 1))))
-    return text, keyboard([*rows, nav, [button("« Card", Cb("open", contact_id))]])
+    return text, keyboard([*rows, nav, [button("« Card", Cb(OPEN, contact_id))]])
 
 
 def render_email(email: Email, tz: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]:
@@ -267,7 +270,7 @@ def render_email(email: Email, tz: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]
     rows.append(
         [
             button("« Emails", Cb(EMAILS, email.contact_id, "1")),
-            button("« Card", Cb("open", email.contact_id)),
+            button("« Card", Cb(OPEN, email.contact_id)),
         ]
     )
     return "\n".join(line for line in lines if line is not None), keyboard(rows)

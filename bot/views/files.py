@@ -16,6 +16,20 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.actions import (
+    ATTACH_CANCEL,
+    ATTACH_CATEGORY,
+    ATTACH_CHANGE,
+    ATTACH_CONTACT,
+    ATTACH_RETRY,
+    ATTACH_SEARCH,
+    ATTACH_SET,
+    FILE_DELETE,
+    FILE_DELETE_YES,
+    FILE_GET,
+    FILES,
+    OPEN,
+)
 from bot.callbacks import Cb
 from bot.views.cards import contact_line
 from bot.views.common import button, chunks, cut, esc, keyboard, when
@@ -70,8 +84,13 @@ def contact_question(
     what: str, contacts: Sequence[Contact], token: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The question "Attach to which contact?": recently touched contacts, Search…, Cancel."""
-    rows = [[button(contact_line(c), Cb("atc", 0, f"{token}:{c.id}"))] for c in contacts]
-    rows.append([button("🔎 Search…", Cb("ats", 0, token)), button("Cancel", Cb("atx", 0, token))])
+    rows = [[button(contact_line(c), Cb(ATTACH_CONTACT, 0, f"{token}:{c.id}"))] for c in contacts]
+    rows.append(
+        [
+            button("🔎 Search…", Cb(ATTACH_SEARCH, 0, token)),
+            button("Cancel", Cb(ATTACH_CANCEL, 0, token)),
+        ]
+    )
     return f"Attach {esc(what)} to which contact?", keyboard(rows)
 
 
@@ -87,9 +106,12 @@ def search_results(
             f"No contact matches “{esc(query)}”. Type another search, or /cancel.",
             None,
         )
-    rows = [[button(contact_line(c), Cb("atc", 0, f"{token}:{c.id}"))] for c in contacts]
+    rows = [[button(contact_line(c), Cb(ATTACH_CONTACT, 0, f"{token}:{c.id}"))] for c in contacts]
     rows.append(
-        [button("🔎 Search again", Cb("ats", 0, token)), button("Cancel", Cb("atx", 0, token))]
+        [
+            button("🔎 Search again", Cb(ATTACH_SEARCH, 0, token)),
+            button("Cancel", Cb(ATTACH_CANCEL, 0, token)),
+        ]
     )
     return f"Attach to which of these matches for “{esc(query)}”?", keyboard(rows)
 
@@ -106,8 +128,8 @@ def category_buttons(action: str, contact_id: int, token: str) -> list[list[Inli
 
 def category_question(what: str, contact: Contact, token: str) -> tuple[str, InlineKeyboardMarkup]:
     rows = [
-        *category_buttons("atk", contact.id, token),
-        [button("Cancel", Cb("atx", contact.id, token))],
+        *category_buttons(ATTACH_CATEGORY, contact.id, token),
+        [button("Cancel", Cb(ATTACH_CANCEL, contact.id, token))],
     ]
     return f"What is {esc(what)} for <b>{esc(contact.name)}</b>?", keyboard(rows)
 
@@ -157,16 +179,16 @@ def saved_text(contact_name: str, category: str, outcomes: Sequence[Outcome], tz
 def saved_keyboard(contact_id: int, token: str, *, can_change: bool) -> InlineKeyboardMarkup:
     rows = []
     if can_change:
-        rows.append([button("🏷 Change category", Cb("atchg", contact_id, token))])
+        rows.append([button("🏷 Change category", Cb(ATTACH_CHANGE, contact_id, token))])
     rows.append(
-        [button("📎 Files", Cb("files", contact_id)), button("« Card", Cb("open", contact_id))]
+        [button("📎 Files", Cb(FILES, contact_id)), button("« Card", Cb(OPEN, contact_id))]
     )
     return keyboard(rows)
 
 
 def change_keyboard(contact_id: int, token: str) -> InlineKeyboardMarkup:
-    rows = [*category_buttons("atset", contact_id, token)]
-    rows.append([button("« Back", Cb("atset", contact_id, f"{token}:"))])
+    rows = [*category_buttons(ATTACH_SET, contact_id, token)]
+    rows.append([button("« Back", Cb(ATTACH_SET, contact_id, f"{token}:"))])
     return keyboard(rows)
 
 
@@ -190,8 +212,8 @@ def retry_keyboard(contact_id: int, token: str) -> InlineKeyboardMarkup:
     return keyboard(
         [
             [
-                button("🔁 Retry", Cb("atr", contact_id, token)),
-                button("Cancel", Cb("atx", contact_id, token)),
+                button("🔁 Retry", Cb(ATTACH_RETRY, contact_id, token)),
+                button("Cancel", Cb(ATTACH_CANCEL, contact_id, token)),
             ]
         ]
     )
@@ -234,7 +256,7 @@ def render_files(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A contact's files, newest first, a page at a time: tap one to get it back, 🗑 to delete."""
     head = (f"{notice}\n\n" if notice else "") + f"<b>Files of {esc(contact.name)}</b>"
-    back = [button("« Card", Cb("open", contact.id))]
+    back = [button("« Card", Cb(OPEN, contact.id))]
     if not files:
         return (
             head + "\n\nNo files yet. Send or forward a photo or document as a reply to the "
@@ -256,16 +278,16 @@ def render_files(
             lines.append(f"  <i>{esc(cut(f.caption, 100))}</i>")
     rows = [
         [
-            button(file_button_label(f, tz), Cb("fget", contact.id, str(f.id))),
-            button("🗑", Cb("fdel", contact.id, str(f.id))),
+            button(file_button_label(f, tz), Cb(FILE_GET, contact.id, str(f.id))),
+            button("🗑", Cb(FILE_DELETE, contact.id, str(f.id))),
         ]
         for f in shown
     ]
     nav = []
     if page > 1:
-        nav.append(button("« Newer", Cb("files", contact.id, f"p{page - 1}")))
+        nav.append(button("« Newer", Cb(FILES, contact.id, f"p{page - 1}")))
     if page < pages:
-        nav.append(button("Older »", Cb("files", contact.id, f"p{page + 1}")))
+        nav.append(button("Older »", Cb(FILES, contact.id, f"p{page + 1}")))
     return "\n".join(lines), keyboard([*rows, nav, back])
 
 
@@ -277,8 +299,8 @@ def delete_prompt(contact: Contact, f: File) -> tuple[str, InlineKeyboardMarkup]
         keyboard(
             [
                 [
-                    button("Yes, delete", Cb("fdely", contact.id, str(f.id))),
-                    button("No", Cb("files", contact.id, "p1")),
+                    button("Yes, delete", Cb(FILE_DELETE_YES, contact.id, str(f.id))),
+                    button("No", Cb(FILES, contact.id, "p1")),
                 ]
             ]
         ),
@@ -303,5 +325,5 @@ def sent_caption(contact: Contact, f: File) -> str:
 
 def sent_keyboard(contact_id: int) -> InlineKeyboardMarkup:
     return keyboard(
-        [[button("📎 Files", Cb("files", contact_id)), button("« Card", Cb("open", contact_id))]]
+        [[button("📎 Files", Cb(FILES, contact_id)), button("« Card", Cb(OPEN, contact_id))]]
     )

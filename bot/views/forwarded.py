@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
+from bot.actions import ADD_FORWARDED
 from bot.callbacks import Cb
 from bot.views.common import button, esc, keyboard
 
 #: Start /add with a forwarded message's sender as the name (id: the forwarded message).
-ADD_FORWARDED = "addfwd"
 
 
 def forward_offer(name: str, message_id: int) -> tuple[str, InlineKeyboardMarkup]:

@@ -5,8 +5,21 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot.callbacks import JOB, JOB_ADD, JOB_FORM, JOB_OFFER, JOB_STATUS, JOBS, OFFER_NO, Cb
+from bot.actions import (
+    JOB,
+    JOB_ADD,
+    JOB_FORM,
+    JOB_OFFER,
+    JOB_STATUS,
+    JOBS,
+    OFFER_NO,
+    OPEN,
+    STAGE_SET,
+)
+from bot.arguments import Cancel, QuickDate, Skip
+from bot.callbacks import Cb
 from bot.views.common import button, chunks, esc, keyboard, money
+from bot.views.forms import answer_button
 from crm_core.models import Contact, Job
 from crm_core.schedule import quick_dates
 from crm_core.services.revenue import JobSummary
@@ -46,7 +59,7 @@ def job_line(job: Job) -> str:
 def job_list(contact: Contact, jobs: list[Job]) -> tuple[str, InlineKeyboardMarkup]:
     head = f"<b>Jobs for {esc(contact.name)}</b>"
     add = button("➕ Add job", Cb(JOB_ADD, contact.id))
-    back = button("« Card", Cb("open", contact.id))
+    back = button("« Card", Cb(OPEN, contact.id))
     if not jobs:
         return f"{head}\nNo jobs yet.", keyboard([[add, back]])
     lines = [head, *(f"{i}. {esc(job_line(j))}" for i, j in enumerate(jobs, 1))]
@@ -113,7 +126,7 @@ def move_to_paid_offer(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
     return text, keyboard(
         [
             [
-                button("Move to Paid", Cb("stgset", contact.id, "paid")),
+                button("Move to Paid", Cb(STAGE_SET, contact.id, "paid")),
                 button("Not now", Cb(OFFER_NO, contact.id)),
             ]
         ]
@@ -126,9 +139,11 @@ def form_markup(
     """The Add job form's buttons: quick dates, Skip (when optional), Cancel."""
     rows = []
     if dates:
-        rows.append([button(q.label, Cb(JOB_FORM, contact_id, f"d:{q.key}")) for q in JOB_DATES])
-    tail = [button("Skip", Cb(JOB_FORM, contact_id, "skip"))] if skip else []
-    tail.append(button("Cancel", Cb(JOB_FORM, contact_id, "cancel")))
+        rows.append(
+            [answer_button(q.label, JOB_FORM, contact_id, QuickDate(q)) for q in JOB_DATES]
+        )
+    tail = [answer_button("Skip", JOB_FORM, contact_id, Skip())] if skip else []
+    tail.append(answer_button("Cancel", JOB_FORM, contact_id, Cancel()))
     return keyboard([*rows, tail])
 
 

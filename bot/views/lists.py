@@ -7,6 +7,18 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.actions import (
+    LIST_PAGE,
+    LIST_STATUS,
+    LIST_TYPE,
+    LIST_VIEW,
+    MENU,
+    OPEN,
+    PURGE,
+    PURGE_YES,
+    RESTORE,
+    TRASH,
+)
 from bot.callbacks import Cb
 from bot.views.cards import contact_line
 from bot.views.common import button, cut, day, esc, keyboard, when
@@ -33,7 +45,7 @@ STATUS_CHOICES: tuple[tuple[str, str], ...] = (
 
 def main_menu() -> InlineKeyboardMarkup:
     def item(label: str, arg: str) -> InlineKeyboardButton:
-        return button(label, Cb("menu", 0, arg))
+        return button(label, Cb(MENU, 0, arg))
 
     return keyboard(
         [
@@ -79,22 +91,22 @@ def list_keyboard(page: Page, flt: ContactFilter) -> InlineKeyboardMarkup:
     def mark(selected: bool, label: str) -> str:
         return f"• {label}" if selected else label
 
-    types = [button(mark(k == current_type, lbl), Cb("lt", 0, k)) for k, lbl in TYPE_CHOICES]
+    types = [button(mark(k == current_type, lbl), Cb(LIST_TYPE, 0, k)) for k, lbl in TYPE_CHOICES]
     statuses = [
-        button(mark(k == current_status, lbl), Cb("ls", 0, k)) for k, lbl in STATUS_CHOICES
+        button(mark(k == current_status, lbl), Cb(LIST_STATUS, 0, k)) for k, lbl in STATUS_CHOICES
     ]
     toggle = (
-        button("👥 Show team", Cb("lv", 0, View.TEAM.value))
+        button("👥 Show team", Cb(LIST_VIEW, 0, View.TEAM.value))
         if flt.view is View.MINE
-        else button("👤 My contacts", Cb("lv", 0, View.MINE.value))
+        else button("👤 My contacts", Cb(LIST_VIEW, 0, View.MINE.value))
     )
     nav = [toggle]
     # Each carries its edge contact: the next page is what follows it, however deep.
     if page.has_prev and page.items:
-        nav.insert(0, button("« Prev", Cb("lp", page.page - 1, f"b{page.items[0].id}")))
+        nav.insert(0, button("« Prev", Cb(LIST_PAGE, page.page - 1, f"b{page.items[0].id}")))
     if page.has_next and page.items:
-        nav.append(button("Next »", Cb("lp", page.page + 1, f"a{page.items[-1].id}")))
-    contacts = [[button(contact_line(c), Cb("open", c.id))] for c in page.items]
+        nav.append(button("Next »", Cb(LIST_PAGE, page.page + 1, f"a{page.items[-1].id}")))
+    contacts = [[button(contact_line(c), Cb(OPEN, c.id))] for c in page.items]
     return keyboard([types, statuses, *contacts, nav])
 
 
@@ -127,7 +139,7 @@ def search_results(
     if more:
         text = f"The best {len(contacts)} matches for “{esc(query)}” (there are more: type more "
         text += "of the name, or an email or phone):"
-    return text, keyboard([[button(contact_line(c), Cb("open", c.id))] for c in contacts])
+    return text, keyboard([[button(contact_line(c), Cb(OPEN, c.id))] for c in contacts])
 
 
 def render_today(items: list[DueItem], today: date) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -143,7 +155,7 @@ def render_today(items: list[DueItem], today: date) -> tuple[str, InlineKeyboard
         lines.append(f"• {esc(cut(c.name, NAME_IN_LINE))} — {day(c.next_followup_date, today)}")
     if len(items) > len(shown):
         lines.append(f"…and {len(items) - len(shown)} more, oldest first above.")
-    buttons = [[button(contact_line(i.contact), Cb("open", i.contact.id))] for i in shown]
+    buttons = [[button(contact_line(i.contact), Cb(OPEN, i.contact.id))] for i in shown]
     return "\n".join(lines), keyboard(buttons)
 
 
@@ -152,7 +164,7 @@ def render_trash(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """A page of the trash (of those matching ``query``, if any), with Prev/Next."""
     shown_query = esc(cut(" ".join(query.split()), 80))
-    show_all = [button("Show the whole trash", Cb("trash", 1, "all"))]
+    show_all = [button("Show the whole trash", Cb(TRASH, 1, "all"))]
     if not page.total:
         if query:
             return f"Nothing in the trash matches “{shown_query}”.", keyboard([show_all])
@@ -173,15 +185,15 @@ def render_trash(
         lines.append(f"• {name} — deleted {when(c.deleted_at, tz)}, {left} days left")
         rows.append(
             [
-                button(f"↩️ Restore {c.name}", Cb("rst", c.id)),
-                button("❌ Delete forever", Cb("pur", c.id)),
+                button(f"↩️ Restore {c.name}", Cb(RESTORE, c.id)),
+                button("❌ Delete forever", Cb(PURGE, c.id)),
             ]
         )
     nav = []
     if page.has_prev:
-        nav.append(button("« Prev", Cb("trash", page.page - 1)))
+        nav.append(button("« Prev", Cb(TRASH, page.page - 1)))
     if page.has_next:
-        nav.append(button("Next »", Cb("trash", page.page + 1)))
+        nav.append(button("Next »", Cb(TRASH, page.page + 1)))
     if nav:
         rows.append(nav)
     if query:
@@ -196,6 +208,6 @@ def purge_prompt(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
         f"Erase <b>{esc(contact.name)}</b> for good, with all notes, stage history and files? "
         "This can't be undone.",
         keyboard(
-            [[button("Yes, erase now", Cb("puryes", contact.id)), button("No", Cb("trash", 0))]]
+            [[button("Yes, erase now", Cb(PURGE_YES, contact.id)), button("No", Cb(TRASH, 0))]]
         ),
     )

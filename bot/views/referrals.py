@@ -7,20 +7,15 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.callbacks import Cb
-from bot.views.common import button, esc, keyboard, money
+from bot.arguments import PICKER_BACK, Partner
+from bot.views.common import esc, keyboard, money
+from bot.views.forms import answer_button
 from crm_core.models import Contact
 from crm_core.services.referrals import REFERRED_BY_A_PARTNER, ReferralSummary
 
 #: The button under "How did they find us?" that leads to the partner picker: it says what
 #: is stored.
 REFERRAL_BUTTON = REFERRED_BY_A_PARTNER
-#: The arguments of the picker's buttons, in the asking form's own action (the picker belongs
-#: to whichever form asked): open it, a partner picked (``rp:<contact id>``), back to the
-#: question.
-PICK_PARTNER = "ref"
-PARTNER_PICKED = "rp:"
-PICKER_BACK = "refback"
 
 
 def card_lines(summary: ReferralSummary | None, tz: ZoneInfo) -> list[str]:
@@ -50,12 +45,7 @@ def partner_picker(
         text = "Which partner referred them? Tap a recent one, or type part of a name."
     else:
         text = "There are no referral partners yet: add one with /add first, or go back."
-    rows = [[button(p.name, Cb(action, contact_id, f"{PARTNER_PICKED}{p.id}"))] for p in partners]
-    rows.append([button("« Back", Cb(action, contact_id, PICKER_BACK))])
+    # The picker's buttons answer in the asking form's own action (``bot.actions.Answer``).
+    rows = [[answer_button(p.name, action, contact_id, Partner(p.id))] for p in partners]
+    rows.append([answer_button("« Back", action, contact_id, PICKER_BACK)])
     return text, keyboard(rows)
-
-
-def partner_id_of(arg: str) -> int | None:
-    """The partner a picker button names, or None for any other button."""
-    rest = arg.removeprefix(PARTNER_PICKED)
-    return int(rest) if rest != arg and rest.isascii() and rest.isdecimal() else None

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from telegram import InlineKeyboardMarkup
 
-from bot.callbacks import REPORT, Cb
+from bot.actions import REPORT
+from bot.callbacks import Cb
 from bot.views.common import button, esc, keyboard, money
 from crm_core.services.report import Forecast, Report
 from crm_core.stages import ContactType

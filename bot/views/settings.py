@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from bot.actions import SETTINGS, SETTINGS_ASK, SETTINGS_VALUE
 from bot.callbacks import Cb
 from bot.views.common import button, esc, keyboard
 from bot.views.digest import Message, hhmm
@@ -13,9 +14,6 @@ from crm_core.schedule import DAY_PRESETS, days_label
 from crm_core.services.preferences import COMMON_TIMEZONES, DigestPreferences
 
 # Callback actions (the codec allows [a-z0-9_]{1,12}).
-SETTINGS = "set"  # arg: which screen
-SETTINGS_VALUE = "setv"  # arg: "t:HHMM", "z:Zone/Name", "d:preset", "e:0|1"
-SETTINGS_ASK = "setask"  # arg: "time" | "tz" (typed answer)
 
 DIGEST_TIMES: tuple[time, ...] = tuple(time(h, m) for h in range(7, 11) for m in (0, 30))[:-1]
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.actions import EMAIL_NOTE, EMAIL_SAVE, EMAILS
 from bot.callbacks import Cb
 from bot.views import email as views
 from crm_core.mail.parse import (
@@ -107,7 +108,7 @@ def test_card_line_and_list_and_one_email():
     assert "See you & thanks" in shown
     assert "plan.pdf (2.4 MB)" in shown
     datas = [Cb.decode(b.callback_data) for row in markup.inline_keyboard for b in row]
-    assert [d.action for d in datas] == [views.EMAIL_SAVE, views.EMAIL_NOTE, views.EMAILS, "open"]
+    assert [d.action for d in datas] == [EMAIL_SAVE, EMAIL_NOTE, EMAILS, "open"]
 
 
 @pytest.mark.parametrize(

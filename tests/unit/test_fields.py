@@ -53,8 +53,7 @@ def test_typed_fields_have_a_cleaner_and_asked_fields_a_question():
 
 def test_consumers_derive_from_the_registry():
     from bot.conversations.add_contact import FIELDS as ADD
-    from bot.conversations.edit_contact import EDITABLE
-    from bot.views.forms import LABELS, QUESTIONS
+    from bot.views.forms import EDITABLE, LABELS, QUESTIONS
     from crm_core.services.contacts import CONTACT_FIELDS
 
     assert tuple(f.key for f in FIELDS if f.ask) == ADD

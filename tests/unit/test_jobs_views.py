@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import JOB_ID_ACTIONS, Cb
+from bot.actions import JOB_ID_ACTIONS
+from bot.arguments import Partner, parse_answer
+from bot.callbacks import Cb
 from bot.views import jobs as views
-from bot.views.referrals import card_lines, partner_id_of, partner_picker
+from bot.views.referrals import card_lines, partner_picker
 from bot.views.report import forecast_block, report_keyboard, summary
 from crm_core.models import Contact, Job
 from crm_core.services.periods import parse_period
@@ -107,13 +109,10 @@ def test_partner_picker_and_forged_buttons():
     ]
     text, _ = partner_picker("ev", 7, [], HOSTILE)
     assert plain(text).startswith(f"No referral partner matches “{HOSTILE}”")
-    assert [partner_id_of(a) for a in ("rp:12", "rp:²", "rp:-1", "rp:", "v:12")] == [
-        12,
-        None,
-        None,
-        None,
-        None,
-    ]
+    assert parse_answer("rp:12") == Partner(12)
+    for bad in ("rp:²", "rp:-1", "rp:"):
+        with pytest.raises(ValueError):
+            parse_answer(bad)
 
 
 def test_partner_card_lines():

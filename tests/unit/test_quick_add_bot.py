@@ -15,10 +15,11 @@ from telegram import (
     User,
 )
 
+from bot.actions import ADD_FORWARDED
 from bot.callbacks import Cb
 from bot.conversations.quick_add import after_command, as_quick_add, unplaced_line
 from bot.features.forwarded import sender_name
-from bot.views.forwarded import ADD_FORWARDED, forward_offer
+from bot.views.forwarded import forward_offer
 from sandbox import parse_html
 
 TODAY = date(2026, 11, 23)

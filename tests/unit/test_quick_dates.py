@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.actions import SNOOZE
+from bot.arguments import QuickDate, parse_answer
 from bot.callbacks import Cb
 from bot.views import digest as digest_views
-from bot.views.forms import FOLLOWUP_CHOICES, followup_date
+from bot.views.forms import FOLLOWUP_CHOICES
 from crm_core.schedule import QUICK_DATES, quick_date
 
 TODAY = date(2026, 11, 23)
@@ -23,9 +25,11 @@ def test_a_quick_date_is_today_plus_its_days():
     assert quick_date("nope", TODAY) is None
 
 
-def test_a_form_takes_only_the_choices_it_offers():
-    assert followup_date("tomorrow", TODAY) == date(2026, 11, 24)
-    assert followup_date("2w", TODAY) is None  # the digest's, not the form's
+def test_a_quick_date_button_reads_back_from_the_one_table():
+    answer = parse_answer("d:tomorrow")
+    assert isinstance(answer, QuickDate)
+    assert answer.on(TODAY) == date(2026, 11, 24)
+    assert parse_answer("fu:1w") == QuickDate(QUICK_DATES[3])  # buttons of older versions
 
 
 def test_snooze_buttons_carry_days_and_short_labels():
@@ -33,7 +37,7 @@ def test_snooze_buttons_carry_days_and_short_labels():
     assert [b.text for b in row] == ["✅ Done", "💤 +1d", "+3d", "+1w"]
     snoozes = [Cb.decode(str(b.callback_data)) for b in row][1:]
     assert [(c.action, c.id, c.arg) for c in snoozes] == [
-        (digest_views.SNOOZE, 7, "1"),
-        (digest_views.SNOOZE, 7, "3"),
-        (digest_views.SNOOZE, 7, "7"),
+        (SNOOZE, 7, "1"),
+        (SNOOZE, 7, "3"),
+        (SNOOZE, 7, "7"),
     ]

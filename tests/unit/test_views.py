@@ -113,7 +113,7 @@ def test_callback_codec_round_trip_and_limits() -> None:
     assert Cb.decode(cb.encode()) == cb
     assert len(cb.encode().encode()) <= MAX_BYTES
     with pytest.raises(ValueError, match="64"):
-        Cb("add", 1, "€" * 30).encode()
+        Cb("add", 1, "v:" + "€" * 30).encode()
     for bad in [
         "",
         "nonsense",

@@ -30,6 +30,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler
 
+from bot.actions import (
+    ATTACH_CANCEL,
+    ATTACH_CATEGORY,
+    ATTACH_CHANGE,
+    ATTACH_CONTACT,
+    ATTACH_RETRY,
+    ATTACH_SET,
+)
 from bot.callbacks import pattern
 from bot.features.attachments import buttons
 from bot.features.attachments.receiving import MEDIA, on_media
@@ -39,10 +47,10 @@ from bot.handling import Ctx
 def handlers() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         MessageHandler(MEDIA, on_media),
-        CallbackQueryHandler(buttons.contact_chosen, pattern=pattern("atc")),
-        CallbackQueryHandler(buttons.category_chosen, pattern=pattern("atk")),
-        CallbackQueryHandler(buttons.cancel_button, pattern=pattern("atx")),
-        CallbackQueryHandler(buttons.retry_button, pattern=pattern("atr")),
-        CallbackQueryHandler(buttons.change_category_button, pattern=pattern("atchg")),
-        CallbackQueryHandler(buttons.saved_category_chosen, pattern=pattern("atset")),
+        CallbackQueryHandler(buttons.contact_chosen, pattern=pattern(ATTACH_CONTACT)),
+        CallbackQueryHandler(buttons.category_chosen, pattern=pattern(ATTACH_CATEGORY)),
+        CallbackQueryHandler(buttons.cancel_button, pattern=pattern(ATTACH_CANCEL)),
+        CallbackQueryHandler(buttons.retry_button, pattern=pattern(ATTACH_RETRY)),
+        CallbackQueryHandler(buttons.change_category_button, pattern=pattern(ATTACH_CHANGE)),
+        CallbackQueryHandler(buttons.saved_category_chosen, pattern=pattern(ATTACH_SET)),
     ]
