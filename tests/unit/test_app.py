@@ -7,19 +7,16 @@ import ast
 import importlib
 import inspect
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
+from telegram.ext import CommandHandler, ConversationHandler
 
 import bot
 from bot import texts
-from bot.app import build_application
-from crm_core.config import Settings
-from tests.conftest import ALICE
+from tests.unit.wiring import every_handler, wired_application
 
 #: Commands that answer a question a form asks, which offers them itself ("/skip"), so they
 #: are not in the menu.
@@ -30,27 +27,7 @@ WHEN_CONFIGURED = frozenset({texts.APP_COMMAND[0]})
 
 @pytest.fixture
 def app(tmp_path: Path) -> Any:
-    settings = Settings(
-        telegram_token="123:abc",
-        admins=(ALICE,),
-        database_url="sqlite://",
-        file_storage_dir=tmp_path,
-    )
-    # Nothing is connected to: building the Application only wires handlers together.
-    return build_application(settings, engine=create_engine("sqlite://"), migrate_sqlite=False)
-
-
-def every_handler(
-    handlers: Iterable[BaseHandler[Any, Any, Any]],
-) -> Iterator[BaseHandler[Any, Any, Any]]:
-    for handler in handlers:
-        if isinstance(handler, ConversationHandler):
-            yield from every_handler(handler.entry_points)
-            for state in handler.states.values():
-                yield from every_handler(state)
-            yield from every_handler(handler.fallbacks)
-        else:
-            yield handler
+    return wired_application(tmp_path)
 
 
 def commands_answered(app: Any) -> set[str]:

@@ -20,9 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler
 
 import bot.views
 from bot import actions, arguments
@@ -35,7 +34,6 @@ from bot.actions import (
     REGISTRY,
     StaleButton,
 )
-from bot.app import build_application
 from bot.arguments import (
     Answer,
     Cancel,
@@ -61,7 +59,6 @@ from bot.views import (
     report,
     settings,
 )
-from crm_core.config import Settings
 from crm_core.fields import ADD_STEPS
 from crm_core.schedule import QUICK_DATES
 from crm_core.services.duplicates import Duplicate
@@ -71,13 +68,13 @@ from crm_core.services.followups import DueItem
 from crm_core.services.listing import ContactFilter, Page, View
 from crm_core.services.preferences import DigestPreferences
 from crm_core.stages import PIPELINES, ContactType, JobStatus
-from tests.conftest import ALICE
 from tests.unit.test_digest_views import digest as a_digest
 from tests.unit.test_digest_views import item
 from tests.unit.test_email_parse_views import email as an_email
 from tests.unit.test_files_views import file
 from tests.unit.test_jobs_views import job
 from tests.unit.test_views import contact, note
+from tests.unit.wiring import every_handler, wired_application
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
@@ -257,28 +254,11 @@ def drawn() -> dict[str, str]:
     return data
 
 
-def every_handler(handlers: Iterable[BaseHandler[Any, Any, Any]]) -> Iterator[Any]:
-    for handler in handlers:
-        if isinstance(handler, ConversationHandler):
-            yield from every_handler(handler.entry_points)
-            for state in handler.states.values():
-                yield from every_handler(state)
-            yield from every_handler(handler.fallbacks)
-        else:
-            yield handler
-
-
 @pytest.fixture(scope="module")
 def button_patterns(tmp_path_factory: pytest.TempPathFactory) -> list[re.Pattern[str]]:
     """The patterns of the real Application's button handlers (not the catch-alls: a form's
     way out, which takes any other button, and the answer to buttons nobody claims)."""
-    settings = Settings(
-        telegram_token="123:abc",
-        admins=(ALICE,),
-        database_url="sqlite://",
-        file_storage_dir=tmp_path_factory.mktemp("files"),
-    )
-    app = build_application(settings, engine=create_engine("sqlite://"), migrate_sqlite=False)
+    app = wired_application(tmp_path_factory.mktemp("files"))
     return [
         handler.pattern
         for group in app.handlers.values()
