@@ -59,7 +59,8 @@ def _plain(sql: str, table: str) -> str:
     """The reverse of ``_autoincrement``."""
     sql, columns = re.subn(r'id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,',
                            'id INTEGER NOT NULL,', sql, count=1)
-    sql, closing = re.subn(r'\n\)\s*$', f', \n\tCONSTRAINT pk_{table} PRIMARY KEY (id)\n)', sql)
+    # (A column added later by ALTER TABLE ends the last line without a newline before ")".)
+    sql, closing = re.subn(r'\s*\)\s*$', f', \n\tCONSTRAINT pk_{table} PRIMARY KEY (id)\n)', sql)
     if (columns, closing) != (1, 1):
         raise RuntimeError(f'unexpected schema of {table}: {sql}')
     return sql

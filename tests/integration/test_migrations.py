@@ -291,31 +291,31 @@ def test_migration_0006_keeps_every_row_and_ids_are_never_handed_out_again(datab
                     "VALUES ('user', '1001', '{}', CURRENT_TIMESTAMP)"
                 )
             )
-        with factory.begin() as session:
-            kept = create_contact(
-                session,
-                1,
-                {"name": "Harriet Vane", "contact_type": "eviction_client"},
-                today=date(2026, 11, 24),
-            )
-            erased = create_contact(
-                session,
-                1,
-                {"name": "Peter Wimsey", "contact_type": "eviction_client"},
-                today=date(2026, 11, 24),
-            )
-            session.flush()
-            session.execute(
+        # Rows written as the 0005 schema has them (SQL, not the services: the models are
+        # today's, and a column added later would not exist yet).
+        with engine.begin() as conn:
+            for name in ("Harriet Vane", "Peter Wimsey"):
+                conn.execute(
+                    text(
+                        "INSERT INTO crm_contacts (name, name_key, contact_type, current_stage, "
+                        "owner_id, search_text, created_at, updated_at) VALUES (:name, :key, "
+                        "'eviction_client', 'new_inquiry', 1, :key, CURRENT_TIMESTAMP, "
+                        "CURRENT_TIMESTAMP)"
+                    ),
+                    {"name": name, "key": name.casefold()},
+                )
+            kept_id, erased_id = conn.execute(
+                text("SELECT id FROM crm_contacts ORDER BY id")
+            ).scalars()
+            conn.execute(
                 text(
                     "INSERT INTO crm_notes (contact_id, note_type, content, created_at) "
                     "VALUES (:c, 'call', 'kept note', CURRENT_TIMESTAMP)"
                 ),
-                {"c": kept.id},
+                {"c": kept_id},
             )
-            kept_id, erased_id = kept.id, erased.id
-        with factory.begin() as session:
-            delete_contact(session, erased_id)
-            purge_contact(session, erased_id)  # the highest id, erased before 0006
+            # The highest id, erased before 0006.
+            conn.execute(text("DELETE FROM crm_contacts WHERE id = :c"), {"c": erased_id})
         before = _schema_objects(url)
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "777:SECRET")  # the release phase has it
         upgrade(url, "0006")
