@@ -137,10 +137,8 @@ class Contact(Base):
     total_revenue: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
     total_jobs_referred: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    # Indexed: a partner's card counts its referrals by this column (issue 11's profile found
-    # each partner card scanning every contact).
     referred_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("crm_contacts.id", ondelete="SET NULL"), index=True
+        ForeignKey("crm_contacts.id", ondelete="SET NULL")
     )
     # Lower-cased name, email, company and phone digits, kept by the service for search.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -163,6 +161,17 @@ class Contact(Base):
 # The mail sync's question "which contacts were touched since the last sync?" (and the recently
 # touched contacts): a range of this index, not a scan of every contact.
 Index("ix_crm_contacts_updated_at", Contact.updated_at)
+
+# A partner's referrals (its card, the Mini App's detail). Partial: most contacts were referred
+# by nobody, and an index of mostly NULLs looks useless to SQLite's planner once ANALYZE has
+# run, so it scanned every contact for each partner card (35-58 ms; now under 1 ms).
+REFERRED = text("referred_by_id IS NOT NULL")
+Index(
+    "ix_crm_contacts_referred_by_id",
+    Contact.referred_by_id,
+    sqlite_where=REFERRED,
+    postgresql_where=REFERRED,
+)
 
 # /report's forecast and stale count (issue 12): the open contacts of one pipeline, read from
 # the index alone.
