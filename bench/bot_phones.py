@@ -24,7 +24,8 @@ NOTE_TEXTS = (
 #: job paid"): the script's step is the plain move and its redrawn card, so it skips them.
 FOLLOWED_UP_STAGES = frozenset({"Lost", "Won", "Job Booked", "Invoiced", "Paid"})
 
-Step = Callable[[], Awaitable[None]]
+#: One scripted update: what it types or taps depends on the cycle number.
+Step = Callable[[int], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ class Clock:
             self.driver_cpu_seconds += time.process_time() - self._cpu_started
             self.cpu_seconds += float((await self._bot.command("report"))["cpu_seconds"])
 
-    async def time(self, step: Step) -> None:
+    async def time(self, step: Step, cycle: int) -> None:
         self._seen += 1
         if self._seen == self._warmup + 1:
             assert self._bot is not None
@@ -102,7 +103,7 @@ class Clock:
             self._started = time.perf_counter()
             self._cpu_started = time.process_time()
         t0 = time.perf_counter()
-        await step()
+        await step(cycle)
         if self._seen > self._warmup:
             elapsed = (time.perf_counter() - t0) * 1000
             self.latencies_ms.append(elapsed)
@@ -135,15 +136,13 @@ async def crm_client(
     phone: Phone, double: BotApiDouble, updates: int, clock: Clock, n: int
 ) -> None:
     """One admin playing the CRM script for ``updates`` updates."""
-    done = 0
-    cycle = n * 7  # spread the admins over different surnames and contacts
     state: dict[str, Any] = {}
 
-    async def find() -> None:
+    async def find(cycle: int) -> None:
         await phone.send(SURNAMES[cycle % len(SURNAMES)])
         state["results"] = await phone.wait_reply()
 
-    async def open_card() -> None:
+    async def open_card(cycle: int) -> None:
         labels = phone.buttons(state["results"])
         if not labels:  # a search with one match opens the card directly
             state["card"] = state["results"]
@@ -152,17 +151,17 @@ async def crm_client(
         await phone.wait_answer(press)
         state["card"] = await phone.wait_reply()
 
-    async def add_note() -> None:
+    async def add_note(cycle: int) -> None:
         await phone.send(NOTE_TEXTS[cycle % len(NOTE_TEXTS)], reply_to=state["card"])
         await phone.wait_reply()  # "Note added."
         state["card"] = await phone.wait_reply()
 
-    async def stage_menu() -> None:
+    async def stage_menu(cycle: int) -> None:
         press = await phone.click(state["card"], "📶 Stage")
         await phone.wait_answer(press)
         state["menu"] = await phone.wait_edit(state["card"])
 
-    async def choose_stage() -> None:
+    async def choose_stage(cycle: int) -> None:
         choices = [
             label
             for label in phone.buttons(state["menu"])
@@ -174,44 +173,42 @@ async def crm_client(
         await phone.wait_answer(press)
         state["card"] = await phone.wait_edit(state["menu"])
 
-    steps = (find, open_card, add_note, stage_menu, choose_stage)
-    while done < updates:
-        for step in steps:
-            if done >= updates:
-                break
-            await clock.time(step)
-            done += 1
-        cycle += 1
+    await play_steps((find, open_card, add_note, stage_menu, choose_stage), updates, clock, n)
 
 
 async def echo_client(
     phone: Phone, double: BotApiDouble, updates: int, clock: Clock, n: int
 ) -> None:
     """The same rhythm against the echo bot: texts, a reply, button presses (answer + edit)."""
-    done = 0
-    cycle = n * 7
     state: dict[str, Any] = {}
 
-    async def text() -> None:
+    async def text(cycle: int) -> None:
         await phone.send(SURNAMES[cycle % len(SURNAMES)])
         state["msg"] = await phone.wait_reply()
 
-    async def press() -> None:
+    async def press(cycle: int) -> None:
         update = await phone.click(state["msg"], "Ping")
         await phone.wait_answer(update)
         state["msg"] = await phone.wait_edit(state["msg"])
 
-    async def reply() -> None:
+    async def reply(cycle: int) -> None:
         await phone.send(NOTE_TEXTS[cycle % len(NOTE_TEXTS)], reply_to=state["msg"])
         state["msg"] = await phone.wait_reply()
 
     # The echo bot's edit drops the button, so each press needs a fresh message.
-    steps = (text, press, reply, press, text)
+    await play_steps((text, press, reply, press, text), updates, clock, n)
+
+
+async def play_steps(steps: tuple[Step, ...], updates: int, clock: Clock, n: int) -> None:
+    """Play ``steps`` round and round, each timed, until ``updates`` are done; the cycle number
+    picks what each step types or taps (admin ``n`` starts at ``n * 7``: the admins spread
+    over different surnames and contacts)."""
+    done, cycle = 0, n * 7
     while done < updates:
         for step in steps:
             if done >= updates:
-                break
-            await clock.time(step)
+                return
+            await clock.time(step, cycle)
             done += 1
         cycle += 1
 
