@@ -118,7 +118,7 @@ def render_card(
         line = field_line(field, card)
         if line:
             lines.append(line)
-    lines.append(f"Owner: {esc(card.owner_name or c.owner.display_name)}")
+    lines.append(f"Owner: {esc(c.owner.display_name)}")
     lines.append(f"Files: {card.file_count}")
     if email_line:  # "Last email: 3 days ago ← Re: CCTV quote" (bot.views.email)
         lines.append(email_line)

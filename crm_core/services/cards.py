@@ -1,9 +1,9 @@
 """What a contact card shows, read in one transaction with as few statements as it takes.
 
 The card is the screen admins open most (search, a button, after every note and stage move),
-so its read is three statements: the contact, one row of every figure (notes, files, jobs,
-emails, the owner's and the referring partner's names) and the recent notes; the newest email
-and a partner's referrals are read only when there are any."""
+so its read is three statements: the contact (with its owner, joined), one row of every figure
+(notes, files, jobs, emails, the referring partner's name) and the recent notes; the newest
+email and a partner's referrals are read only when there are any."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from crm_core.models import Contact, Email, File, Note, User
+from crm_core.models import Contact, Email, File, Note
 from crm_core.services import revenue
 from crm_core.services.contacts import get_contact
 from crm_core.services.emails import EmailSummary
@@ -32,8 +32,6 @@ class ContactCard:
     note_count: int
     file_count: int
     referred_by_name: str | None = None
-    #: The owner's display name (None: read it from ``contact.owner``).
-    owner_name: str | None = None
     #: The contact's jobs in figures (count, unpaid, revenue).
     jobs: revenue.JobSummary | None = None
     #: A referral partner's referred contacts in figures (None for other types).
@@ -52,7 +50,6 @@ def _statements() -> tuple[Select[Any], Select[Note], Select[Email]]:
         select(func.count()).where(File.contact_id == contact_id).scalar_subquery(),
         select(func.count()).where(Email.contact_id == contact_id).scalar_subquery(),
         select(referrer.name).where(referrer.id == bindparam("referrer_id")).scalar_subquery(),
-        select(User.display_name).where(User.id == bindparam("owner_id")).scalar_subquery(),
     )
     notes = (
         select(Note)
@@ -75,13 +72,12 @@ FIGURES, RECENT_NOTES, LATEST_EMAIL = _statements()
 def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCard:
     """The card of a live contact (``NotFound`` if it is gone) with its ``notes`` newest."""
     contact = get_contact(session, contact_id)
-    (jobs, job_open, unpaid, paid, note_count, file_count, email_count, referrer, owner) = (
+    (jobs, job_open, unpaid, paid, note_count, file_count, email_count, referrer) = (
         session.execute(
             FIGURES,
             {
                 "contact_id": contact_id,
                 "referrer_id": contact.referred_by_id,
-                "owner_id": contact.owner_id,
             },
         ).one()
     )
@@ -97,7 +93,6 @@ def get_card(session: Session, contact_id: int, *, notes: int = 3) -> ContactCar
         note_count=note_count,
         file_count=file_count,
         referred_by_name=referrer,
-        owner_name=owner,
         jobs=revenue.summary_of(jobs, job_open, unpaid, paid),
         referrals=referral_summary(session, contact_id)
         if contact.type is ContactType.REFERRAL_PARTNER
